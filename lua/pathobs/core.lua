@@ -1,0 +1,40 @@
+-- pathobs.core: the C structures and functions the Lua side shares with the C core.
+-- Declared once here; the layout must match src/po.h (tests/lua/test_abi.lua checks it).
+local ffi = require("ffi")
+
+ffi.cdef[[
+typedef struct po_hdr {
+  const uint8_t *p;
+  uint32_t cap;
+  uint32_t pkt_len;
+  uint16_t hdr_len;
+  uint8_t version;
+  uint8_t proto;
+  uint8_t l4;
+  uint8_t frag;
+  uint16_t fh_off;
+} po_hdr;
+
+typedef struct po_pkt {
+  po_hdr h[2];
+  double ts;
+  uint32_t slot;
+  uint8_t op;
+  uint8_t rev;
+  uint16_t gen;
+} po_pkt;
+
+typedef struct po_observer po_observer;
+void po_obs_complete(po_observer *o, unsigned i);
+void po_obs_ignore(po_observer *o, unsigned i);
+void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len);
+int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
+size_t po_abi_layout(size_t *out, size_t n);
+
+const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
+]]
+
+return {
+  L4_NONE = 0, L4_TCP = 1, L4_UDP = 2, L4_ICMP = 3,
+  OP_PKT = 0, OP_NEW = 1, OP_EMIT = 2,
+}

@@ -1,0 +1,227 @@
+-- pathobs.dispatch: loads chain scripts into chains and runs them over each batch.
+-- Internal to pathobs: the C host calls setup(), compose() and batch().
+local ffi = require("ffi")
+local core = require("pathobs.core")
+local headers = require("pathobs.headers")
+local tnew = require("table.new")
+
+local C = ffi.C
+local OP_NEW, OP_EMIT = core.OP_NEW, core.OP_EMIT
+local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
+
+local M = {}
+
+-- The chains, in call order for one packet, and their seed spellings.
+local CHAINS = { "new_flow", "ip4", "ip6", "icmp4", "icmp6", "tcp", "udp", "l4" }
+local KNOWN = {}
+for _, name in ipairs(CHAINS) do
+  KNOWN[name] = name
+  KNOWN[name .. "_chain"] = name
+end
+
+local B = ffi.cast("po_pkt *", ffi.new("po_pkt[1]"))
+local obs = nil -- po_observer *
+local R = {}    -- records by flow slot
+local E = {}    -- records handed to the writer by this batch, in order
+M.R, M.E = R, E
+local cur = 0   -- batch entry being processed (read after an error)
+
+local IP4, IP6 = headers.ip4[0], headers.ip6[0]
+local Q4, Q6 = headers.ip4[1], headers.ip6[1]
+local TCP, UDP = headers.tcp[0], headers.udp[0]
+
+local ch = {}   -- chain name -> composed function or nil
+
+------------------------------------------------------------------ loading
+
+local function line_of(fn)
+  local info = debug.getinfo(fn, "S")
+  return info and info.linedefined or 0
+end
+
+-- Compose a list of functions into one that stops at the first false.
+local function compose(fns)
+  if #fns == 0 then return nil end
+  if #fns == 1 then return fns[1] end
+  local src = { "local f = ...\n" }
+  for k = 1, #fns do src[#src + 1] = ("local f%d = f[%d]\n"):format(k, k) end
+  src[#src + 1] = "return function(a, b, c, d)\n"
+  for k = 1, #fns do
+    src[#src + 1] = ("  if f%d(a, b, c, d) == false then return false end\n"):format(k)
+  end
+  src[#src + 1] = "  return true\nend\n"
+  return assert(load(table.concat(src), "=pathobs.dispatch.compose"))(fns)
+end
+
+-- Check one script's returned value and append its functions to lists.
+-- Raises "path:line: message" for anything that is not a chain table.
+local function collect(path, value, lastline, lists)
+  if type(value) ~= "table" then
+    error(("%s:%d: a chain script must return a table of chain functions, got %s")
+      :format(path, lastline, type(value)), 0)
+  end
+  local names = {}
+  for key in pairs(value) do names[#names + 1] = tostring(key) end
+  table.sort(names)
+  for _, key in ipairs(names) do
+    local v = value[key]
+    local name = KNOWN[key]
+    if key == "exports" then
+      -- functions offered for reuse by other scripts: not a chain
+    elseif name == nil then
+      local where = type(v) == "function" and line_of(v) or lastline
+      error(("%s:%d: unknown chain '%s' (chains are %s; put helpers for reuse under 'exports')")
+        :format(path, where, key, table.concat(CHAINS, ", ")), 0)
+    elseif type(v) == "function" then
+      table.insert(lists[name], v)
+    elseif type(v) == "table" then
+      for k = 1, #v do
+        if type(v[k]) ~= "function" then
+          error(("%s:%d: chain '%s' entry %d is a %s, not a function")
+            :format(path, lastline, key, k, type(v[k])), 0)
+        end
+        table.insert(lists[name], v[k])
+      end
+    else
+      error(("%s:%d: chain '%s' must be a function or a list of functions, got %s")
+        :format(path, lastline, key, type(v)), 0)
+    end
+  end
+end
+
+-- scripts: list of {path = ..., value = <what the script returned>, lastline = n}.
+-- Builds the new chains and installs them only when every script is valid.
+function M.compose(scripts)
+  local lists = {}
+  for _, name in ipairs(CHAINS) do lists[name] = {} end
+  for _, s in ipairs(scripts) do collect(s.path, s.value, s.lastline or 1, lists) end
+  local new = {}
+  for _, name in ipairs(CHAINS) do new[name] = compose(lists[name]) end
+  ch = new
+  M.chains = new
+  return true
+end
+
+function M.setup(batch, observer)
+  B = ffi.cast("po_pkt *", batch)
+  obs = ffi.cast("po_observer *", observer)
+  headers.bind(batch)
+end
+
+------------------------------------------------------------------ errors
+
+local seen, nseen = {}, 0
+local MAX_SEEN = 10000
+local desc = ffi.new("char[160]")
+M.diag = {}
+
+local function chain_error(err)
+  local slot = B[cur].slot
+  C.po_obs_describe(obs, slot, desc, 160)
+  local msg = tostring(err) .. " (flow " .. ffi.string(desc) .. ")"
+  if seen[msg] then return end
+  if nseen >= MAX_SEEN then
+    if nseen == MAX_SEEN then
+      M.diag[#M.diag + 1] = "more than " .. MAX_SEEN .. " distinct chain errors; counting the rest silently"
+      nseen = nseen + 1
+    end
+    return
+  end
+  seen[msg] = true
+  nseen = nseen + 1
+  M.diag[#M.diag + 1] = msg
+end
+
+------------------------------------------------------------------ the loop
+
+local function loop(first, n)
+  local new_flow, c_ip4, c_ip6 = ch.new_flow, ch.ip4, ch.ip6
+  local c_icmp4, c_icmp6, c_tcp, c_udp, c_l4 = ch.icmp4, ch.icmp6, ch.tcp, ch.udp, ch.l4
+  for j = first, n - 1 do
+    cur = j
+    local d = B[j]
+    local slot = d.slot
+    local op = d.op
+    if op == OP_EMIT then
+      local rec = R[slot]
+      if rec ~= nil then
+        E[#E + 1] = rec
+        R[slot] = nil
+      end
+    else
+      local h = d.h[0]
+      local v4 = h.version == 4
+      local ip = v4 and IP4 or IP6
+      ip.i = j
+      local ts = d.ts
+      local rec
+      local go = true
+      if op == OP_NEW then
+        rec = tnew(0, 16)
+        rec.pkt_first = ts
+        rec.pkt_last = ts
+        R[slot] = rec
+        if new_flow ~= nil and new_flow(rec, ip) == false then
+          R[slot] = nil
+          C.po_obs_ignore(obs, j)
+          go = false
+        end
+      else
+        rec = R[slot]
+        if rec == nil then go = false else rec.pkt_last = ts end
+      end
+      if go then
+        local rev = d.rev ~= 0
+        if v4 then
+          if c_ip4 ~= nil then go = c_ip4(rec, ip, rev) ~= false end
+        elseif c_ip6 ~= nil then
+          go = c_ip6(rec, ip, rev) ~= false
+        end
+        local l4 = h.l4
+        if go and l4 == L4_ICMP then
+          local c_icmp = v4 and c_icmp4 or c_icmp6
+          if c_icmp ~= nil then
+            local q = nil
+            if d.h[1].p ~= nil then
+              q = d.h[1].version == 4 and Q4 or Q6
+              q.i = j
+            end
+            go = c_icmp(rec, ip, q, rev) ~= false
+          end
+        end
+        if go then
+          if l4 == L4_TCP then
+            if c_tcp ~= nil then TCP.i = j; go = c_tcp(rec, TCP, rev) ~= false end
+          elseif l4 == L4_UDP then
+            if c_udp ~= nil then UDP.i = j; go = c_udp(rec, UDP, rev) ~= false end
+          elseif c_l4 ~= nil and h.proto ~= 6 and h.proto ~= 17 then
+            go = c_l4(rec, ip, rev) ~= false
+          end
+        end
+        if not go then C.po_obs_complete(obs, j) end
+      end
+    end
+  end
+end
+
+-- Run the chains over batch entries 0..n-1.  A chain that raises skips the
+-- rest of its packet only.  Returns the number of chain errors.
+function M.batch(n)
+  local first, errors = 0, 0
+  while first < n do
+    local ok, err = pcall(loop, first, n)
+    if ok then break end
+    errors = errors + 1
+    chain_error(err)
+    first = cur + 1
+  end
+  return errors
+end
+
+-- Forget every record (a re-run from the start).
+function M.reset()
+  for k in pairs(R) do R[k] = nil end
+  for k = #E, 1, -1 do E[k] = nil end
+end
+
+return M

@@ -1,0 +1,47 @@
+-- pathobs: the runtime module for chain authors (null, helpers, protocol constants).
+local headers = require("pathobs.headers")
+
+local M = {}
+
+-- The JSON null sentinel (a NULL light userdata from the C core).
+M.null = require("pathobs.null")
+
+-- TCP flags.
+M.TCP_FIN, M.TCP_SYN, M.TCP_RST, M.TCP_PSH = 0x01, 0x02, 0x04, 0x08
+M.TCP_ACK, M.TCP_URG, M.TCP_ECE, M.TCP_CWR = 0x10, 0x20, 0x40, 0x80
+M.TCP_SA = 0x12   -- SYN ACK
+M.TCP_SEC = 0xc2  -- SYN ECE CWR
+M.TCP_SAEC = 0xd2 -- SYN ACK ECE CWR
+M.TCP_SAE = 0x52  -- SYN ACK ECE
+
+-- TCP option kinds.
+M.TO_EOL, M.TO_NOP, M.TO_MSS, M.TO_WS, M.TO_SACKOK, M.TO_SACK = 0, 1, 2, 3, 4, 5
+M.TO_TS, M.TO_MPTCP, M.TO_FASTOPEN, M.TO_EXPA, M.TO_EXPB = 8, 30, 34, 254, 255
+M.TO_EXID_FASTOPEN = 0xf989
+
+-- ICMP types.
+M.ICMP4_UNREACHABLE, M.ICMP4_TTLEXCEEDED = 3, 11
+M.ICMP6_UNREACHABLE, M.ICMP6_TTLEXCEEDED = 1, 3
+
+local null = M.null
+
+-- src_port, dst_port of a TCP or UDP packet; null, null otherwise.
+function M.extract_ports(ip)
+  local t = ip.tcp or ip.udp
+  if t == nil then return null, null end
+  return t.src_port, t.dst_port
+end
+
+local function keep_first(opts, kind, value)
+  if opts[kind] == nil then opts[kind] = value end
+end
+
+-- {[kind] = value string} for the first occurrence of each option kind.
+-- Never reads past the header and never loops on a malformed length.
+function M.tcp_options(tcp)
+  local opts = {}
+  if tcp ~= nil then headers.each_option(tcp, keep_first, opts) end
+  return opts
+end
+
+return M

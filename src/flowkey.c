@@ -1,0 +1,88 @@
+/* flowkey.c - canonical bidirectional flow keys from decoded headers. */
+#include "po.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+static int has_ports(uint8_t proto)
+{
+  return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+}
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+void po_key_make(po_key *k, int *swapped, uint8_t version, uint8_t proto,
+                 const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp)
+{
+  size_t alen = version == 4 ? 4 : 16;
+  int c = memcmp(src, dst, alen);
+  int sw = c > 0 || (c == 0 && sp > dp);
+  memset(k, 0, sizeof *k);
+  memcpy(k->a, sw ? dst : src, alen);
+  memcpy(k->b, sw ? src : dst, alen);
+  k->pa = sw ? dp : sp;
+  k->pb = sw ? sp : dp;
+  k->version = version;
+  k->proto = proto;
+  *swapped = sw;
+}
+
+static const uint8_t *src_of(const po_hdr *h) { return h->p + (h->version == 4 ? 12 : 8); }
+static const uint8_t *dst_of(const po_hdr *h) { return h->p + (h->version == 4 ? 16 : 24); }
+
+/* Ports of h when its transport carries them and 4 bytes of it were captured. */
+static int ports_of(const po_hdr *h, uint16_t *sp, uint16_t *dp)
+{
+  if (h->frag || h->cap < (uint32_t)h->hdr_len + 4) return 0;
+  *sp = rd16(h->p + h->hdr_len);
+  *dp = rd16(h->p + h->hdr_len + 2);
+  return 1;
+}
+
+int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped)
+{
+  uint16_t sp = 0, dp = 0;
+  if (q != NULL && q->p != NULL) {
+    /* An ICMP error joins the quoted flow, travelling opposite to the quote. */
+    if (!has_ports(q->proto) || ports_of(q, &sp, &dp)) {
+      po_key_make(k, swapped, q->version, q->proto, dst_of(q), src_of(q), dp, sp);
+      return PO_OK;
+    }
+    sp = dp = 0; /* quotation too short for its ports: key it as plain ICMP */
+  }
+  if (has_ports(h->proto)) {
+    if (h->frag) return PO_EFRAG;
+    if (!ports_of(h, &sp, &dp)) return PO_ESHORT;
+  }
+  po_key_make(k, swapped, h->version, h->proto, src_of(h), dst_of(h), sp, dp);
+  return PO_OK;
+}
+
+uint32_t po_key_hash(const po_key *k)
+{
+  uint64_t w[5];
+  memcpy(w, k, sizeof w);
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 5; i++) {
+    x ^= w[i];
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 32;
+  }
+  return (uint32_t)(x ^ (x >> 29));
+}
+
+void po_key_format(const po_key *k, int swapped, char *buf, size_t len)
+{
+  char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+  int af = k->version == 4 ? AF_INET : AF_INET6;
+  const uint8_t *s = swapped ? k->b : k->a, *d = swapped ? k->a : k->b;
+  uint16_t sp = swapped ? k->pb : k->pa, dp = swapped ? k->pa : k->pb;
+  inet_ntop(af, s, sa, sizeof sa);
+  inet_ntop(af, d, da, sizeof da);
+  if (has_ports(k->proto))
+    snprintf(buf, len, k->version == 4 ? "%s:%u -> %s:%u proto %u" : "[%s]:%u -> [%s]:%u proto %u",
+             sa, sp, da, dp, k->proto);
+  else
+    snprintf(buf, len, "%s -> %s proto %u", sa, da, k->proto);
+}

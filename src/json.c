@@ -1,0 +1,345 @@
+/* json.c - serialise a Lua record into one JSON line with cJSON: sorted keys, always valid. */
+#include "po.h"
+
+#include <cjson/cJSON.h>
+#include <lauxlib.h>
+#include <lua.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_DEPTH = 64, ARENA_CHUNK = 64 * 1024, LUA_TCDATA_ = 10 };
+
+typedef struct chunk { struct chunk *next; size_t used, size; char data[]; } chunk;
+
+typedef struct member { const char *name; size_t len; cJSON *item; } member;
+
+struct po_json {
+  chunk *arena;              /* strings that live until the line is printed */
+  const void *path[MAX_DEPTH]; /* tables being serialised, for cycles */
+  int depth;
+  member *members;           /* scratch for sorting object keys */
+  size_t nmembers, cap_members;
+  char *out;
+  size_t out_cap;
+};
+
+static char *arena_alloc(po_json *j, size_t n)
+{
+  chunk *c = j->arena;
+  if (c == NULL || c->size - c->used < n) {
+    size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+    chunk *nc = malloc(sizeof *nc + size);
+    if (nc == NULL) return NULL;
+    nc->next = c;
+    nc->used = 0;
+    nc->size = size;
+    j->arena = c = nc;
+  }
+  char *p = c->data + c->used;
+  c->used += n;
+  return p;
+}
+
+static void arena_reset(po_json *j)
+{
+  while (j->arena && j->arena->next) {
+    chunk *n = j->arena->next;
+    free(j->arena);
+    j->arena = n;
+  }
+  if (j->arena) j->arena->used = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+  unsigned char c = s[0];
+  size_t len;
+  uint32_t cp;
+  if (c < 0x80) return c ? 1 : 0;
+  if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
+  else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
+  else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
+  else return 0;
+  if (n < len) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3f);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0;
+  return len;
+}
+
+/* A NUL-terminated, valid UTF-8 copy of s: invalid bytes are read as
+ * Latin-1 (U+0080..U+00FF) and NUL becomes U+FFFD.  Returns s itself when it
+ * is clean and already terminated (Lua strings are). */
+static const char *clean_string(po_json *j, const char *s, size_t n)
+{
+  size_t i = 0;
+  while (i < n) {
+    size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+    if (k == 0) break;
+    i += k;
+  }
+  if (i == n) return s;
+  char *out = arena_alloc(j, n * 3 + 1), *o = out;
+  if (out == NULL) return "";
+  for (i = 0; i < n;) {
+    const unsigned char *u = (const unsigned char *)s + i;
+    size_t k = utf8_seq(u, n - i);
+    if (k > 0) {
+      memcpy(o, u, k);
+      o += k;
+      i += k;
+    } else if (u[0] == 0) {
+      memcpy(o, "\xef\xbf\xbd", 3);
+      o += 3;
+      i++;
+    } else {
+      *o++ = (char)(0xc0 | u[0] >> 6);
+      *o++ = (char)(0x80 | (u[0] & 0x3f));
+      i++;
+    }
+  }
+  *o = 0;
+  return out;
+}
+
+/* Shortest decimal text that reads back as x; integers without a point. */
+static int format_number(char *buf, size_t len, double x)
+{
+  if (x == floor(x) && fabs(x) <= 9007199254740992.0)
+    return snprintf(buf, len, "%lld", (long long)x);
+  for (int prec = 15; prec < 17; prec++) {
+    int n = snprintf(buf, len, "%.*g", prec, x);
+    if (strtod(buf, NULL) == x) return n;
+  }
+  return snprintf(buf, len, "%.17g", x);
+}
+
+static cJSON *raw_number(po_json *j, double x)
+{
+  if (isnan(x) || isinf(x)) return cJSON_CreateNull();
+  char tmp[32];
+  int n = format_number(tmp, sizeof tmp, x);
+  char *s = arena_alloc(j, (size_t)n + 1);
+  if (s == NULL) return NULL;
+  memcpy(s, tmp, (size_t)n + 1);
+  return cJSON_CreateRaw(s);
+}
+
+static cJSON *marker(const char *what) { return cJSON_CreateString(what); }
+
+/* int64/uint64 cdata print as 123LL / 123ULL: keep them as integers. */
+static cJSON *cdata_value(po_json *j, lua_State *L, int idx)
+{
+  lua_getglobal(L, "tostring");
+  lua_pushvalue(L, idx);
+  if (lua_pcall(L, 1, 1, 0) != 0) {
+    lua_pop(L, 1);
+    return marker("<cdata>");
+  }
+  size_t n;
+  const char *s = lua_tolstring(L, -1, &n);
+  size_t digits = 0, i = s && n && s[0] == '-' ? 1 : 0;
+  while (s && i + digits < n && s[i + digits] >= '0' && s[i + digits] <= '9') digits++;
+  const char *rest = s ? s + i + digits : "";
+  cJSON *item;
+  if (digits > 0 && (strcmp(rest, "LL") == 0 || strcmp(rest, "ULL") == 0)) {
+    char *num = arena_alloc(j, i + digits + 1);
+    if (num == NULL) { lua_pop(L, 1); return NULL; }
+    memcpy(num, s, i + digits);
+    num[i + digits] = 0;
+    item = cJSON_CreateRaw(num);
+  } else {
+    item = marker("<cdata>");
+  }
+  lua_pop(L, 1);
+  return item;
+}
+
+static cJSON *value(po_json *j, lua_State *L, int idx);
+
+static int cmp_member(const void *a, const void *b)
+{
+  const member *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->name, y->name, n);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Keys 1..n and nothing else (n >= 1). */
+static size_t array_length(lua_State *L, int idx)
+{
+  size_t n = lua_objlen(L, idx), count = 0;
+  if (n == 0) return 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    if (lua_type(L, -1) != LUA_TNUMBER) { lua_pop(L, 1); return 0; }
+    double k = lua_tonumber(L, -1);
+    if (k != floor(k) || k < 1 || k > (double)n) { lua_pop(L, 1); return 0; }
+    count++;
+  }
+  return count == n ? n : 0;
+}
+
+static const char *key_name(po_json *j, lua_State *L, int kidx, size_t *len)
+{
+  char tmp[40];
+  const char *s;
+  switch (lua_type(L, kidx)) {
+  case LUA_TSTRING:
+    s = lua_tolstring(L, kidx, len);
+    s = clean_string(j, s, *len);
+    *len = strlen(s);
+    return s;
+  case LUA_TNUMBER:
+    *len = (size_t)format_number(tmp, sizeof tmp, lua_tonumber(L, kidx));
+    break;
+  case LUA_TBOOLEAN:
+    *len = (size_t)snprintf(tmp, sizeof tmp, "%s", lua_toboolean(L, kidx) ? "true" : "false");
+    break;
+  default:
+    *len = (size_t)snprintf(tmp, sizeof tmp, "<%s>", lua_typename(L, lua_type(L, kidx)));
+  }
+  char *out = arena_alloc(j, *len + 1);
+  if (out == NULL) { *len = 0; return ""; }
+  memcpy(out, tmp, *len + 1);
+  return out;
+}
+
+static int grow_members(po_json *j)
+{
+  size_t nc = j->cap_members ? j->cap_members * 2 : 64;
+  member *m = realloc(j->members, nc * sizeof *m);
+  if (m == NULL) return PO_ENOMEM;
+  j->members = m;
+  j->cap_members = nc;
+  return PO_OK;
+}
+
+static cJSON *table_value(po_json *j, lua_State *L, int idx)
+{
+  const void *self = lua_topointer(L, idx);
+  for (int d = 0; d < j->depth; d++)
+    if (j->path[d] == self) return marker("<cycle>");
+  if (j->depth >= MAX_DEPTH) return marker("<too deep>");
+  if (!lua_checkstack(L, 8)) return marker("<too deep>");
+  j->path[j->depth++] = self;
+
+  cJSON *out;
+  size_t n = array_length(L, idx);
+  if (n > 0) {
+    out = cJSON_CreateArray();
+    for (size_t i = 1; out && i <= n; i++) {
+      lua_rawgeti(L, idx, (int)i);
+      cJSON *item = value(j, L, lua_gettop(L));
+      lua_pop(L, 1);
+      if (item == NULL) { cJSON_Delete(out); out = NULL; break; }
+      cJSON_AddItemToArray(out, item);
+    }
+  } else {
+    out = cJSON_CreateObject();
+    size_t base = j->nmembers;
+    lua_pushnil(L);
+    while (out && lua_next(L, idx) != 0) {
+      size_t klen;
+      const char *name = key_name(j, L, lua_gettop(L) - 1, &klen);
+      cJSON *item = value(j, L, lua_gettop(L)); /* may grow j->members */
+      lua_pop(L, 1);
+      if (item == NULL || (j->nmembers == j->cap_members && grow_members(j) != PO_OK)) {
+        cJSON_Delete(item);
+        lua_pop(L, 1);
+        cJSON_Delete(out);
+        out = NULL;
+        break;
+      }
+      j->members[j->nmembers++] = (member){ name, klen, item };
+    }
+    if (out) {
+      qsort(j->members + base, j->nmembers - base, sizeof *j->members, cmp_member);
+      for (size_t i = base; i < j->nmembers; i++)
+        cJSON_AddItemToObjectCS(out, j->members[i].name, j->members[i].item);
+    } else {
+      for (size_t i = base; i < j->nmembers; i++) cJSON_Delete(j->members[i].item);
+    }
+    j->nmembers = base;
+  }
+  j->depth--;
+  return out;
+}
+
+static cJSON *value(po_json *j, lua_State *L, int idx)
+{
+  switch (lua_type(L, idx)) {
+  case LUA_TNIL: return cJSON_CreateNull();
+  case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
+  case LUA_TNUMBER: return raw_number(j, lua_tonumber(L, idx));
+  case LUA_TSTRING: {
+    size_t n;
+    const char *s = lua_tolstring(L, idx, &n);
+    return cJSON_CreateString(clean_string(j, s, n));
+  }
+  case LUA_TTABLE: return table_value(j, L, idx);
+  case LUA_TLIGHTUSERDATA:
+    return lua_touserdata(L, idx) == NULL ? cJSON_CreateNull() : marker("<userdata>");
+  case LUA_TFUNCTION: return marker("<function>");
+  case LUA_TUSERDATA: return marker("<userdata>");
+  case LUA_TTHREAD: return marker("<thread>");
+  case LUA_TCDATA_: return cdata_value(j, L, idx);
+  }
+  return marker("<unknown>");
+}
+
+const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
+{
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  j->depth = 0;
+  j->nmembers = 0;
+  cJSON *root = value(j, L, idx);
+  const char *text = NULL;
+  *len = 0;
+  if (root != NULL) {
+    for (;;) {
+      if (cJSON_PrintPreallocated(root, j->out, (int)j->out_cap - 1, 0)) {
+        *len = strlen(j->out);
+        j->out[(*len)++] = '\n';
+        text = j->out;
+        break;
+      }
+      size_t nc = j->out_cap * 2;
+      char *no = nc <= (1u << 30) ? realloc(j->out, nc) : NULL;
+      if (no == NULL) break;
+      j->out = no;
+      j->out_cap = nc;
+    }
+    cJSON_Delete(root);
+  }
+  arena_reset(j);
+  return text;
+}
+
+po_json *po_json_new(void)
+{
+  po_json *j = calloc(1, sizeof *j);
+  if (j == NULL) return NULL;
+  j->out_cap = 64 * 1024;
+  j->out = malloc(j->out_cap);
+  if (j->out == NULL) { free(j); return NULL; }
+  return j;
+}
+
+void po_json_free(po_json *j)
+{
+  if (j == NULL) return;
+  arena_reset(j);
+  free(j->arena);
+  free(j->members);
+  free(j->out);
+  free(j);
+}

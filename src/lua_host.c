@@ -1,0 +1,259 @@
+/* lua_host.c - the LuaJIT state: module paths, chain scripts, one call per batch, record output. */
+#include "po.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct po_host {
+  lua_State *L;
+  int ref_batch, ref_R, ref_E, ref_diag, ref_compose, ref_setup, ref_reset;
+  po_observer *obs;
+  po_out *out;
+  po_stats *st;
+  po_json *json;
+  po_diag_fn diag;
+  void *ud;
+};
+
+/* Snabb's limits: room for many chains compiled into traces. */
+static const char jit_setup[] =
+  "local ok, opt = pcall(require, 'jit.opt')\n"
+  "if ok then opt.start('maxtrace=8000', 'maxrecord=50000', 'maxmcode=8192',\n"
+  "  'maxsnap=20000', 'maxside=10000', 'sizemcode=256') end\n";
+
+static int traceback(lua_State *L)
+{
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) msg = "(error object is not a string)";
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+/* Call the function below nargs arguments; on error copy the message. */
+static int call(po_host *h, int nargs, int nres, char *err, size_t errlen)
+{
+  lua_State *L = h->L;
+  int base = lua_gettop(L) - nargs;
+  lua_pushcfunction(L, traceback);
+  lua_insert(L, base);
+  int rc = lua_pcall(L, nargs, nres, base);
+  lua_remove(L, base);
+  if (rc == 0) return PO_OK;
+  if (err) snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+  lua_pop(L, 1);
+  return PO_ESCRIPT;
+}
+
+/* Plain call for load-time errors: the message without a traceback. */
+static int call_plain(lua_State *L, int nargs, int nres, char *err, size_t errlen)
+{
+  if (lua_pcall(L, nargs, nres, 0) == 0) return PO_OK;
+  snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
+  lua_pop(L, 1);
+  return PO_ESCRIPT;
+}
+
+static int field_ref(lua_State *L, int t, const char *name)
+{
+  lua_getfield(L, t, name);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *ud)
+{
+  po_host *h = calloc(1, sizeof *h);
+  if (h == NULL) return NULL;
+  h->diag = diag;
+  h->ud = ud;
+  h->json = po_json_new();
+  h->L = luaL_newstate();
+  if (h->L == NULL || h->json == NULL) { po_host_free(h); return NULL; }
+  lua_State *L = h->L;
+  luaL_openlibs(L);
+
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  for (int i = 0; i < ndirs; i++) {
+    luaL_addstring(&b, dirs[i]);
+    luaL_addstring(&b, "/?.lua;");
+    luaL_addstring(&b, dirs[i]);
+    luaL_addstring(&b, "/?/init.lua;");
+  }
+  luaL_pushresult(&b);
+  lua_getglobal(L, "package");
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "path");
+  lua_pushstring(L, "");
+  lua_setfield(L, -2, "cpath"); /* chains load Lua only */
+  lua_getfield(L, -1, "loaded");
+  lua_pushlightuserdata(L, NULL);
+  lua_setfield(L, -2, "pathobs.null");
+  lua_pop(L, 3);
+
+  char err[512];
+  if (luaL_loadstring(L, jit_setup) != 0 || call_plain(L, 0, 0, err, sizeof err) != PO_OK) {
+    po_host_free(h);
+    return NULL;
+  }
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "pathobs.dispatch");
+  if (call_plain(L, 1, 1, err, sizeof err) != PO_OK) {
+    if (diag) diag(ud, err);
+    po_host_free(h);
+    return NULL;
+  }
+  int t = lua_gettop(L);
+  h->ref_batch = field_ref(L, t, "batch");
+  h->ref_R = field_ref(L, t, "R");
+  h->ref_E = field_ref(L, t, "E");
+  h->ref_diag = field_ref(L, t, "diag");
+  h->ref_compose = field_ref(L, t, "compose");
+  h->ref_setup = field_ref(L, t, "setup");
+  h->ref_reset = field_ref(L, t, "reset");
+  lua_pop(L, 1);
+  return h;
+}
+
+void po_host_free(po_host *h)
+{
+  if (h == NULL) return;
+  if (h->L) lua_close(h->L);
+  po_json_free(h->json);
+  free(h);
+}
+
+lua_State *po_host_state(po_host *h) { return h->L; }
+
+int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen)
+{
+  lua_State *L = h->L;
+  int top = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_compose);
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    if (luaL_loadfile(L, paths[i]) != 0) {
+      snprintf(err, errlen, "%s", lua_tostring(L, -1));
+      lua_settop(L, top);
+      return PO_ESCRIPT;
+    }
+    lua_Debug ar;
+    lua_pushvalue(L, -1);
+    lua_getinfo(L, ">S", &ar);
+    int lastline = ar.lastlinedefined > 0 ? ar.lastlinedefined : 1;
+    if (call_plain(L, 0, 1, err, errlen) != PO_OK) {
+      lua_settop(L, top);
+      return PO_ESCRIPT;
+    }
+    lua_createtable(L, 0, 3);
+    lua_insert(L, -2);
+    lua_setfield(L, -2, "value");
+    lua_pushstring(L, paths[i]);
+    lua_setfield(L, -2, "path");
+    lua_pushinteger(L, lastline);
+    lua_setfield(L, -2, "lastline");
+    lua_rawseti(L, -2, i + 1);
+  }
+  int rc = call_plain(L, 1, 0, err, errlen);
+  lua_settop(L, top);
+  return rc;
+}
+
+void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
+{
+  h->obs = o;
+  h->out = out;
+  h->st = st;
+  unsigned n;
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_setup);
+  lua_pushlightuserdata(h->L, po_obs_batch(o, &n));
+  lua_pushlightuserdata(h->L, o);
+  char err[256];
+  if (call(h, 2, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+}
+
+/* Write the record at the top of the stack (and pop it). */
+static void write_record(po_host *h)
+{
+  size_t len;
+  const char *line = po_json_line(h->json, h->L, -1, &len);
+  lua_pop(h->L, 1);
+  if (line == NULL) {
+    if (h->diag) h->diag(h->ud, "out of memory while serialising a record");
+    return;
+  }
+  po_out_write(h->out, line, len);
+}
+
+void po_host_emit(void *ud, uint32_t slot)
+{
+  po_host *h = ud;
+  lua_State *L = h->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_R);
+  lua_rawgeti(L, -1, (int)slot);
+  if (lua_istable(L, -1)) {
+    lua_pushnil(L);
+    lua_rawseti(L, -3, (int)slot);
+    write_record(h);
+  } else {
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* Print and clear the messages the batch left in dispatch.diag. */
+static void drain_diag(po_host *h)
+{
+  lua_State *L = h->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_diag);
+  int n = (int)lua_objlen(L, -1);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -1, i);
+    if (h->diag) h->diag(h->ud, lua_tostring(L, -1));
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, i);
+  }
+  lua_pop(L, 1);
+}
+
+int po_host_run_batch(po_host *h)
+{
+  unsigned n;
+  po_obs_batch(h->obs, &n);
+  if (n == 0) return PO_OK;
+  lua_State *L = h->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_batch);
+  lua_pushinteger(L, (lua_Integer)n);
+  char err[1024];
+  int rc = call(h, 1, 1, err, sizeof err);
+  if (rc != PO_OK) {
+    if (h->diag) h->diag(h->ud, err);
+  } else {
+    h->st->chain_errors += (uint64_t)lua_tointeger(L, -1);
+    lua_pop(L, 1);
+  }
+  drain_diag(h);
+  po_obs_batch_reset(h->obs);
+  /* records the batch emitted (evictions), in order */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_E);
+  int ne = (int)lua_objlen(L, -1);
+  for (int i = 1; i <= ne; i++) {
+    lua_rawgeti(L, -1, i);
+    lua_pushnil(L);
+    lua_rawseti(L, -3, i);
+    write_record(h);
+  }
+  lua_pop(L, 1);
+  return rc;
+}
+
+void po_host_reset(po_host *h)
+{
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_reset);
+  char err[256];
+  call(h, 0, 0, err, sizeof err);
+}

@@ -1,0 +1,253 @@
+/* main.c - the pathobs command line: options, chain lookup, exit status. */
+#include "po.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libtrace.h>
+#include <luajit.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#ifndef PO_VERSION
+#define PO_VERSION "0.1.0"
+#endif
+
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_SCRIPT = 3, MAX_CHAINS = 64, MAX_LDIRS = 32 };
+
+static const char usage_text[] =
+  "Usage: pathobs [OPTIONS] SOURCE\n"
+  "Group packets into bidirectional flows, run Lua chain functions over them\n"
+  "and write one JSON record per flow.\n"
+  "\n"
+  "Source:\n"
+  "  SOURCE                   libtrace URI (pcapfile:F, pcap:F, erf:F, ...), a capture\n"
+  "                           file (pcap, pcapng, ERF, gzip/bzip2/xz pcap) or - for stdin\n"
+  "  -f, --filter EXPR        BPF filter applied to every packet\n"
+  "\n"
+  "Chains:\n"
+  "  -c, --chain NAME|FILE    chain script, repeatable, run in order (default: basic)\n"
+  "  -L, --lua-path DIR       extra folder for chains and modules, repeatable\n"
+  "      --list-chains        list the bundled chains and exit\n"
+  "\n"
+  "Flows:\n"
+  "      --idle-timeout SEC   complete a flow idle this long (default 30)\n"
+  "      --expiry-timeout SEC write a completed record this much later (default 5)\n"
+  "      --max-flows N        bound on live records; the oldest is evicted (default 4194304)\n"
+  "      --aggregate          one flow per IP version for all packets\n"
+  "\n"
+  "Output:\n"
+  "  -o, --output FILE        JSON lines to FILE (default: standard output)\n"
+  "      --stats FILE         write the counters as JSON at exit\n"
+  "  -q, --quiet              no counters line on standard error\n"
+  "  -h, --help               this text\n"
+  "  -V, --version            versions of pathobs and its libraries\n"
+  "\n"
+  "Exit status: 0 success, 1 runtime failure, 2 usage error, 3 chain script error.\n"
+  "\n"
+  "Example:\n"
+  "  pathobs -c basic -c tcp -o flows.jsonl capture.pcap\n";
+
+static void diag(void *ud, const char *msg)
+{
+  (void)ud;
+  fprintf(stderr, "pathobs: %s\n", msg);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+  fprintf(stderr, "pathobs: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'pathobs --help' for more information.\n");
+  return EXIT_USAGE;
+}
+
+static int parse_uint(const char *s, uint32_t max, uint32_t *out)
+{
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || end == s || *end || s[0] == '-' || v > max) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+static void print_version(void)
+{
+  printf("pathobs %s\n", PO_VERSION);
+  printf("libtrace %d.%d.%d\n", LIBTRACE_API_VERSION >> 16, (LIBTRACE_API_VERSION >> 8) & 0xff,
+         LIBTRACE_API_VERSION & 0xff);
+  printf("%s\n", LUAJIT_VERSION);
+  printf("libuv %s\n", uv_version_string());
+  printf("cJSON %s\n", cJSON_Version());
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+  return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Each bundled chain with the first line of its header comment. */
+static int list_chains(const po_paths *p)
+{
+  const char *dir = p->data[1];
+  struct dirent **ents;
+  int n = scandir(dir, &ents, NULL, by_name);
+  if (n < 0) {
+    fprintf(stderr, "pathobs: cannot list %s: %s\n", dir, strerror(errno));
+    return EXIT_RUNTIME;
+  }
+  for (int i = 0; i < n; i++) {
+    const char *name = ents[i]->d_name;
+    size_t len = strlen(name);
+    if (len > 4 && strcmp(name + len - 4, ".lua") == 0) {
+      char path[4600], line[512] = "";
+      snprintf(path, sizeof path, "%s/%s", dir, name);
+      FILE *f = fopen(path, "r");
+      if (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = 0;
+      }
+      if (f) fclose(f);
+      const char *desc = line;
+      if (strncmp(desc, "--", 2) == 0) desc += 2;
+      while (*desc == ' ' || *desc == '-') desc++;
+      /* "basic.lua - text" or "basic: text": keep the text */
+      const char *sep = strstr(desc, " - ");
+      if (sep && (size_t)(sep - desc) <= len) desc = sep + 3;
+      printf("%-10.*s %s\n", (int)(len - 4), name, desc);
+    }
+    free(ents[i]);
+  }
+  free(ents);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_WATCH };
+  static const struct option longopts[] = {
+    { "chain", required_argument, NULL, 'c' },
+    { "output", required_argument, NULL, 'o' },
+    { "filter", required_argument, NULL, 'f' },
+    { "idle-timeout", required_argument, NULL, O_IDLE },
+    { "expiry-timeout", required_argument, NULL, O_EXPIRY },
+    { "max-flows", required_argument, NULL, O_MAXFLOWS },
+    { "aggregate", no_argument, NULL, O_AGGREGATE },
+    { "stats", required_argument, NULL, O_STATS },
+    { "quiet", no_argument, NULL, 'q' },
+    { "lua-path", required_argument, NULL, 'L' },
+    { "list-chains", no_argument, NULL, O_LIST },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL, 0, NULL, 0 },
+  };
+  const char *chains[MAX_CHAINS], *ldirs[MAX_LDIRS];
+  int nchains = 0, nldirs = 0, quiet = 0, list = 0;
+  const char *output = NULL, *stats_file = NULL;
+  po_run_opts ro;
+  memset(&ro, 0, sizeof ro);
+  po_config_defaults(&ro.cfg);
+
+  opterr = 0;
+  int c;
+  while ((c = getopt_long(argc, argv, ":c:o:f:qL:hV", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'c':
+      if (nchains == MAX_CHAINS) return usage_error("too many chains (at most %s)", "64");
+      chains[nchains++] = optarg;
+      break;
+    case 'o': output = optarg; break;
+    case 'f': ro.filter = optarg; break;
+    case O_IDLE:
+      if (parse_uint(optarg, 7 * 86400, &ro.cfg.idle_timeout))
+        return usage_error("--idle-timeout wants whole seconds up to 604800, not '%s'", optarg);
+      break;
+    case O_EXPIRY:
+      if (parse_uint(optarg, 7 * 86400, &ro.cfg.expiry_timeout))
+        return usage_error("--expiry-timeout wants whole seconds up to 604800, not '%s'", optarg);
+      break;
+    case O_MAXFLOWS:
+      if (parse_uint(optarg, 1u << 30, &ro.cfg.max_flows) || ro.cfg.max_flows == 0)
+        return usage_error("--max-flows wants a number from 1 to 1073741824, not '%s'", optarg);
+      break;
+    case O_AGGREGATE: ro.cfg.aggregate = 1; break;
+    case O_STATS: stats_file = optarg; break;
+    case 'q': quiet = 1; break;
+    case 'L':
+      if (nldirs == MAX_LDIRS) return usage_error("too many --lua-path folders (at most %s)", "32");
+      ldirs[nldirs++] = optarg;
+      break;
+    case O_LIST: list = 1; break;
+    case 'h': fputs(usage_text, stdout); return 0;
+    case 'V': print_version(); return 0;
+    case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
+    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    }
+  }
+
+  po_paths paths;
+  po_paths_init(&paths, ldirs, nldirs);
+  if (list) return list_chains(&paths);
+  if (optind == argc) return usage_error("%s", "no SOURCE given");
+  if (optind + 1 < argc) return usage_error("one SOURCE only (got also '%s')", argv[optind + 1]);
+  ro.source = argv[optind];
+  if (nchains == 0) chains[nchains++] = "basic";
+
+  static char resolved[MAX_CHAINS][4096];
+  const char *scripts[MAX_CHAINS];
+  for (int i = 0; i < nchains; i++) {
+    if (po_paths_chain(&paths, chains[i], resolved[i], sizeof resolved[i]) != PO_OK) {
+      fprintf(stderr, "pathobs: %s:0: chain script not found (bundled chains: pathobs --list-chains)\n",
+              chains[i]);
+      return EXIT_SCRIPT;
+    }
+    scripts[i] = resolved[i];
+  }
+
+  signal(SIGPIPE, SIG_IGN);
+  po_host *host = po_host_new(paths.dirs, paths.ndirs, diag, NULL);
+  if (host == NULL) {
+    fprintf(stderr, "pathobs: cannot start the Lua runtime (looked for it in %s)\n", paths.data[0]);
+    return EXIT_RUNTIME;
+  }
+  char err[2048];
+  if (po_host_load(host, scripts, nchains, err, sizeof err) != PO_OK) {
+    fprintf(stderr, "pathobs: %s\n", err);
+    po_host_free(host);
+    return EXIT_SCRIPT;
+  }
+  po_out out;
+  if (po_out_open(&out, output) != PO_OK) {
+    fprintf(stderr, "pathobs: cannot write %s: %s\n", output, strerror(out.err));
+    po_out_close(&out);
+    po_host_free(host);
+    return EXIT_RUNTIME;
+  }
+  po_stats st;
+  memset(&st, 0, sizeof st);
+  int status = po_run(&ro, host, &out, &st, diag, NULL);
+  po_out_close(&out);
+  po_host_free(host);
+
+  if (!quiet && ro.opened) {
+    char line[512];
+    po_stats_line(&st, line, sizeof line);
+    fprintf(stderr, "pathobs: %s\n", line);
+  }
+  if (stats_file != NULL) {
+    char *json = po_stats_json(&st);
+    FILE *f = json ? fopen(stats_file, "w") : NULL;
+    int bad = f == NULL || fprintf(f, "%s\n", json) < 0;
+    if (f != NULL && fclose(f) != 0) bad = 1;
+    if (bad) {
+      fprintf(stderr, "pathobs: cannot write %s: %s\n", stats_file, strerror(errno));
+      if (status == 0) status = EXIT_RUNTIME;
+    }
+    free(json);
+  }
+  return status;
+}

@@ -1,0 +1,442 @@
+/* observer.c - flow table, packet clock and flow lifecycle; fills batches for Lua. */
+#include "po.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { ST_FREE = 0, ST_ACTIVE, ST_EXPIRING, ST_IGNORED };
+enum { FRAG_CACHE_LOG2 = 14, MAX_TIMEOUT = 7 * 86400 };
+
+typedef struct flow {
+  po_key key;
+  double last;             /* pkt_last */
+  uint32_t hnext;          /* hash chain, or free list */
+  uint32_t prev, next;     /* timer bin list */
+  uint32_t deadline;       /* idle deadline (active, ignored) or emission deadline */
+  uint16_t gen;            /* bumped on every reuse of the slot */
+  uint8_t state;
+  uint8_t fwd_sw;          /* orientation of the first packet against the key */
+} flow;
+
+typedef struct bins { uint32_t *head, *tail; } bins;
+
+struct po_observer {
+  po_config cfg;
+  po_emit_fn emit;
+  void *ud;
+  flow *f;                 /* slots 1..cap; f[0] unused */
+  uint32_t cap, live, free_head, next_unused;
+  uint32_t *bucket, nbucket;
+  bins idle, expire;       /* timer wheels, one list per second */
+  uint32_t wmask;
+  uint32_t clock;
+  int started;
+  po_pkt *batch;
+  unsigned n;
+  po_frag_cache *frags;
+  po_stats st;
+};
+
+void po_config_defaults(po_config *cfg)
+{
+  cfg->idle_timeout = 30;
+  cfg->expiry_timeout = 5;
+  cfg->max_flows = 4u << 20;
+  cfg->batch_size = 256;
+  cfg->aggregate = 0;
+}
+
+/* ---- timer wheels ------------------------------------------------------ */
+
+static void bin_push(po_observer *o, bins *w, uint32_t s, uint32_t deadline)
+{
+  uint32_t b = deadline & o->wmask;
+  flow *f = &o->f[s];
+  f->deadline = deadline;
+  f->next = 0;
+  f->prev = w->tail[b];
+  if (f->prev) o->f[f->prev].next = s; else w->head[b] = s;
+  w->tail[b] = s;
+}
+
+static void bin_del(po_observer *o, bins *w, uint32_t s)
+{
+  flow *f = &o->f[s];
+  uint32_t b = f->deadline & o->wmask;
+  if (f->prev) o->f[f->prev].next = f->next; else w->head[b] = f->next;
+  if (f->next) o->f[f->next].prev = f->prev; else w->tail[b] = f->prev;
+  f->prev = f->next = 0;
+}
+
+static int bins_init(bins *w, uint32_t n)
+{
+  w->head = calloc(n, sizeof *w->head);
+  w->tail = calloc(n, sizeof *w->tail);
+  return w->head && w->tail ? PO_OK : PO_ENOMEM;
+}
+
+/* ---- hash table and slots ----------------------------------------------- */
+
+static uint32_t lookup(const po_observer *o, const po_key *k, uint32_t h)
+{
+  for (uint32_t s = o->bucket[h & (o->nbucket - 1)]; s; s = o->f[s].hnext)
+    if (memcmp(&o->f[s].key, k, sizeof *k) == 0) return s;
+  return 0;
+}
+
+static int rehash(po_observer *o, uint32_t nb)
+{
+  uint32_t *b = calloc(nb, sizeof *b);
+  if (b == NULL) return PO_ENOMEM;
+  for (uint32_t s = 1; s < o->next_unused; s++) {
+    flow *f = &o->f[s];
+    if (f->state == ST_FREE) continue;
+    uint32_t i = po_key_hash(&f->key) & (nb - 1);
+    f->hnext = b[i];
+    b[i] = s;
+  }
+  free(o->bucket);
+  o->bucket = b;
+  o->nbucket = nb;
+  return PO_OK;
+}
+
+static uint32_t slot_alloc(po_observer *o)
+{
+  uint32_t s = o->free_head;
+  if (s) {
+    o->free_head = o->f[s].hnext;
+    return s;
+  }
+  if (o->next_unused > o->cap) {
+    uint32_t ncap = o->cap * 2;
+    if (ncap > o->cfg.max_flows) ncap = o->cfg.max_flows;
+    if (ncap <= o->cap) return 0;
+    flow *nf = realloc(o->f, ((size_t)ncap + 1) * sizeof *nf);
+    if (nf == NULL) return 0;
+    o->f = nf;
+    o->cap = ncap;
+  }
+  return o->next_unused++;
+}
+
+static void slot_free(po_observer *o, uint32_t s)
+{
+  flow *f = &o->f[s];
+  uint32_t *pp = &o->bucket[po_key_hash(&f->key) & (o->nbucket - 1)];
+  while (*pp != s) pp = &o->f[*pp].hnext;
+  *pp = f->hnext;
+  f->state = ST_FREE;
+  f->hnext = o->free_head;
+  o->free_head = s;
+  o->live--;
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+static uint32_t later_than_clock(const po_observer *o, double d)
+{
+  double min = (double)o->clock + 1;
+  return (uint32_t)(d < min ? min : d);
+}
+
+static void write_now(po_observer *o, uint32_t s)
+{
+  o->st.records++;
+  o->emit(o->ud, s);
+  slot_free(o, s);
+}
+
+/* Add a batch entry asking Lua to hand the record of slot s to the writer. */
+static void emit_in_batch(po_observer *o, uint32_t s)
+{
+  po_pkt *e = &o->batch[o->n++];
+  memset(e, 0, sizeof *e);
+  e->op = PO_OP_EMIT;
+  e->slot = s;
+  e->gen = o->f[s].gen;
+  o->st.records++;
+  slot_free(o, s);
+}
+
+/* Make room for one flow: the one idle longest goes first (an ignored key is
+ * simply forgotten); with only expiring flows, the one due first. */
+static void evict_one(po_observer *o)
+{
+  for (uint32_t d = 1; d <= o->wmask + 1; d++) {
+    uint32_t s = o->idle.head[(o->clock + d) & o->wmask];
+    if (!s) continue;
+    bin_del(o, &o->idle, s);
+    if (o->f[s].state == ST_IGNORED) {
+      slot_free(o, s);
+      return;
+    }
+    o->st.evicted++;
+    emit_in_batch(o, s);
+    return;
+  }
+  for (uint32_t d = 1; d <= o->wmask + 1; d++) {
+    uint32_t s = o->expire.head[(o->clock + d) & o->wmask];
+    if (!s) continue;
+    bin_del(o, &o->expire, s);
+    o->st.evicted++;
+    emit_in_batch(o, s);
+    return;
+  }
+}
+
+static void expire_flow(po_observer *o, uint32_t s, uint32_t deadline)
+{
+  o->f[s].state = ST_EXPIRING;
+  bin_push(o, &o->expire, s, deadline);
+}
+
+void po_obs_advance(po_observer *o, double ts)
+{
+  uint32_t now = (uint32_t)ceil(ts);
+  if (!o->started) {
+    o->clock = now;
+    o->started = 1;
+    return;
+  }
+  if (now <= o->clock) return;
+  uint32_t c0 = o->clock, last = now;
+  uint32_t due = c0 + o->cfg.expiry_timeout;
+  uint32_t late = 0, late_tail = 0;
+  if (last - c0 > o->wmask + 1) last = c0 + o->wmask + 1; /* nothing lies beyond */
+  for (uint32_t b = c0 + 1; b <= last; b++) {
+    uint32_t i = b & o->wmask, s;
+    while ((s = o->idle.head[i]) != 0) {
+      bin_del(o, &o->idle, s);
+      if (o->f[s].state == ST_IGNORED) {
+        slot_free(o, s);
+      } else if (due >= b) {
+        expire_flow(o, s, due);
+      } else { /* emission deadline already passed: written after this advance */
+        o->f[s].state = ST_EXPIRING;
+        o->f[s].next = 0;
+        if (late_tail) o->f[late_tail].next = s; else late = s;
+        late_tail = s;
+      }
+    }
+    while ((s = o->expire.head[i]) != 0) {
+      bin_del(o, &o->expire, s);
+      write_now(o, s);
+    }
+  }
+  while (late) {
+    uint32_t s = late;
+    late = o->f[s].next;
+    write_now(o, s);
+  }
+  o->clock = now;
+}
+
+void po_obs_flush(po_observer *o)
+{
+  for (int pass = 0; pass < 2; pass++) {
+    bins *w = pass == 0 ? &o->expire : &o->idle;
+    for (uint32_t d = 1; d <= o->wmask + 1; d++) {
+      uint32_t i = (o->clock + d) & o->wmask, s;
+      while ((s = w->head[i]) != 0) {
+        bin_del(o, w, s);
+        if (o->f[s].state == ST_IGNORED) slot_free(o, s);
+        else write_now(o, s);
+      }
+    }
+  }
+}
+
+static flow *entry_flow(po_observer *o, unsigned i, int state)
+{
+  if (i >= o->n) return NULL;
+  const po_pkt *e = &o->batch[i];
+  if (e->slot == 0 || e->slot >= o->next_unused) return NULL;
+  flow *f = &o->f[e->slot];
+  return f->gen == e->gen && f->state == state ? f : NULL;
+}
+
+void po_obs_complete(po_observer *o, unsigned i)
+{
+  if (entry_flow(o, i, ST_ACTIVE) == NULL) return; /* expiring already, or gone */
+  uint32_t s = o->batch[i].slot;
+  bin_del(o, &o->idle, s);
+  expire_flow(o, s, later_than_clock(o, (double)o->clock + o->cfg.expiry_timeout));
+}
+
+void po_obs_ignore(po_observer *o, unsigned i)
+{
+  if (entry_flow(o, i, ST_ACTIVE) == NULL) return;
+  o->f[o->batch[i].slot].state = ST_IGNORED;
+  o->st.ignored++;
+}
+
+/* ---- packets ---------------------------------------------------------------- */
+
+int po_obs_must_cut(const po_observer *o, double ts)
+{
+  return o->n > 0 && o->started && ceil(ts) > (double)o->clock;
+}
+
+static int has_ports(uint8_t proto)
+{
+  return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+}
+
+/* Key of a decoded packet, matching later fragments through their first. */
+static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, po_key *k, int *sw)
+{
+  if (o->cfg.aggregate) {
+    memset(k, 0, sizeof *k);
+    k->version = h->version;
+    *sw = 0;
+    return PO_OK;
+  }
+  uint32_t id;
+  int first;
+  int rc = po_key_of(h, q, k, sw);
+  if (rc == PO_OK) {
+    if (has_ports(h->proto) && (q == NULL || q->p == NULL) && po_frag_info(h, &id, &first) && first) {
+      const uint8_t *l4 = h->p + h->hdr_len;
+      po_frag_put(o->frags, h, id, (uint16_t)(l4[0] << 8 | l4[1]), (uint16_t)(l4[2] << 8 | l4[3]),
+                  o->clock);
+    }
+    return PO_OK;
+  }
+  if (rc != PO_EFRAG) return rc;
+  uint16_t sp, dp;
+  if (!po_frag_info(h, &id, &first) ||
+      !po_frag_get(o->frags, h, id, o->clock, o->cfg.idle_timeout, &sp, &dp))
+    return PO_EFRAG;
+  size_t off = h->version == 4 ? 12 : 8, alen = h->version == 4 ? 4 : 16;
+  po_key_make(k, sw, h->version, h->proto, h->p + off, h->p + off + alen, sp, dp);
+  return PO_OK;
+}
+
+int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *l3, uint32_t cap)
+{
+  o->st.packets++;
+  if (ethertype != 0x0800 && ethertype != 0x86dd) {
+    o->st.non_ip++;
+    return PO_ENOTIP;
+  }
+  po_pkt *e = &o->batch[o->n];
+  int rc = po_decode(l3, cap, &e->h[0], &e->h[1]);
+  if (rc == PO_ENOTIP) { o->st.non_ip++; return rc; }
+  if (rc != PO_OK) { o->st.shorts++; return rc; }
+  if (o->n == 0) po_obs_advance(o, ts);
+
+  po_key k;
+  int sw;
+  rc = key_packet(o, &e->h[0], &e->h[1], &k, &sw);
+  if (rc == PO_EFRAG) { o->st.fragments++; return rc; }
+  if (rc != PO_OK) { o->st.shorts++; return rc; }
+
+  uint32_t hash = po_key_hash(&k);
+  uint32_t s = lookup(o, &k, hash);
+  flow *f;
+  if (s == 0) {
+    if (o->live >= o->cfg.max_flows) {
+      po_pkt decoded = *e; /* the eviction's entry goes before this packet */
+      evict_one(o);
+      e = &o->batch[o->n];
+      *e = decoded;
+    }
+    s = slot_alloc(o);
+    if (s == 0) { o->st.shorts++; return PO_ENOMEM; }
+    if (o->live + 1 > o->nbucket && rehash(o, o->nbucket * 2) != PO_OK) {
+      o->f[s].hnext = o->free_head;
+      o->free_head = s;
+      return PO_ENOMEM;
+    }
+    f = &o->f[s];
+    f->key = k;
+    f->state = ST_ACTIVE;
+    f->fwd_sw = (uint8_t)sw;
+    f->gen++;
+    f->prev = f->next = 0;
+    f->hnext = o->bucket[hash & (o->nbucket - 1)];
+    o->bucket[hash & (o->nbucket - 1)] = s;
+    o->live++;
+    o->st.flows++;
+    e->op = PO_OP_NEW;
+    e->rev = 0;
+  } else {
+    f = &o->f[s];
+    e->op = PO_OP_PKT;
+    e->rev = (uint8_t)(sw != f->fwd_sw);
+  }
+  f->last = ts;
+  if (f->state != ST_EXPIRING) {
+    uint32_t d = later_than_clock(o, ceil(ts + o->cfg.idle_timeout));
+    if (e->op == PO_OP_NEW) bin_push(o, &o->idle, s, d);
+    else if (d != f->deadline) { bin_del(o, &o->idle, s); bin_push(o, &o->idle, s, d); }
+    if (f->state == ST_IGNORED) return PO_OK; /* dropped silently */
+  }
+  e->ts = ts;
+  e->slot = s;
+  e->gen = f->gen;
+  o->n++;
+  return PO_OK;
+}
+
+/* ---- batches and accessors ------------------------------------------------------ */
+
+po_pkt *po_obs_batch(po_observer *o, unsigned *n) { *n = o->n; return o->batch; }
+int po_obs_batch_full(const po_observer *o) { return o->n >= o->cfg.batch_size; }
+void po_obs_batch_reset(po_observer *o) { o->n = 0; }
+po_stats *po_obs_stats(po_observer *o) { return &o->st; }
+uint32_t po_obs_live(const po_observer *o) { return o->live; }
+
+void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len)
+{
+  if (slot == 0 || slot >= o->next_unused) { buf[0] = 0; return; }
+  po_key_format(&o->f[slot].key, o->f[slot].fwd_sw, buf, len);
+}
+
+po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud)
+{
+  po_observer *o = calloc(1, sizeof *o);
+  if (o == NULL) return NULL;
+  o->cfg = *cfg;
+  if (o->cfg.idle_timeout > MAX_TIMEOUT) o->cfg.idle_timeout = MAX_TIMEOUT;
+  if (o->cfg.expiry_timeout > MAX_TIMEOUT) o->cfg.expiry_timeout = MAX_TIMEOUT;
+  if (o->cfg.max_flows == 0) o->cfg.max_flows = 1;
+  if (o->cfg.batch_size == 0) o->cfg.batch_size = 256;
+  o->emit = emit;
+  o->ud = ud;
+  uint32_t span = (o->cfg.idle_timeout > o->cfg.expiry_timeout ? o->cfg.idle_timeout
+                                                                : o->cfg.expiry_timeout) + 3;
+  uint32_t w = 8;
+  while (w < span) w <<= 1;
+  o->wmask = w - 1;
+  o->cap = o->cfg.max_flows < 1024 ? o->cfg.max_flows : 1024;
+  o->next_unused = 1;
+  o->nbucket = 1024;
+  o->f = calloc((size_t)o->cap + 1, sizeof *o->f);
+  o->bucket = calloc(o->nbucket, sizeof *o->bucket);
+  /* one spare entry: an eviction may add its entry before the packet that caused it */
+  o->batch = calloc((size_t)o->cfg.batch_size + 2, sizeof *o->batch);
+  o->frags = po_frag_new(FRAG_CACHE_LOG2);
+  if (!o->f || !o->bucket || !o->batch || !o->frags || bins_init(&o->idle, w) != PO_OK ||
+      bins_init(&o->expire, w) != PO_OK) {
+    po_obs_free(o);
+    return NULL;
+  }
+  return o;
+}
+
+void po_obs_free(po_observer *o)
+{
+  if (o == NULL) return;
+  free(o->f);
+  free(o->bucket);
+  free(o->batch);
+  free(o->idle.head);
+  free(o->idle.tail);
+  free(o->expire.head);
+  free(o->expire.tail);
+  po_frag_free(o->frags);
+  free(o);
+}

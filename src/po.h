@@ -1,0 +1,233 @@
+/* po.h - the one internal header of pathobs: error table, shared structs, module APIs. */
+#ifndef PO_H
+#define PO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors: one table, negative codes; po_strerror() names them ------- */
+#define PO_ERRNO_MAP(X)                                                     \
+  X(OK,        0,  "success")                                               \
+  X(ENOMEM,   -1,  "out of memory")                                         \
+  X(ESHORT,   -2,  "transport header too short for ports")                  \
+  X(ENOTIP,   -3,  "not an IP packet")                                      \
+  X(EFRAG,    -4,  "fragment whose first fragment was not seen")            \
+  X(EMALFORM, -5,  "malformed IP header")                                   \
+  X(EOPEN,    -6,  "cannot open source")                                    \
+  X(EREAD,    -7,  "read error")                                            \
+  X(EWRITE,   -8,  "write error")                                           \
+  X(ESCRIPT,  -9,  "chain script error")                                    \
+  X(EUSAGE,   -10, "usage error")                                           \
+  X(EFILTER,  -11, "bad filter expression")                                 \
+  X(EFULL,    -12, "flow table full")
+
+enum {
+#define PO_X_(name, code, text) PO_##name = code,
+  PO_ERRNO_MAP(PO_X_)
+#undef PO_X_
+};
+const char *po_strerror(int err);
+
+/* ---- structures shared with Lua (declared again in lua/pathobs/core.lua;
+ *      tests/lua/abi.lua checks that both agree) ------------------------- */
+
+/* Transport header fully captured: which one. */
+enum { PO_L4_NONE = 0, PO_L4_TCP = 1, PO_L4_UDP = 2, PO_L4_ICMP = 3 };
+/* What a batch entry asks Lua to do. */
+enum { PO_OP_PKT = 0, PO_OP_NEW = 1, PO_OP_EMIT = 2 };
+
+/* One decoded IP header: the packet's own, or the one quoted in an ICMP error. */
+typedef struct po_hdr {
+  const uint8_t *p;   /* first byte of the IP header; NULL when absent */
+  uint32_t cap;       /* bytes captured from p to the end of the frame (or quotation) */
+  uint32_t pkt_len;   /* length the header claims (v4 total length, v6 40 + payload length) */
+  uint16_t hdr_len;   /* IP header bytes, IPv6 extension headers included */
+  uint8_t version;    /* 4 or 6 */
+  uint8_t proto;      /* transport protocol (IPv6: after extension headers) */
+  uint8_t l4;         /* PO_L4_*: transport fixed header completely captured */
+  uint8_t frag;       /* 1: fragment with offset > 0 (no transport header) */
+  uint16_t fh_off;    /* IPv6: offset of the fragment header, 0 when none */
+} po_hdr;
+
+/* One entry of a batch handed to Lua. */
+typedef struct po_pkt {
+  po_hdr h[2];        /* [0] the packet, [1] the quotation of an ICMP error */
+  double ts;          /* timestamp, seconds since the epoch */
+  uint32_t slot;      /* flow slot (1-based) */
+  uint8_t op;         /* PO_OP_* */
+  uint8_t rev;        /* 1: travels opposite to the flow's first packet */
+  uint16_t gen;       /* generation of the slot when this entry was made */
+} po_pkt;
+
+/* ---- decode.c: IP and transport parsing, no I/O ----------------------- */
+/* Decode the IP packet at l3 (cap captured bytes) into *h; when the packet is
+ * an ICMP error that quotes a complete IP header, fill *q too (q->p != NULL).
+ * Returns PO_OK or PO_ENOTIP / PO_EMALFORM. */
+int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
+/* ICMP type/code when h->proto is ICMP and 8 header bytes are captured, else -1. */
+int po_icmp_is_error(const po_hdr *h);
+/* Fragment identification of h (IPv4 ident or IPv6 fragment header id),
+ * and whether h is a first fragment with more to come. */
+int po_frag_info(const po_hdr *h, uint32_t *id, int *first_of_many);
+
+/* ---- flowkey.c: flow keys ---------------------------------------------- */
+typedef struct po_key {
+  uint8_t a[16];      /* the lower endpoint's address (v4 in the first 4 bytes) */
+  uint8_t b[16];      /* the higher endpoint's address */
+  uint16_t pa, pb;    /* their ports (0 without ports) */
+  uint8_t version;
+  uint8_t proto;
+  uint8_t pad_[2];
+} po_key;
+/* Build the canonical key of h (or of its quotation, swapped, for ICMP
+ * errors).  *swapped is 1 when the packet travels from b to a.  Returns PO_OK,
+ * PO_ESHORT (ports not captured) or PO_EFRAG (caller must look up fragments). */
+int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped);
+/* The same key with given ports (for fragments matched to their first one). */
+void po_key_make(po_key *k, int *swapped, uint8_t version, uint8_t proto,
+                 const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp);
+uint32_t po_key_hash(const po_key *k);
+/* src/dst/ports of the flow's forward direction, for messages. */
+void po_key_format(const po_key *k, int swapped, char *buf, size_t len);
+
+/* ---- frag.c: first-fragment cache (bounded, direct mapped) ------------- */
+typedef struct po_frag_cache po_frag_cache;
+po_frag_cache *po_frag_new(unsigned size_log2);
+void po_frag_free(po_frag_cache *fc);
+void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint16_t sp,
+                 uint16_t dp, uint32_t now);
+int po_frag_get(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint32_t now,
+                uint32_t max_age, uint16_t *sp, uint16_t *dp);
+
+/* ---- counters (stats.c) ------------------------------------------------ */
+typedef struct po_stats {
+  uint64_t packets, dropped, shorts, non_ip, fragments;
+  uint64_t flows, ignored, evicted, records, chain_errors;
+} po_stats;
+/* Human line "pathobs: N packets (...) -> N flows (...), N chain errors". */
+int po_stats_line(const po_stats *s, char *buf, size_t len);
+/* The same counters as one JSON object (caller frees). */
+char *po_stats_json(const po_stats *s);
+
+#endif
+
+/* ---- observer.c: flow table, packet clock, lifecycle, batches; no I/O -- */
+typedef struct po_config {
+  uint32_t idle_timeout;    /* seconds, default 30 */
+  uint32_t expiry_timeout;  /* seconds, default 5 */
+  uint32_t max_flows;       /* bound on live records */
+  uint32_t batch_size;      /* packets per call into Lua */
+  int aggregate;            /* one flow per IP version */
+} po_config;
+void po_config_defaults(po_config *cfg);
+
+/* Called for a record that must be written now, outside a batch. */
+typedef void (*po_emit_fn)(void *ud, uint32_t slot);
+
+typedef struct po_observer po_observer;
+po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud);
+void po_obs_free(po_observer *o);
+/* True when a packet at ts would advance the clock while the batch holds
+ * entries: hand the batch to Lua first, then push the packet. */
+int po_obs_must_cut(const po_observer *o, double ts);
+/* Account for one captured frame: ethertype and l3 as libtrace gives them.
+ * Returns PO_OK when the packet went into the batch or was dropped for an
+ * ignored flow, else the reason it was skipped (also counted). */
+int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *l3,
+                  uint32_t cap);
+po_pkt *po_obs_batch(po_observer *o, unsigned *n);
+int po_obs_batch_full(const po_observer *o);
+void po_obs_batch_reset(po_observer *o);
+/* Move the clock to ceil(ts) (batch must be empty); emits what falls due. */
+void po_obs_advance(po_observer *o, double ts);
+/* End of input (batch must be empty): every expiring, then every active record. */
+void po_obs_flush(po_observer *o);
+/* From Lua, for batch entry i: a chain said the flow is complete / ignore it. */
+void po_obs_complete(po_observer *o, unsigned i);
+void po_obs_ignore(po_observer *o, unsigned i);
+po_stats *po_obs_stats(po_observer *o);
+uint32_t po_obs_live(const po_observer *o);
+/* "src:sp -> dst:dp proto N" of a slot's flow in its forward direction. */
+void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len);
+
+/* ---- output.c: buffered JSON-lines sink --------------------------------- */
+typedef struct po_out {
+  int fd, own;
+  char *buf;
+  size_t len, cap;
+  int err;            /* errno of the first failed write, 0 when fine */
+  const char *name;
+} po_out;
+int po_out_open(po_out *o, const char *path); /* NULL or "-": stdout */
+int po_out_write(po_out *o, const char *p, size_t n);
+int po_out_flush(po_out *o);
+void po_out_close(po_out *o);
+
+/* ---- json.c: Lua table -> one JSON line, through cJSON ------------------ */
+typedef struct lua_State lua_State;
+typedef struct po_json po_json;
+po_json *po_json_new(void);
+void po_json_free(po_json *j);
+/* Serialise the value at stack index idx as one line (with '\n').  Returns
+ * the text, valid until the next call, and its length in *len. */
+const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
+
+/* ---- lua_host.c: the LuaJIT state, chain scripts, batch dispatch -------- */
+typedef struct po_host po_host;
+typedef void (*po_diag_fn)(void *ud, const char *msg);
+/* dirs: folders searched for modules (?.lua, ?/init.lua), in order. */
+po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *ud);
+void po_host_free(po_host *h);
+lua_State *po_host_state(po_host *h);
+/* Load the scripts (resolved paths) and make them the chains.  On failure the
+ * old chains stay and err holds "file:line: message". */
+int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen);
+/* Point the Lua side at an observer and the sink records go to. */
+void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st);
+/* Run the chains over the observer's batch, then write what it emitted. */
+int po_host_run_batch(po_host *h);
+/* po_emit_fn: write the record of slot now. */
+void po_host_emit(void *ud, uint32_t slot);
+/* Forget every record (before a re-run). */
+void po_host_reset(po_host *h);
+
+/* ---- source.c: packets from libtrace (files, stdin; live later) ---------- */
+typedef struct po_source po_source;
+/* spec: a libtrace URI, a plain path (format sniffed) or "-" (pcap on stdin).
+ * ring: how many packets must stay valid at once (a batch).  On failure err
+ * says why. */
+int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
+                   char *err, size_t errlen);
+void po_source_close(po_source *s);
+/* Next packet: 1 with its fields set, 0 at the end, PO_EREAD on error (err set).
+ * The bytes stay valid for the next ring-1 calls. */
+int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
+                   uint32_t *cap, char *err, size_t errlen);
+/* Packets the capture layer reports as dropped (0 when it does not know). */
+uint64_t po_source_dropped(po_source *s);
+const char *po_source_uri(const po_source *s);
+
+/* ---- paths.c: where the bundled lua/ and chains/ are; chain lookup ------- */
+typedef struct po_paths {
+  const char *dirs[64];   /* module folders, searched in order */
+  int ndirs;
+  const char *chain_dirs[64];
+  int nchain_dirs;
+  char data[2][4096];     /* bundled lua/ and chains/ */
+} po_paths;
+/* Bundled folders (installed share/pathobs next to the binary, else the
+ * source tree the binary was built from), plus extra folders (-L) and
+ * PATHOBS_PATH. */
+int po_paths_init(po_paths *p, const char *const *extra, int nextra);
+/* NAME (bundled or in an extra folder) or a path to a .lua file. */
+int po_paths_chain(const po_paths *p, const char *name, char *out, size_t len);
+
+/* ---- run.c: the libuv loop that drives source -> observer -> Lua -> sink - */
+typedef struct po_run_opts {
+  const char *source, *filter;
+  po_config cfg;
+  int opened;             /* out: the source could be opened */
+} po_run_opts;
+/* Runs to the end of the input or a signal.  Returns the exit status. */
+int po_run(po_run_opts *opts, po_host *host, po_out *out, po_stats *st, po_diag_fn diag,
+           void *ud);
