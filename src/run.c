@@ -18,7 +18,7 @@ typedef struct run {
   po_stats *st;
   po_diag_fn diag;
   void *ud;
-  int status, done;
+  int status, done, bad_filter;
 } run;
 
 static void say(run *r, const char *fmt, const char *a, const char *b)
@@ -33,6 +33,14 @@ static void dispatch(run *r)
   po_host_run_batch(r->host);
 }
 
+static void close_handles(run *r)
+{
+  uv_idle_stop(&r->idle);
+  uv_close((uv_handle_t *)&r->idle, NULL);
+  uv_close((uv_handle_t *)&r->sigint, NULL);
+  uv_close((uv_handle_t *)&r->sigterm, NULL);
+}
+
 static void finish(run *r, int status)
 {
   if (r->done) return;
@@ -41,10 +49,7 @@ static void finish(run *r, int status)
   po_obs_flush(r->obs);
   if (po_out_flush(r->out) != PO_OK && status == 0) status = 1;
   r->status = status;
-  uv_idle_stop(&r->idle);
-  uv_close((uv_handle_t *)&r->idle, NULL);
-  uv_close((uv_handle_t *)&r->sigint, NULL);
-  uv_close((uv_handle_t *)&r->sigterm, NULL);
+  close_handles(r);
 }
 
 static int output_failed(run *r)
@@ -66,6 +71,12 @@ static void on_idle(uv_idle_t *h)
     int rc = po_source_next(r->src, &ts, &et, &l3, &cap, err, sizeof err);
     if (rc == 0) {
       finish(r, 0);
+      break;
+    }
+    if (rc == PO_EFILTER) {
+      r->bad_filter = 1;
+      finish(r, 2);
+      r->diag(r->ud, err);
       break;
     }
     if (rc < 0) {
@@ -100,35 +111,42 @@ int po_run(po_run_opts *opts, po_host *host, po_out *out, po_stats *st, po_diag_
   r.out = out;
   r.diag = diag;
   r.ud = ud;
-  char err[512];
-  int rc = po_source_open(&r.src, opts->source, opts->filter, opts->cfg.batch_size + 2, err,
-                          sizeof err);
-  if (rc != PO_OK) {
-    say(&r, "cannot open %s: %s", opts->source, err);
-    return 1;
-  }
-  opts->opened = 1;
-  r.obs = po_obs_new(&opts->cfg, po_host_emit, host);
-  if (r.obs == NULL) {
-    po_source_close(r.src);
-    say(&r, "%s%s", po_strerror(PO_ENOMEM), "");
-    return 1;
-  }
-  po_host_bind(host, r.obs, out, po_obs_stats(r.obs));
+  /* The loop's descriptors come first: libtrace closes standard input at the
+   * end of "-", and libuv must not be handed descriptor 0 after that. */
   uv_loop_init(&r.loop);
   uv_idle_init(&r.loop, &r.idle);
   uv_signal_init(&r.loop, &r.sigint);
   uv_signal_init(&r.loop, &r.sigterm);
   r.idle.data = r.sigint.data = r.sigterm.data = &r;
-  uv_idle_start(&r.idle, on_idle);
-  uv_signal_start(&r.sigint, on_signal, SIGINT);
-  uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+
+  char err[512];
+  int rc = po_source_open(&r.src, opts->source, opts->filter, opts->cfg.batch_size + 2, err,
+                          sizeof err);
+  if (rc != PO_OK) {
+    say(&r, "cannot open %s: %s", opts->source, err);
+    r.status = 1;
+  } else if ((r.obs = po_obs_new(&opts->cfg, po_host_emit, host)) == NULL) {
+    say(&r, "%s%s", po_strerror(PO_ENOMEM), "");
+    r.status = 1;
+  }
+  if (r.status != 0) {
+    close_handles(&r);
+  } else {
+    opts->opened = 1;
+    po_host_bind(host, r.obs, out, po_obs_stats(r.obs));
+    uv_idle_start(&r.idle, on_idle);
+    uv_signal_start(&r.sigint, on_signal, SIGINT);
+    uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+  }
   uv_run(&r.loop, UV_RUN_DEFAULT);
   uv_loop_close(&r.loop);
 
-  po_stats *s = po_obs_stats(r.obs);
-  s->dropped = po_source_dropped(r.src);
-  *st = *s;
+  if (r.bad_filter) opts->opened = 0; /* a usage error: no counters */
+  if (r.obs != NULL) {
+    po_stats *s = po_obs_stats(r.obs);
+    s->dropped = po_source_dropped(r.src);
+    *st = *s;
+  }
   po_obs_free(r.obs);
   po_source_close(r.src);
   return r.status;

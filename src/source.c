@@ -125,7 +125,8 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
   if (rc < 0) {
     libtrace_err_t e = trace_get_err(s->trace);
     snprintf(err, errlen, "%s", e.problem[0] ? e.problem : "read error");
-    return PO_EREAD;
+    /* libtrace compiles the filter when the first packet arrives */
+    return e.err_num == TRACE_ERR_BAD_FILTER ? PO_EFILTER : PO_EREAD;
   }
   s->next = (s->next + 1) % s->nring;
   struct timeval tv = trace_get_timeval(p);

@@ -1,0 +1,138 @@
+/* test_flowkey.c - canonical keys: both directions, ICMP quotations, short headers. */
+#include "po.h"
+#include "check.h"
+#include "pktbuild.h"
+
+static int key_of(const uint8_t *b, size_t n, po_key *k, int *sw)
+{
+  po_hdr h, q;
+  if (po_decode(b, (uint32_t)n, &h, &q) != PO_OK) return -100;
+  return po_key_of(&h, &q, k, sw);
+}
+
+static void both_directions_share_a_key(void)
+{
+  uint8_t a[64], b[64];
+  po_key ka, kb;
+  int swa, swb;
+  CHECK_EQ(key_of(a, tcp4_packet(a, "10.0.0.1", 1234, "10.0.0.2", 80, 2), &ka, &swa), PO_OK);
+  CHECK_EQ(key_of(b, tcp4_packet(b, "10.0.0.2", 80, "10.0.0.1", 1234, 0x12), &kb, &swb), PO_OK);
+  CHECK(memcmp(&ka, &kb, sizeof ka) == 0);
+  CHECK(swa != swb);
+  CHECK_EQ(po_key_hash(&ka), po_key_hash(&kb));
+  /* another port is another flow */
+  CHECK_EQ(key_of(b, tcp4_packet(b, "10.0.0.2", 80, "10.0.0.1", 1235, 0x12), &kb, &swb), PO_OK);
+  CHECK(memcmp(&ka, &kb, sizeof ka) != 0);
+  char desc[128];
+  po_key_format(&ka, swa, desc, sizeof desc);
+  CHECK_STR(desc, "10.0.0.1:1234 -> 10.0.0.2:80 proto 6");
+}
+
+static void same_address_both_ends(void)
+{
+  uint8_t a[64], b[64];
+  po_key ka, kb;
+  int swa, swb;
+  key_of(a, udp4_packet(a, "127.0.0.1", 5000, "127.0.0.1", 6000), &ka, &swa);
+  key_of(b, udp4_packet(b, "127.0.0.1", 6000, "127.0.0.1", 5000), &kb, &swb);
+  CHECK(memcmp(&ka, &kb, sizeof ka) == 0);
+  CHECK(swa != swb);
+}
+
+static void portless_protocols_use_three_tuple(void)
+{
+  uint8_t a[64];
+  size_t n = ip4(a, "10.0.0.1", "224.0.0.18", 112, 40);
+  po_key k;
+  int sw;
+  CHECK_EQ(key_of(a, n + 20, &k, &sw), PO_OK);
+  CHECK_EQ(k.pa, 0);
+  CHECK_EQ(k.pb, 0);
+  CHECK_EQ(k.proto, 112);
+}
+
+static void ports_cut_short(void)
+{
+  uint8_t a[64];
+  size_t n = tcp4_packet(a, "10.0.0.1", 1, "10.0.0.2", 2, 0);
+  po_key k;
+  int sw;
+  (void)n;
+  for (size_t cap = 20; cap < 24; cap++) CHECK_EQ(key_of(a, cap, &k, &sw), PO_ESHORT);
+  CHECK_EQ(key_of(a, 24, &k, &sw), PO_OK); /* ports only: keyed, no TCP object */
+}
+
+static void icmp4_error_joins_quoted_flow_reversed(void)
+{
+  uint8_t syn[64], err[128];
+  po_key kf, ke;
+  int swf, swe;
+  size_t n = tcp4_packet(syn, "10.0.0.1", 1234, "192.0.2.9", 80, 0x02);
+  CHECK_EQ(key_of(syn, n, &kf, &swf), PO_OK);
+  n = icmp4_error(err, "192.0.2.9", "10.0.0.1", 3, 3, syn, 28);
+  CHECK_EQ(key_of(err, n, &ke, &swe), PO_OK);
+  CHECK(memcmp(&kf, &ke, sizeof kf) == 0);
+  CHECK(swf != swe); /* the error travels opposite to the SYN */
+  /* from a router on the path: same flow, still reversed */
+  n = icmp4_error(err, "198.51.100.7", "10.0.0.1", 11, 0, syn, 28);
+  CHECK_EQ(key_of(err, n, &ke, &swe), PO_OK);
+  CHECK(memcmp(&kf, &ke, sizeof kf) == 0);
+  CHECK(swf != swe);
+  /* quoting a SYN+ACK (reverse) puts the error in the forward direction */
+  uint8_t sa[64];
+  n = tcp4_packet(sa, "192.0.2.9", 80, "10.0.0.1", 1234, 0x12);
+  n = icmp4_error(err, "10.0.0.1", "192.0.2.9", 3, 1, sa, 28);
+  CHECK_EQ(key_of(err, n, &ke, &swe), PO_OK);
+  CHECK(memcmp(&kf, &ke, sizeof kf) == 0);
+  CHECK(swf == swe);
+  /* too short a quotation (header only, no ports): a plain ICMP key */
+  n = icmp4_error(err, "192.0.2.9", "10.0.0.1", 3, 3, syn, 20);
+  CHECK_EQ(key_of(err, n, &ke, &swe), PO_OK);
+  CHECK_EQ(ke.proto, 1);
+  n = icmp4_error(err, "192.0.2.9", "10.0.0.1", 3, 3, syn, 19);
+  CHECK_EQ(key_of(err, n, &ke, &swe), PO_OK);
+  CHECK_EQ(ke.proto, 1);
+}
+
+static void icmp6_error_joins_quoted_flow(void)
+{
+  uint8_t pkt[64], err[200];
+  size_t n = ip6(pkt, 1, 2, 17, 8);
+  n += udp(pkt + n, 5353, 53, 8);
+  po_key kf, ke;
+  int swf, swe;
+  CHECK_EQ(key_of(pkt, n, &kf, &swf), PO_OK);
+  size_t e = ip6(err, 2, 1, 58, (unsigned)(8 + n));
+  memset(err + e, 0, 8);
+  err[e] = 1;
+  memcpy(err + e + 8, pkt, n);
+  CHECK_EQ(key_of(err, e + 8 + n, &ke, &swe), PO_OK);
+  CHECK(memcmp(&kf, &ke, sizeof kf) == 0);
+  CHECK(swf != swe);
+  /* informational ICMPv6 (echo request 128) is keyed as ICMPv6 */
+  err[e] = 128;
+  CHECK_EQ(key_of(err, e + 8 + n, &ke, &swe), PO_OK);
+  CHECK_EQ(ke.proto, 58);
+}
+
+static void fragment_without_ports(void)
+{
+  uint8_t a[64];
+  size_t n = udp4_packet(a, "10.0.0.1", 53, "10.0.0.2", 53);
+  put16(a + 6, 0x0010);
+  po_key k;
+  int sw;
+  CHECK_EQ(key_of(a, n, &k, &sw), PO_EFRAG);
+}
+
+int main(void)
+{
+  RUN(both_directions_share_a_key);
+  RUN(same_address_both_ends);
+  RUN(portless_protocols_use_three_tuple);
+  RUN(ports_cut_short);
+  RUN(icmp4_error_joins_quoted_flow_reversed);
+  RUN(icmp6_error_joins_quoted_flow);
+  RUN(fragment_without_ports);
+  return check_report();
+}

@@ -1,0 +1,109 @@
+/* test_json.c - records to JSON: sorted keys, numbers, null, nesting, and values JSON cannot hold. */
+#include "po.h"
+#include "check.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+static lua_State *L;
+static po_json *J;
+
+/* Evaluate a Lua expression and serialise its value. */
+static const char *encode(const char *expr)
+{
+  static char out[4096];
+  char code[2048];
+  snprintf(code, sizeof code, "local null = ...; return %s", expr);
+  if (luaL_loadstring(L, code) != 0) return lua_tostring(L, -1);
+  lua_pushlightuserdata(L, NULL);
+  if (lua_pcall(L, 1, 1, 0) != 0) return lua_tostring(L, -1);
+  size_t n;
+  const char *line = po_json_line(J, L, -1, &n);
+  lua_pop(L, 1);
+  if (line == NULL) return "(null)";
+  CHECK(n > 0 && line[n - 1] == '\n');
+  snprintf(out, sizeof out, "%.*s", (int)(n - 1), line);
+  return out;
+}
+
+static void keys_are_sorted(void)
+{
+  CHECK_STR(encode("{b = 1, a = 2, c = 3, aa = 4, B = 5}"), "{\"B\":5,\"a\":2,\"aa\":4,\"b\":1,\"c\":3}");
+}
+
+static void numbers(void)
+{
+  CHECK_STR(encode("{a = 1, b = -7, c = 1500000000, d = 0}"), "{\"a\":1,\"b\":-7,\"c\":1500000000,\"d\":0}");
+  CHECK_STR(encode("{t = 1500000000.123456}"), "{\"t\":1500000000.123456}");
+  CHECK_STR(encode("{x = 0.1, y = 2.5, z = 1e300}"), "{\"x\":0.1,\"y\":2.5,\"z\":1e+300}");
+  CHECK_STR(encode("{big = 2^53, bigger = 2^53 * 4}"), "{\"big\":9007199254740992,\"bigger\":3.602879701896397e+16}");
+  CHECK_STR(encode("{n = 0/0, p = 1/0, m = -1/0}"), "{\"m\":null,\"n\":null,\"p\":null}");
+}
+
+static void null_booleans_strings(void)
+{
+  CHECK_STR(encode("{a = null, b = true, c = false, d = 'x\"y\\n'}"),
+            "{\"a\":null,\"b\":true,\"c\":false,\"d\":\"x\\\"y\\n\"}");
+}
+
+static void nesting(void)
+{
+  CHECK_STR(encode("{l = {3, 2, 1}, o = {k = {1, {z = 1}}}, e = {}}"),
+            "{\"e\":{},\"l\":[3,2,1],\"o\":{\"k\":[1,{\"z\":1}]}}");
+  /* holes and non-sequence keys make an object with string keys */
+  CHECK_STR(encode("{h = {[1] = 'a', [3] = 'c'}, m = {1, 2, x = 3}}"),
+            "{\"h\":{\"1\":\"a\",\"3\":\"c\"},\"m\":{\"1\":1,\"2\":2,\"x\":3}}");
+}
+
+static void invalid_utf8_and_nul(void)
+{
+  /* an invalid byte is read as Latin-1; NUL becomes U+FFFD */
+  CHECK_STR(encode("{s = 'a\\255b', u = 'caf\\195\\169', z = 'x\\0y'}"),
+            "{\"s\":\"a\xc3\xbf" "b\",\"u\":\"caf\xc3\xa9\",\"z\":\"x\xef\xbf\xbdy\"}");
+  CHECK_STR(encode("{['\\255'] = 1}"), "{\"\xc3\xbf\":1}");
+}
+
+static void values_json_cannot_hold(void)
+{
+  CHECK_STR(encode("{f = print, co = coroutine.create(print)}"),
+            "{\"co\":\"<thread>\",\"f\":\"<function>\"}");
+  CHECK_STR(encode("(function() local t = {a = 1}; t.self = t; return t end)()"),
+            "{\"a\":1,\"self\":\"<cycle>\"}");
+  CHECK_STR(encode("(function() local ffi = require('ffi'); return {i = ffi.new('int64_t', -5), "
+                   "u = ffi.new('uint64_t', 18446744073709551615ULL), p = ffi.new('int[1]')} end)()"),
+            "{\"i\":-5,\"p\":\"<cdata>\",\"u\":18446744073709551615}");
+  /* the same table twice is not a cycle */
+  CHECK_STR(encode("(function() local s = {1}; return {a = s, b = s} end)()"), "{\"a\":[1],\"b\":[1]}");
+}
+
+static void deep_nesting_is_cut(void)
+{
+  const char *s = encode("(function() local t = {}; local r = t; for i = 1, 100 do t.x = {}; t = t.x end; return r end)()");
+  CHECK(strstr(s, "<too deep>") != NULL);
+}
+
+static void byte_identical_reruns(void)
+{
+  char first[4096];
+  snprintf(first, sizeof first, "%s", encode("{z = 1, y = {b = 2, a = 1}, x = 'q', w = 3.25}"));
+  for (int i = 0; i < 20; i++) CHECK_STR(encode("{w = 3.25, x = 'q', y = {a = 1, b = 2}, z = 1}"), first);
+}
+
+int main(void)
+{
+  L = luaL_newstate();
+  luaL_openlibs(L);
+  J = po_json_new();
+  RUN(keys_are_sorted);
+  RUN(numbers);
+  RUN(null_booleans_strings);
+  RUN(nesting);
+  RUN(invalid_utf8_and_nul);
+  RUN(values_json_cannot_hold);
+  RUN(deep_nesting_is_cut);
+  RUN(byte_identical_reruns);
+  po_json_free(J);
+  lua_close(L);
+  return check_report();
+}

@@ -1,0 +1,241 @@
+/* test_observer.c - flow lifecycle on the packet clock: idle, expiry, ignore, eviction, flush. */
+#include "po.h"
+#include "check.h"
+#include "pktbuild.h"
+
+typedef struct log {
+  char what[64][80]; /* "emit <flow description>" in order */
+  double when[64];
+  int n;
+  po_observer *o;
+  double now;
+} log;
+
+static log L;
+
+static void on_emit(void *ud, uint32_t slot)
+{
+  log *l = ud;
+  char d[64];
+  po_obs_describe(l->o, slot, d, sizeof d);
+  if (l->n < 64) {
+    snprintf(l->what[l->n], sizeof l->what[0], "%s", d);
+    l->when[l->n++] = l->now;
+  }
+}
+
+/* What Lua would do with a batch: hand EMIT entries to the writer. */
+static void drain(void)
+{
+  unsigned n;
+  po_pkt *b = po_obs_batch(L.o, &n);
+  for (unsigned i = 0; i < n; i++)
+    if (b[i].op == PO_OP_EMIT && L.n < 64) {
+      snprintf(L.what[L.n], sizeof L.what[0], "evicted slot %u", b[i].slot);
+      L.when[L.n++] = L.now;
+    }
+  po_obs_batch_reset(L.o);
+}
+
+static uint8_t pkts[64][64];
+static int npk;
+
+/* Feed one UDP packet; returns the index of its batch entry, or -1. */
+static int feed(double ts, const char *src, unsigned sp, const char *dst, unsigned dp)
+{
+  L.now = ts;
+  if (po_obs_must_cut(L.o, ts)) drain();
+  uint8_t *b = pkts[npk++ % 64];
+  size_t len = udp4_packet(b, src, sp, dst, dp);
+  unsigned before, after;
+  po_obs_batch(L.o, &before);
+  po_obs_packet(L.o, ts, 0x0800, b, (uint32_t)len);
+  po_obs_batch(L.o, &after);
+  return after > before ? (int)after - 1 : -1;
+}
+
+static po_pkt *entry(int i)
+{
+  unsigned n;
+  return &po_obs_batch(L.o, &n)[i];
+}
+
+static void start(uint32_t max_flows)
+{
+  po_config cfg;
+  po_config_defaults(&cfg);
+  cfg.max_flows = max_flows;
+  memset(&L, 0, sizeof L);
+  L.o = po_obs_new(&cfg, on_emit, &L);
+}
+
+static void stop(void)
+{
+  drain();
+  po_obs_free(L.o);
+}
+
+static void idle_flow_completes_then_is_written_after_expiry(void)
+{
+  start(100);
+  feed(100.5, "10.0.0.1", 1, "10.0.0.2", 2);  /* A: clock 101, idle deadline 131 */
+  for (int t = 101; t <= 140; t++) {
+    feed(t + 0.25, "10.0.0.9", 9, "10.0.0.8", 8); /* B keeps the clock going */
+    if (t + 1 < 135) CHECK_EQ(L.n, 0);
+  }
+  /* completed at 131 with emission deadline 130 + 5 = 135: written when the
+   * packet with ceil(t) = 135 moved the clock */
+  CHECK_EQ(L.n, 1);
+  CHECK_STR(L.what[0], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  CHECK(L.when[0] == 134.25);
+  stop();
+}
+
+static void expiring_flow_keeps_receiving_packets(void)
+{
+  start(100);
+  int i = feed(10.0, "10.0.0.1", 1, "10.0.0.2", 2);
+  CHECK_EQ(entry(i)->op, PO_OP_NEW);
+  uint32_t slot = entry(i)->slot;
+  po_obs_complete(L.o, (unsigned)i); /* a chain returned false; clock 10 -> due 15 */
+  po_obs_complete(L.o, (unsigned)i); /* cannot complete twice */
+  i = feed(12.5, "10.0.0.2", 2, "10.0.0.1", 1);
+  CHECK_EQ(entry(i)->op, PO_OP_PKT);
+  CHECK_EQ(entry(i)->slot, slot);
+  CHECK_EQ(entry(i)->rev, 1);
+  po_obs_complete(L.o, (unsigned)i); /* ignored: already expiring */
+  i = feed(14.0, "10.0.0.1", 1, "10.0.0.2", 2);
+  CHECK_EQ(entry(i)->op, PO_OP_PKT);
+  CHECK_EQ(L.n, 0);
+  i = feed(14.5, "10.0.0.1", 1, "10.0.0.2", 2); /* clock 15: written, then a new flow */
+  CHECK_EQ(L.n, 1);
+  CHECK_EQ(entry(i)->op, PO_OP_NEW);
+  CHECK_EQ(entry(i)->rev, 0);
+  stop();
+}
+
+static void late_emission_after_a_jump(void)
+{
+  start(100);
+  feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);
+  feed(1000.0, "10.0.0.3", 3, "10.0.0.4", 4); /* idle at 31, due 1 + 5 = 6: written now */
+  CHECK_EQ(L.n, 1);
+  CHECK_STR(L.what[0], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  stop();
+}
+
+static void ignored_key_is_dropped_until_idle(void)
+{
+  start(100);
+  int i = feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);
+  po_obs_ignore(L.o, (unsigned)i);
+  CHECK_EQ(po_obs_stats(L.o)->ignored, 1);
+  CHECK_EQ(feed(2.0, "10.0.0.2", 2, "10.0.0.1", 1), -1);
+  CHECK_EQ(feed(20.0, "10.0.0.1", 1, "10.0.0.2", 2), -1); /* idle deadline moves to 50 */
+  CHECK_EQ(feed(49.0, "10.0.0.1", 1, "10.0.0.2", 2), -1); /* ... and to 79 */
+  i = feed(80.0, "10.0.0.1", 1, "10.0.0.2", 2);           /* forgotten: a new flow */
+  CHECK(i >= 0);
+  CHECK_EQ(entry(i)->op, PO_OP_NEW);
+  CHECK_EQ(L.n, 0); /* ignored keys are never written */
+  CHECK_EQ(po_obs_stats(L.o)->flows, 2);
+  stop();
+}
+
+static void full_table_evicts_the_oldest(void)
+{
+  start(2);
+  feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);
+  feed(2.0, "10.0.0.3", 3, "10.0.0.4", 4);
+  feed(3.0, "10.0.0.1", 1, "10.0.0.2", 2); /* A is now the most recent */
+  int i = feed(3.0, "10.0.0.5", 5, "10.0.0.6", 6);
+  CHECK_EQ(i, 2);
+  CHECK_EQ(entry(1)->op, PO_OP_EMIT);  /* B goes, before C arrives */
+  CHECK_EQ(entry(2)->op, PO_OP_NEW);
+  CHECK_EQ(entry(2)->slot, entry(1)->slot);
+  CHECK_EQ(po_obs_stats(L.o)->evicted, 1);
+  CHECK_EQ(po_obs_live(L.o), 2);
+  /* a late "complete" for the evicted flow's old entry must not touch C */
+  po_obs_complete(L.o, 1);
+  stop();
+}
+
+static void flush_writes_expiring_then_active(void)
+{
+  start(100);
+  feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);          /* A stays active */
+  int i = feed(1.0, "10.0.0.3", 3, "10.0.0.4", 4);  /* B completes */
+  po_obs_complete(L.o, (unsigned)i);
+  drain();
+  po_obs_flush(L.o);
+  CHECK_EQ(L.n, 2);
+  CHECK_STR(L.what[0], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
+  CHECK_STR(L.what[1], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  CHECK_EQ(po_obs_live(L.o), 0);
+  CHECK_EQ(po_obs_stats(L.o)->records, 2);
+  stop();
+}
+
+static void batches_are_cut_where_the_clock_moves(void)
+{
+  start(100);
+  feed(1.2, "10.0.0.1", 1, "10.0.0.2", 2);
+  CHECK(!po_obs_must_cut(L.o, 1.9));
+  CHECK(!po_obs_must_cut(L.o, 2.0));
+  CHECK(po_obs_must_cut(L.o, 2.01));
+  stop();
+}
+
+static void non_ip_and_short_are_counted(void)
+{
+  start(100);
+  uint8_t b[64];
+  size_t n = tcp4_packet(b, "10.0.0.1", 1, "10.0.0.2", 2, 0);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0806, b, (uint32_t)n), PO_ENOTIP);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, 22), PO_ESHORT);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, 10), PO_EMALFORM);
+  put16(b + 6, 0x0004); /* a non-first fragment nobody introduced */
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  po_stats *s = po_obs_stats(L.o);
+  CHECK_EQ(s->packets, 4);
+  CHECK_EQ(s->non_ip, 1);
+  CHECK_EQ(s->shorts, 2);
+  CHECK_EQ(s->fragments, 1);
+  CHECK_EQ(s->flows, 0);
+  stop();
+}
+
+static void fragments_follow_their_first(void)
+{
+  start(100);
+  uint8_t first[64], rest[64];
+  size_t n = udp4_packet(first, "10.0.0.1", 53, "10.0.0.2", 5353);
+  put16(first + 4, 77);
+  put16(first + 6, 0x2000);
+  po_obs_packet(L.o, 1.0, 0x0800, first, (uint32_t)n);
+  memcpy(rest, first, n);
+  put16(rest + 6, 0x0002); /* offset 16, last: carries no ports */
+  po_obs_packet(L.o, 1.0, 0x0800, rest, (uint32_t)n);
+  unsigned cnt;
+  po_pkt *b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 2);
+  CHECK_EQ(b[0].slot, b[1].slot);
+  CHECK_EQ(b[1].op, PO_OP_PKT);
+  CHECK_EQ(b[1].h[0].frag, 1);
+  put16(rest + 4, 78); /* another id: unmatched */
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, rest, (uint32_t)n), PO_EFRAG);
+  stop();
+}
+
+int main(void)
+{
+  RUN(idle_flow_completes_then_is_written_after_expiry);
+  RUN(expiring_flow_keeps_receiving_packets);
+  RUN(late_emission_after_a_jump);
+  RUN(ignored_key_is_dropped_until_idle);
+  RUN(full_table_evicts_the_oldest);
+  RUN(flush_writes_expiring_then_active);
+  RUN(batches_are_cut_where_the_clock_moves);
+  RUN(non_ip_and_short_are_counted);
+  RUN(fragments_follow_their_first);
+  return check_report();
+}
