@@ -38,6 +38,7 @@ static int decode_ip4(const uint8_t *p, uint32_t cap, po_hdr *h)
   h->hdr_len = (uint16_t)ihl;
   h->pkt_len = rd16(p + 2);
   if (h->pkt_len == 0) h->pkt_len = cap; /* segmentation offload: length unknown */
+  else if (h->pkt_len < ihl) return PO_EMALFORM;
   h->proto = p[9];
   h->frag = (rd16(p + 6) & 0x1fff) != 0;
   return PO_OK;

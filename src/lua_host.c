@@ -257,3 +257,18 @@ void po_host_reset(po_host *h)
   char err[256];
   call(h, 0, 0, err, sizeof err);
 }
+
+/* Sizes and offsets of the structs shared with Lua, for tests/lua/test_abi.lua. */
+size_t po_abi_layout(size_t *out, size_t n)
+{
+  const size_t v[] = {
+    sizeof(po_hdr), offsetof(po_hdr, cap), offsetof(po_hdr, pkt_len), offsetof(po_hdr, hdr_len),
+    offsetof(po_hdr, version), offsetof(po_hdr, proto), offsetof(po_hdr, l4),
+    offsetof(po_hdr, frag), offsetof(po_hdr, fh_off),
+    sizeof(po_pkt), offsetof(po_pkt, ts), offsetof(po_pkt, slot), offsetof(po_pkt, op),
+    offsetof(po_pkt, rev), offsetof(po_pkt, gen),
+  };
+  size_t count = sizeof v / sizeof v[0];
+  for (size_t i = 0; i < n && i < count; i++) out[i] = v[i];
+  return count;
+}

@@ -26,6 +26,7 @@ static int exists(const char *path)
 static void find_home(char *out, size_t len)
 {
   char exe[PATH_MAX], probe[PATH_MAX + 64];
+  int w;
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n > 0) {
     exe[n] = 0;
@@ -33,10 +34,8 @@ static void find_home(char *out, size_t len)
     if (slash) {
       *slash = 0;
       snprintf(probe, sizeof probe, "%s/../share/pathobs/lua/pathobs/init.lua", exe);
-      if (exists(probe)) {
-        snprintf(out, len, "%s/../share/pathobs", exe);
-        return;
-      }
+      w = snprintf(out, len, "%s/../share/pathobs", exe);
+      if (exists(probe) && w > 0 && (size_t)w < len) return;
     }
   }
   snprintf(probe, sizeof probe, "%s/lua/pathobs/init.lua", PO_SOURCE_DIR);
@@ -52,7 +51,7 @@ static char env_copy[8192];
 int po_paths_init(po_paths *p, const char *const *extra, int nextra)
 {
   memset(p, 0, sizeof *p);
-  char home[PATH_MAX];
+  char home[sizeof p->data[0] - 16];
   find_home(home, sizeof home);
   snprintf(p->data[0], sizeof p->data[0], "%s/lua", home);
   snprintf(p->data[1], sizeof p->data[1], "%s/chains", home);

@@ -190,6 +190,8 @@ int po_host_run_batch(po_host *h);
 void po_host_emit(void *ud, uint32_t slot);
 /* Forget every record (before a re-run). */
 void po_host_reset(po_host *h);
+/* Layout of po_hdr and po_pkt as the C compiler sees it (for the FFI test). */
+size_t po_abi_layout(size_t *out, size_t n);
 
 /* ---- source.c: packets from libtrace (files, stdin; live later) ---------- */
 typedef struct po_source po_source;

@@ -8,10 +8,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+typedef struct slot {
+  libtrace_packet_t *pkt;
+  uint8_t *copy;         /* our copy when libtrace lends a buffer it will reuse */
+  size_t copy_cap;
+} slot;
+
 struct po_source {
   libtrace_t *trace;
   libtrace_filter_t *filter;
-  libtrace_packet_t **ring;
+  slot *ring;
   unsigned nring, next;
   char uri[4096];
 };
@@ -97,8 +103,8 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
   s->ring = calloc(s->nring, sizeof *s->ring);
   if (s->ring == NULL) { po_source_close(s); return PO_ENOMEM; }
   for (unsigned i = 0; i < s->nring; i++) {
-    s->ring[i] = trace_create_packet();
-    if (s->ring[i] == NULL) { po_source_close(s); return PO_ENOMEM; }
+    s->ring[i].pkt = trace_create_packet();
+    if (s->ring[i].pkt == NULL) { po_source_close(s); return PO_ENOMEM; }
   }
   *out = s;
   return PO_OK;
@@ -108,18 +114,32 @@ void po_source_close(po_source *s)
 {
   if (s == NULL) return;
   if (s->ring)
-    for (unsigned i = 0; i < s->nring; i++)
-      if (s->ring[i]) trace_destroy_packet(s->ring[i]);
+    for (unsigned i = 0; i < s->nring; i++) {
+      if (s->ring[i].pkt) trace_destroy_packet(s->ring[i].pkt);
+      free(s->ring[i].copy);
+    }
   free(s->ring);
   if (s->trace) trace_destroy(s->trace);
   if (s->filter) trace_destroy_filter(s->filter);
   free(s);
 }
 
+/* Tags libtrace 3.0 leaves in place (802.1ad, old QinQ): step over them. */
+static const uint8_t *skip_tags(const uint8_t *p, uint16_t *et, uint32_t *cap)
+{
+  while (p != NULL && (*et == 0x88a8 || *et == 0x9100 || *et == 0x8100) && *cap >= 4) {
+    *et = (uint16_t)(p[2] << 8 | p[3]);
+    p += 4;
+    *cap -= 4;
+  }
+  return p;
+}
+
 int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
                    uint32_t *cap, char *err, size_t errlen)
 {
-  libtrace_packet_t *p = s->ring[s->next];
+  slot *sl = &s->ring[s->next];
+  libtrace_packet_t *p = sl->pkt;
   int rc = trace_read_packet(s->trace, p);
   if (rc == 0) return 0;
   if (rc < 0) {
@@ -133,8 +153,28 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
   *ts = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
   uint32_t remaining = 0;
   uint16_t et = 0;
-  *l3 = trace_get_layer3(p, &et, &remaining);
-  if (*l3 == NULL) remaining = 0, et = 0;
+  const uint8_t *l = trace_get_layer3(p, &et, &remaining);
+  if (l == NULL) remaining = 0, et = 0;
+  l = skip_tags(l, &et, &remaining);
+  const uint8_t *own = p->buffer;
+  if (l != NULL && (p->buf_control == TRACE_CTRL_EXTERNAL || own == NULL || l < own ||
+                    l + remaining > own + LIBTRACE_PACKET_BUFSIZE)) {
+    /* Bytes outside the packet's own buffer (libpcap, capture rings) are
+     * reused by the next read, but a batch keeps its packets until Lua has
+     * seen them: copy those. */
+    if (sl->copy_cap < remaining) {
+      uint8_t *c = realloc(sl->copy, remaining);
+      if (c == NULL) {
+        snprintf(err, errlen, "%s", po_strerror(PO_ENOMEM));
+        return PO_ENOMEM;
+      }
+      sl->copy = c;
+      sl->copy_cap = remaining;
+    }
+    memcpy(sl->copy, l, remaining);
+    l = sl->copy;
+  }
+  *l3 = l;
   *ethertype = et;
   *cap = remaining;
   return 1;

@@ -1,0 +1,18 @@
+-- test_abi.lua - the FFI declarations of po_hdr and po_pkt match the C compiler's layout.
+local ffi = require("ffi")
+local t = require("t")
+require("pathobs.core")
+
+local want = {
+  ffi.sizeof("po_hdr"), ffi.offsetof("po_hdr", "cap"), ffi.offsetof("po_hdr", "pkt_len"),
+  ffi.offsetof("po_hdr", "hdr_len"), ffi.offsetof("po_hdr", "version"),
+  ffi.offsetof("po_hdr", "proto"), ffi.offsetof("po_hdr", "l4"), ffi.offsetof("po_hdr", "frag"),
+  ffi.offsetof("po_hdr", "fh_off"),
+  ffi.sizeof("po_pkt"), ffi.offsetof("po_pkt", "ts"), ffi.offsetof("po_pkt", "slot"),
+  ffi.offsetof("po_pkt", "op"), ffi.offsetof("po_pkt", "rev"), ffi.offsetof("po_pkt", "gen"),
+}
+local out = ffi.new("size_t[32]")
+local n = tonumber(ffi.C.po_abi_layout(out, 32))
+t.eq(n, #want, "number of layout facts")
+for i = 1, #want do t.eq(tonumber(out[i - 1]), want[i], "layout fact " .. i) end
+t.done()

@@ -1,0 +1,213 @@
+-- test_headers.lua - every field of the IPv4, IPv6, TCP, UDP and ICMP header objects.
+local t = require("t")
+local P = require("pkt")
+local pathobs = require("pathobs")
+
+-- IPv4 + TCP with options, payload and Ethernet padding
+do
+  local opts = "\2\4\5\180" .. "\1" .. "\3\3\7" .. "\4\2" .. "\8\10" .. P.u32(7) .. P.u32(9) .. "\0\0"
+  local seg = P.tcp{ sp = 40000, dp = 443, seq = 4000000000, ack = 123456789, flags = 0xd2,
+    window = 65535, options = opts, payload = "hello", checksum = 0xbeef, urg = 3 }
+  local pkt = P.ip4{ src = "192.0.2.1", dst = "198.51.100.2", proto = 6, tos = 0xb9, ttl = 57,
+    ident = 0xabcd, flags = 0x4 + 0x2, checksum = 0x1234, payload = seg }
+  local ip = P.decode(pkt .. string.rep("\0", 7), 1500000000.25)
+  t.eq(ip.version, 4, "version")
+  t.eq(ip.src_prefix, "192.0.2.1", "src_prefix")
+  t.eq(ip.dst_prefix, "198.51.100.2", "dst_prefix")
+  t.eq(ip.src_addr, "\192\0\2\1", "src_addr")
+  t.eq(ip.dst_addr, "\198\51\100\2", "dst_addr")
+  t.eq(ip.proto, 6, "proto")
+  t.eq(ip.traffic_class, 0xb9, "traffic_class")
+  t.eq(ip.dscp, 0xb9 / 4 - 0.25, "dscp")
+  t.eq(ip.ecn, 1, "ecn")
+  t.eq(ip.ttl, 57, "ttl")
+  t.eq(ip.hop_limit, 57, "hop_limit")
+  t.eq(ip.size, #pkt + 7, "size includes padding")
+  t.eq(ip.pkt_len, #pkt, "pkt_len")
+  t.eq(ip.hdr_len, 20, "hdr_len")
+  t.eq(ip.payload_len, #seg, "payload_len")
+  t.eq(ip.payload, seg, "payload (no padding)")
+  t.eq(ip.seconds, 1500000000.25, "seconds")
+  t.eq(ip.ident, 0xabcd, "ident")
+  t.eq(ip.has_rf, true, "has_rf")
+  t.eq(ip.has_df, true, "has_df")
+  t.eq(ip.has_mf, false, "has_mf")
+  t.eq(ip.frag_offset, 0, "frag_offset")
+  t.eq(ip.checksum, 0x1234, "checksum")
+  t.eq(ip.udp, nil, "udp of a TCP packet")
+  t.eq(ip.icmp, nil, "icmp of a TCP packet")
+  local tcp = ip.tcp
+  t.ok(tcp ~= nil, "tcp")
+  t.eq(tcp.src_port, 40000, "src_port")
+  t.eq(tcp.dst_port, 443, "dst_port")
+  t.eq(tcp.seq_nbr, 4000000000, "seq_nbr above 2^31")
+  t.eq(tcp.ack_nbr, 123456789, "ack_nbr")
+  t.eq(tcp.doff, 11, "doff (22 option bytes padded to 24)")
+  t.eq(tcp.flags, 0xd2, "flags")
+  t.eq(tcp.syn_flag, true, "syn")
+  t.eq(tcp.ack_flag, true, "ack")
+  t.eq(tcp.ece_flag, true, "ece")
+  t.eq(tcp.cwr_flag, true, "cwr")
+  t.eq(tcp.fin_flag, false, "fin")
+  t.eq(tcp.rst_flag, false, "rst")
+  t.eq(tcp.psh_flag, false, "psh")
+  t.eq(tcp.urg_flag, false, "urg")
+  t.eq(tcp.window, 65535, "window")
+  t.eq(tcp.checksum, 0xbeef, "tcp checksum")
+  t.eq(tcp.urg_ptr, 3, "urg_ptr")
+  t.eq(tcp.payload_len, 5, "tcp payload_len")
+  t.eq(tcp.payload, "hello", "tcp payload")
+  local kinds = {}
+  for kind, value in tcp:options() do kinds[#kinds + 1] = kind .. "=" .. #value end
+  t.eq(table.concat(kinds, ","), "2=2,3=1,4=0,8=8", "options in order, NOP skipped, EOL ends")
+  local o = pathobs.tcp_options(tcp)
+  t.eq(o[pathobs.TO_MSS], "\5\180", "tcp_options MSS")
+  t.eq(o[pathobs.TO_WS], "\7", "tcp_options WS")
+  t.eq(o[pathobs.TO_SACKOK], "", "tcp_options SACK-permitted")
+  t.eq(o[pathobs.TO_TS], P.u32(7) .. P.u32(9), "tcp_options TS")
+  local sp, dp = pathobs.extract_ports(ip)
+  t.eq(sp, 40000, "extract_ports src")
+  t.eq(dp, 443, "extract_ports dst")
+  t.raises(function() return ip.nonsense end, "no field 'nonsense'", "unknown IPv4 field")
+  t.raises(function() return tcp.nonsense end, "no field 'nonsense'", "unknown TCP field")
+  t.raises(function() ip.ttl = 3 end, "read-only", "assigning a field")
+end
+
+-- fragments, evil bit, payload cut by the capture
+do
+  local pkt = P.ip4{ proto = 17, flags = 0x1 + 0x4, frag = 1480, payload = string.rep("x", 100) }
+  local ip = P.decode(pkt)
+  t.eq(ip.has_rf, true, "evil bit")
+  t.eq(ip.has_mf, true, "has_mf")
+  t.eq(ip.frag_offset, 1480, "frag_offset in bytes")
+  t.eq(ip.udp, nil, "no UDP object in a non-first fragment")
+  ip = P.decode(P.ip4{ proto = 17, payload = P.udp{ payload = string.rep("y", 50) } }, 0, 40)
+  t.eq(ip.payload_len, 58, "payload_len from the header, not the capture")
+  t.eq(#ip.payload, 20, "payload clipped to the capture")
+  t.eq(ip.udp.payload_len, 50, "udp payload_len not clipped")
+  t.eq(#ip.udp.payload, 12, "udp payload clipped")
+  t.eq(ip.size, 40, "size is what was captured")
+end
+
+-- UDP
+do
+  local ip = P.decode(P.ip6{ nh = 17, tc = 0x2e, flow = 0xabcde, hlim = 3,
+    payload = P.udp{ sp = 5353, dp = 53, checksum = 0, payload = "abc" } })
+  t.eq(ip.version, 6, "v6 version")
+  t.eq(ip.src_prefix, "2001:db8::1", "v6 src_prefix")
+  t.eq(ip.dst_prefix, "2001:db8::2", "v6 dst_prefix")
+  t.eq(#ip.src_addr, 16, "v6 src_addr")
+  t.eq(ip.traffic_class, 0x2e, "v6 traffic_class")
+  t.eq(ip.dscp, 0x0b, "v6 dscp")
+  t.eq(ip.ecn, 2, "v6 ecn")
+  t.eq(ip.flow_label, 0xabcde, "flow_label")
+  t.eq(ip.ttl, 3, "v6 hop limit as ttl")
+  t.eq(ip.hop_limit, 3, "hop_limit")
+  t.eq(ip.next_hdr, 17, "next_hdr")
+  t.eq(ip.pkt_len, 40 + 11, "v6 pkt_len")
+  t.eq(ip.hdr_len, 40, "v6 hdr_len")
+  local udp = ip.udp
+  t.eq(udp.src_port, 5353, "udp src_port")
+  t.eq(udp.dst_port, 53, "udp dst_port")
+  t.eq(udp.len, 11, "udp len")
+  t.eq(udp.checksum, 0, "udp checksum")
+  t.eq(udp.payload_len, 3, "udp payload_len")
+  t.eq(udp.payload, "abc", "udp payload")
+  t.eq(ip.tcp, nil, "tcp of a UDP packet")
+  local sp, dp = pathobs.extract_ports(ip)
+  t.eq(sp, 5353, "extract_ports udp")
+  -- a UDP length larger than the IP payload is bounded by it
+  ip = P.decode(P.ip4{ proto = 17, payload = P.udp{ len = 500, payload = "abcd" } })
+  t.eq(ip.udp.payload_len, 4, "udp payload_len bounded by IP")
+end
+
+-- IPv6 extension headers: proto and hdr_len after them
+do
+  local hbh = "\60\0" .. string.rep("\0", 6)
+  local dst = "\6\1" .. string.rep("\0", 14)
+  local ip = P.decode(P.ip6{ nh = 0, payload = hbh .. dst .. P.tcp{ flags = 2 } })
+  t.eq(ip.next_hdr, 0, "next_hdr is the fixed header's")
+  t.eq(ip.proto, 6, "proto after extension headers")
+  t.eq(ip.hdr_len, 64, "hdr_len counts extension headers")
+  t.ok(ip.tcp ~= nil and ip.tcp.syn_flag, "tcp after extension headers")
+  t.eq(ip.payload_len, 20, "payload after extension headers")
+end
+
+-- ICMP with a quotation
+do
+  local syn = P.ip4{ src = "10.0.0.1", dst = "192.0.2.9", proto = 6, tos = 3,
+    payload = P.tcp{ sp = 1234, dp = 80, flags = 2 } }
+  local ip = P.decode(P.ip4{ src = "192.0.2.9", dst = "10.0.0.1", proto = 1,
+    payload = P.icmp{ type = 3, code = 3, checksum = 0x7777, payload = syn:sub(1, 28) } })
+  local icmp = ip.icmp
+  t.eq(icmp.type, 3, "icmp type")
+  t.eq(icmp.code, 3, "icmp code")
+  t.eq(icmp.checksum, 0x7777, "icmp checksum")
+  t.eq(icmp.payload, syn:sub(1, 28), "icmp payload")
+  local q = icmp.quote
+  t.ok(q ~= nil, "quote")
+  t.eq(q.src_prefix, "10.0.0.1", "quote src")
+  t.eq(q.dst_prefix, "192.0.2.9", "quote dst")
+  t.eq(q.proto, 6, "quote proto")
+  t.eq(q.ecn, 3, "quote ecn")
+  t.eq(q.pkt_len, 40, "quote pkt_len as claimed")
+  t.eq(q.size, 28, "quote size as quoted")
+  t.eq(q.tcp, nil, "quoted TCP header incomplete")
+  t.eq(ip.src_prefix, "192.0.2.9", "outer header unchanged by the quote")
+  local sp, dp = pathobs.extract_ports(ip)
+  t.eq(sp, pathobs.null, "extract_ports of ICMP: null")
+  t.eq(dp, pathobs.null, "extract_ports of ICMP: null")
+  -- echo: no quote
+  ip = P.decode(P.ip4{ proto = 1, payload = P.icmp{ type = 8 } })
+  t.eq(ip.icmp.quote, nil, "no quote in an echo request")
+  t.eq(ip.icmp.payload, nil, "empty ICMP payload is nil")
+  -- ICMPv6 quoting UDP: quoted UDP header is complete
+  local inner = P.ip6{ nh = 17, payload = P.udp{ sp = 1, dp = 2 } }
+  ip = P.decode(P.ip6{ nh = 58, payload = P.icmp{ type = 1, code = 4, payload = inner } })
+  t.eq(ip.icmp6.type, 1, "icmp6 synonym")
+  t.eq(ip.icmp.quote.udp.dst_port, 2, "quoted UDP port")
+  t.eq(ip.icmp.quote.version, 6, "quote version")
+end
+
+-- TCP options that lie: zero length, one, overrunning; data offset below 5 and past the capture
+do
+  local function opts_of(options, doff)
+    local ip = P.decode(P.ip4{ payload = P.tcp{ options = options, doff = doff } })
+    local out = {}
+    for kind, value in ip.tcp:options() do out[#out + 1] = kind .. ":" .. #value end
+    return table.concat(out, ","), pathobs.tcp_options(ip.tcp)
+  end
+  t.eq(opts_of("\2\0\5\180"), "", "zero length stops the parser")
+  t.eq(opts_of("\2\1\5\180"), "", "length one stops the parser")
+  t.eq(opts_of("\3\3\7\2\40\0\0\0"), "3:1", "overrunning length stops after the good option")
+  t.eq(opts_of("\2\3\5\0"), "2:1", "a one-byte MSS is returned as it is")
+  t.eq(opts_of("\1\1\1\1"), "", "NOPs only")
+  local ip = P.decode(P.ip4{ payload = P.tcp{ doff = 3, payload = "abc" } })
+  t.eq(ip.tcp.doff, 3, "lying doff reported")
+  t.eq(ip.tcp.payload_len, 3, "payload after 20 bytes when doff < 5")
+  t.eq(select("#", ip.tcp:options()), 3, "options iterator triple")
+  local n = 0
+  for _ in ip.tcp:options() do n = n + 1 end
+  t.eq(n, 0, "no options when doff < 5")
+  -- doff 15 but only 23 bytes of TCP captured: options clipped
+  local seg = P.tcp{ doff = 15, options = "\2\4\5\180" .. string.rep("\1", 36) }
+  ip = P.decode(P.ip4{ payload = seg }, 0, 20 + 23)
+  local got = {}
+  for kind, value in ip.tcp:options() do got[#got + 1] = kind end
+  t.eq(#got, 0, "an option past the capture is not read")
+  ip = P.decode(P.ip4{ payload = seg }, 0, 20 + 28)
+  got = {}
+  for kind in ip.tcp:options() do got[#got + 1] = kind end
+  t.eq(table.concat(got, ","), "2", "an option inside the capture is read")
+  t.eq(ip.tcp.payload_len, 0, "payload_len never negative")
+  t.eq(ip.tcp.payload, nil, "no payload")
+end
+
+-- a TCP header cut short: no TCP object, ports still keyed
+do
+  local ip = P.decode(P.ip4{ payload = P.tcp{} }, 0, 30)
+  t.eq(ip.tcp, nil, "tcp of a cut header")
+  t.eq(ip.proto, 6, "proto of a cut header")
+end
+
+t.done()
