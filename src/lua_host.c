@@ -128,6 +128,26 @@ void po_host_free(po_host *h)
 
 lua_State *po_host_state(po_host *h) { return h->L; }
 
+/* The last line with code: where a script's final `return` usually stands. */
+static int last_code_line(const char *path)
+{
+  FILE *f = fopen(path, "r");
+  int line = 1, last = 1, c, blank = 1;
+  if (f == NULL) return 1;
+  while ((c = getc(f)) != EOF) {
+    if (c == '\n') {
+      if (!blank) last = line;
+      line++;
+      blank = 1;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      blank = 0;
+    }
+  }
+  if (!blank) last = line;
+  fclose(f);
+  return last;
+}
+
 int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen)
 {
   lua_State *L = h->L;
@@ -140,10 +160,7 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
       lua_settop(L, top);
       return PO_ESCRIPT;
     }
-    lua_Debug ar;
-    lua_pushvalue(L, -1);
-    lua_getinfo(L, ">S", &ar);
-    int lastline = ar.lastlinedefined > 0 ? ar.lastlinedefined : 1;
+    int lastline = last_code_line(paths[i]);
     if (call_plain(L, 0, 1, err, errlen) != PO_OK) {
       lua_settop(L, top);
       return PO_ESCRIPT;

@@ -1,0 +1,2 @@
+local answer = 42
+return answer

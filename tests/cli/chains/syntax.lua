@@ -1,0 +1,5 @@
+return {
+  tcp = function(rec, tcp, rev)
+    local x = = 1
+  end,
+}

@@ -1,0 +1,3 @@
+return {
+  new_flw = function(rec, ip) end,
+}
