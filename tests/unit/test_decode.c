@@ -69,10 +69,9 @@ static void ipv4_total_length(void)
   put16(b + 2, 30);
   CHECK_EQ(po_decode(b, (uint32_t)n, &h, &q), PO_OK);
   CHECK_EQ(h.l4, PO_L4_NONE);
-  /* a total length shorter than the IP header itself: trust the capture */
+  /* a total length shorter than the IP header itself is malformed */
   put16(b + 2, 10);
-  CHECK_EQ(po_decode(b, (uint32_t)n, &h, &q), PO_OK);
-  CHECK_EQ(h.l4, PO_L4_TCP);
+  CHECK_EQ(po_decode(b, (uint32_t)n, &h, &q), PO_EMALFORM);
   /* zero (segmentation offload): the capture gives the length */
   put16(b + 2, 0);
   CHECK_EQ(po_decode(b, (uint32_t)n, &h, &q), PO_OK);
