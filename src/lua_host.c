@@ -10,7 +10,7 @@
 
 struct po_host {
   lua_State *L;
-  int ref_batch, ref_R, ref_E, ref_diag, ref_compose, ref_setup, ref_reset;
+  int ref_batch, ref_R, ref_E, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
   po_observer *obs;
   po_out *out;
   po_stats *st;
@@ -114,6 +114,8 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   h->ref_compose = field_ref(L, t, "compose");
   h->ref_setup = field_ref(L, t, "setup");
   h->ref_reset = field_ref(L, t, "reset");
+  h->ref_files = field_ref(L, t, "module_files");
+  h->ref_forget = field_ref(L, t, "forget_modules");
   lua_pop(L, 1);
   return h;
 }
@@ -288,4 +290,27 @@ size_t po_abi_layout(size_t *out, size_t n)
   size_t count = sizeof v / sizeof v[0];
   for (size_t i = 0; i < n && i < count; i++) out[i] = v[i];
   return count;
+}
+
+int po_host_reload(po_host *h, const char *const *paths, int n, char *err, size_t errlen)
+{
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_forget);
+  if (call(h, 0, 0, err, errlen) != PO_OK) return PO_ESCRIPT;
+  return po_host_load(h, paths, n, err, errlen);
+}
+
+int po_host_module_files(po_host *h, char (*out)[4096], int max)
+{
+  lua_State *L = h->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_files);
+  if (call(h, 0, 1, NULL, 0) != PO_OK) return 0;
+  int n = (int)lua_objlen(L, -1), k = 0;
+  for (int i = 1; i <= n && k < max; i++) {
+    lua_rawgeti(L, -1, i);
+    const char *p = lua_tostring(L, -1);
+    if (p) snprintf(out[k++], 4096, "%s", p);
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return k;
 }

@@ -25,14 +25,18 @@ static const char usage_text[] =
   "and write one JSON record per flow.\n"
   "\n"
   "Source:\n"
-  "  SOURCE                   libtrace URI (pcapfile:F, pcap:F, erf:F, ...), a capture\n"
-  "                           file (pcap, pcapng, ERF, gzip/bzip2/xz pcap) or - for stdin\n"
+  "  SOURCE                   a capture file (pcap, pcapng, ERF, gzip/bzip2/xz pcap),\n"
+  "                           - for a pcap stream on stdin, an interface name, or a\n"
+  "                           libtrace URI (pcapfile:F, pcap:F, erf:F, int:IF, ring:IF,\n"
+  "                           pcapint:IF, ...)\n"
+  "  -i, --interface IFACE    capture live on IFACE (same as SOURCE int:IFACE)\n"
   "  -f, --filter EXPR        BPF filter applied to every packet\n"
   "\n"
   "Chains:\n"
   "  -c, --chain NAME|FILE    chain script, repeatable, run in order (default: basic)\n"
   "  -L, --lua-path DIR       extra folder for chains and modules, repeatable\n"
   "      --list-chains        list the bundled chains and exit\n"
+  "  -w, --watch              reload the chains when their files change (and on SIGHUP)\n"
   "\n"
   "Flows:\n"
   "      --idle-timeout SEC   complete a flow idle this long (default 30)\n"
@@ -43,6 +47,7 @@ static const char usage_text[] =
   "Output:\n"
   "  -o, --output FILE        JSON lines to FILE (default: standard output)\n"
   "      --stats FILE         write the counters as JSON at exit\n"
+  "      --stats-interval SEC also write the counters every SEC seconds\n"
   "  -q, --quiet              no counters line on standard error\n"
   "  -h, --help               this text\n"
   "  -V, --version            versions of pathobs and its libraries\n"
@@ -128,7 +133,7 @@ static int list_chains(const po_paths *p)
 
 int main(int argc, char **argv)
 {
-  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_WATCH };
+  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL };
   static const struct option longopts[] = {
     { "chain", required_argument, NULL, 'c' },
     { "output", required_argument, NULL, 'o' },
@@ -138,6 +143,9 @@ int main(int argc, char **argv)
     { "max-flows", required_argument, NULL, O_MAXFLOWS },
     { "aggregate", no_argument, NULL, O_AGGREGATE },
     { "stats", required_argument, NULL, O_STATS },
+    { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
+    { "watch", no_argument, NULL, 'w' },
+    { "interface", required_argument, NULL, 'i' },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
     { "list-chains", no_argument, NULL, O_LIST },
@@ -146,21 +154,20 @@ int main(int argc, char **argv)
     { NULL, 0, NULL, 0 },
   };
   const char *chains[MAX_CHAINS], *ldirs[MAX_LDIRS];
-  int nchains = 0, nldirs = 0, quiet = 0, list = 0;
-  const char *output = NULL, *stats_file = NULL;
+  int nchains = 0, nldirs = 0, list = 0;
   po_run_opts ro;
   memset(&ro, 0, sizeof ro);
   po_config_defaults(&ro.cfg);
 
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":c:o:f:qL:hV", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:o:f:qL:hVwi:", longopts, NULL)) != -1) {
     switch (c) {
     case 'c':
       if (nchains == MAX_CHAINS) return usage_error("too many chains (at most %s)", "64");
       chains[nchains++] = optarg;
       break;
-    case 'o': output = optarg; break;
+    case 'o': ro.output = optarg; break;
     case 'f': ro.filter = optarg; break;
     case O_IDLE:
       if (parse_uint(optarg, 7 * 86400, &ro.cfg.idle_timeout))
@@ -175,8 +182,14 @@ int main(int argc, char **argv)
         return usage_error("--max-flows wants a number from 1 to 1073741824, not '%s'", optarg);
       break;
     case O_AGGREGATE: ro.cfg.aggregate = 1; break;
-    case O_STATS: stats_file = optarg; break;
-    case 'q': quiet = 1; break;
+    case O_STATS: ro.stats_file = optarg; break;
+    case O_STATS_INTERVAL:
+      if (parse_uint(optarg, 86400, &ro.stats_interval) || ro.stats_interval == 0)
+        return usage_error("--stats-interval wants whole seconds from 1 to 86400, not '%s'", optarg);
+      break;
+    case 'w': ro.watch = 1; break;
+    case 'i': ro.source = optarg; break;
+    case 'q': ro.quiet = 1; break;
     case 'L':
       if (nldirs == MAX_LDIRS) return usage_error("too many --lua-path folders (at most %s)", "32");
       ldirs[nldirs++] = optarg;
@@ -192,62 +205,31 @@ int main(int argc, char **argv)
   po_paths paths;
   po_paths_init(&paths, ldirs, nldirs);
   if (list) return list_chains(&paths);
-  if (optind == argc) return usage_error("%s", "no SOURCE given");
-  if (optind + 1 < argc) return usage_error("one SOURCE only (got also '%s')", argv[optind + 1]);
-  ro.source = argv[optind];
+  if (ro.source == NULL) {
+    if (optind == argc) return usage_error("%s", "no SOURCE given");
+    ro.source = argv[optind++];
+  }
+  if (optind < argc) return usage_error("one SOURCE only (got also '%s')", argv[optind]);
   if (nchains == 0) chains[nchains++] = "basic";
 
   static char resolved[MAX_CHAINS][4096];
   const char *scripts[MAX_CHAINS];
   for (int i = 0; i < nchains; i++) {
     if (po_paths_chain(&paths, chains[i], resolved[i], sizeof resolved[i]) != PO_OK) {
-      fprintf(stderr, "pathobs: %s:0: chain script not found (bundled chains: pathobs --list-chains)\n",
+      fprintf(stderr, "pathobs: %s: chain script not found (bundled chains: pathobs --list-chains)\n",
               chains[i]);
       return EXIT_SCRIPT;
     }
     scripts[i] = resolved[i];
   }
+  if (ro.watch && strcmp(ro.source, "-") == 0)
+    return usage_error("%s", "--watch needs a file or an interface: standard input cannot be read again");
 
-  signal(SIGPIPE, SIG_IGN);
-  po_host *host = po_host_new(paths.dirs, paths.ndirs, diag, NULL);
-  if (host == NULL) {
-    fprintf(stderr, "pathobs: cannot start the Lua runtime (looked for it in %s)\n", paths.data[0]);
-    return EXIT_RUNTIME;
-  }
-  char err[2048];
-  if (po_host_load(host, scripts, nchains, err, sizeof err) != PO_OK) {
-    fprintf(stderr, "pathobs: %s\n", err);
-    po_host_free(host);
-    return EXIT_SCRIPT;
-  }
-  po_out out;
-  if (po_out_open(&out, output) != PO_OK) {
-    fprintf(stderr, "pathobs: cannot write %s: %s\n", output, strerror(out.err));
-    po_out_close(&out);
-    po_host_free(host);
-    return EXIT_RUNTIME;
-  }
-  po_stats st;
-  memset(&st, 0, sizeof st);
-  int status = po_run(&ro, host, &out, &st, diag, NULL);
-  po_out_close(&out);
-  po_host_free(host);
-
-  if (!quiet && ro.opened) {
-    char line[512];
-    po_stats_line(&st, line, sizeof line);
-    fprintf(stderr, "pathobs: %s\n", line);
-  }
-  if (stats_file != NULL) {
-    char *json = po_stats_json(&st);
-    FILE *f = json ? fopen(stats_file, "w") : NULL;
-    int bad = f == NULL || fprintf(f, "%s\n", json) < 0;
-    if (f != NULL && fclose(f) != 0) bad = 1;
-    if (bad) {
-      fprintf(stderr, "pathobs: cannot write %s: %s\n", stats_file, strerror(errno));
-      if (status == 0) status = EXIT_RUNTIME;
-    }
-    free(json);
-  }
-  return status;
+  signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not a death */
+  ro.scripts = scripts;
+  ro.nscripts = nchains;
+  ro.dirs = paths.dirs;
+  ro.ndirs = paths.ndirs;
+  ro.diag = diag;
+  return po_run(&ro);
 }

@@ -109,7 +109,6 @@ int po_stats_line(const po_stats *s, char *buf, size_t len);
 /* The same counters as one JSON object (caller frees). */
 char *po_stats_json(const po_stats *s);
 
-#endif
 
 /* ---- observer.c: flow table, packet clock, lifecycle, batches; no I/O -- */
 typedef struct po_config {
@@ -190,6 +189,11 @@ int po_host_run_batch(po_host *h);
 void po_host_emit(void *ud, uint32_t slot);
 /* Forget every record (before a re-run). */
 void po_host_reset(po_host *h);
+/* Load the scripts again in the same state, modules they require included
+ * (the runtime's own modules stay).  On failure the old chains stay. */
+int po_host_reload(po_host *h, const char *const *paths, int n, char *err, size_t errlen);
+/* Files of the modules loaded from the module folders, at most max. */
+int po_host_module_files(po_host *h, char (*out)[4096], int max);
 /* Layout of po_hdr and po_pkt as the C compiler sees it (for the FFI test). */
 size_t po_abi_layout(size_t *out, size_t n);
 
@@ -205,6 +209,15 @@ void po_source_close(po_source *s);
  * The bytes stay valid for the next ring-1 calls. */
 int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
                    uint32_t *cap, char *err, size_t errlen);
+/* A live source (an interface): read it with po_source_poll when its
+ * descriptor is readable. */
+int po_source_live(const po_source *s);
+enum { PO_SRC_WAIT = 0, PO_SRC_PACKET = 1, PO_SRC_SKIP = 2, PO_SRC_END = 3 };
+/* Live: PO_SRC_PACKET with the fields set; PO_SRC_WAIT when nothing is ready
+ * (*fd: the descriptor to wait on, or -1 to retry soon); PO_SRC_SKIP for a
+ * packet that does not count (call again); PO_SRC_END; or an error code. */
+int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
+                   uint32_t *cap, int *fd, char *err, size_t errlen);
 /* Packets the capture layer reports as dropped (0 when it does not know). */
 uint64_t po_source_dropped(po_source *s);
 const char *po_source_uri(const po_source *s);
@@ -226,10 +239,19 @@ int po_paths_chain(const po_paths *p, const char *name, char *out, size_t len);
 
 /* ---- run.c: the libuv loop that drives source -> observer -> Lua -> sink - */
 typedef struct po_run_opts {
-  const char *source, *filter;
+  const char *source, *filter, *output, *stats_file;
+  const char *const *scripts;  /* resolved chain script paths */
+  int nscripts;
+  const char *const *dirs;     /* module folders */
+  int ndirs;
   po_config cfg;
-  int opened;             /* out: the source could be opened */
+  int quiet, watch;
+  uint32_t stats_interval;     /* seconds, 0: only at exit */
+  po_diag_fn diag;             /* every message goes there */
+  void *ud;
 } po_run_opts;
-/* Runs to the end of the input or a signal.  Returns the exit status. */
-int po_run(po_run_opts *opts, po_host *host, po_out *out, po_stats *st, po_diag_fn diag,
-           void *ud);
+/* Runs to the end of the input, or a signal; with watch, until a signal.
+ * Returns the exit status (0, 1 runtime, 2 usage, 3 script). */
+int po_run(const po_run_opts *opts);
+
+#endif

@@ -1,153 +1,543 @@
-/* run.c - the libuv loop: reads the source in slices, feeds observer and Lua, serves signals. */
+/* run.c - the libuv loop: reads sources, feeds observer and Lua, timers, signals, hot reload. */
 #include "po.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <uv.h>
 
-enum { SLICE = 8192 }; /* packets read per loop iteration before signals are served */
+enum {
+  SLICE = 8192,          /* packets read per loop iteration before signals are served */
+  MAX_FILES = 256,       /* watched files */
+  SETTLE_MS = 150,       /* quiet time after a file event before reloading */
+};
 
-typedef struct run {
+typedef char path_t[4096];
+
+typedef struct watch {
+  uv_fs_event_t h;             /* first: the handle's address is the struct's */
+  path_t dir;
+} watch;
+
+typedef struct app {
+  const po_run_opts *o;
   uv_loop_t loop;
-  uv_idle_t idle;
-  uv_signal_t sigint, sigterm;
+  uv_idle_t idle;              /* file sources: read a slice per iteration */
+  uv_poll_t poll;              /* live sources: read when the descriptor is readable */
+  uv_timer_t tick;             /* live sources: wall clock and output flush, every second */
+  uv_timer_t stats_timer;      /* --stats-interval */
+  uv_timer_t settle;           /* --watch: reload once the editor is done */
+  uv_signal_t sigint, sigterm, sighup;
+  watch *watch[MAX_FILES];     /* one per folder holding a watched file */
+  int nwatch;
+  path_t files[MAX_FILES];     /* scripts and the modules they loaded */
+  int nfiles;
+
+  po_host *host;
   po_source *src;
   po_observer *obs;
-  po_host *host;
-  po_out *out;
-  po_stats *st;
-  po_diag_fn diag;
-  void *ud;
-  int status, done, bad_filter;
-} run;
+  po_out out;
+  po_stats st;                 /* counters of the current or last run */
+  int running, live, poll_on, poll_fd;
+  int stopped, status, ever_opened, reported, out_open;
+} app;
 
-static void say(run *r, const char *fmt, const char *a, const char *b)
+static void say(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(app *a, const char *fmt, ...)
 {
-  char msg[1024];
-  snprintf(msg, sizeof msg, fmt, a, b);
-  r->diag(r->ud, msg);
+  char msg[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  a->o->diag(a->o->ud, msg);
 }
 
-static void dispatch(run *r)
+static void close_handle(uv_handle_t *h)
 {
-  po_host_run_batch(r->host);
+  if (h->loop != NULL && !uv_is_closing(h)) uv_close(h, NULL);
 }
 
-static void close_handles(run *r)
+/* ---- counters ---------------------------------------------------------- */
+
+static void snapshot(app *a)
 {
-  uv_idle_stop(&r->idle);
-  uv_close((uv_handle_t *)&r->idle, NULL);
-  uv_close((uv_handle_t *)&r->sigint, NULL);
-  uv_close((uv_handle_t *)&r->sigterm, NULL);
+  if (a->obs == NULL) return;
+  a->st = *po_obs_stats(a->obs);
+  a->st.dropped = po_source_dropped(a->src);
 }
 
-static void finish(run *r, int status)
+static void write_stats_file(app *a)
 {
-  if (r->done) return;
-  r->done = 1;
-  dispatch(r);
-  po_obs_flush(r->obs);
-  if (po_out_flush(r->out) != PO_OK && status == 0) status = 1;
-  r->status = status;
-  close_handles(r);
+  char *json = po_stats_json(&a->st);
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", a->o->stats_file);
+  FILE *f = json ? fopen(tmp, "w") : NULL;
+  int bad = f == NULL || fprintf(f, "%s\n", json) < 0;
+  if (f != NULL && fclose(f) != 0) bad = 1;
+  if (!bad && rename(tmp, a->o->stats_file) != 0) bad = 1; /* readers never see half a file */
+  if (bad) {
+    say(a, "cannot write %s: %s", a->o->stats_file, strerror(errno));
+    if (a->status == 0) a->status = 1;
+  }
+  free(json);
 }
 
-static int output_failed(run *r)
+/* At the end of a run: the counters line (unless -q) and --stats FILE.
+ * Periodically (--stats-interval): the file when there is one, else the line. */
+static void report_stats(app *a, int final)
 {
-  if (!r->out->err) return 0;
-  say(r, "write error on %s: %s", r->out->name, strerror(r->out->err));
+  int file = a->o->stats_file != NULL;
+  if (final) a->reported = 1;
+  if (file) write_stats_file(a);
+  if (final ? !a->o->quiet : !file) {
+    char line[512];
+    po_stats_line(&a->st, line, sizeof line);
+    say(a, "%s", line);
+  }
+}
+
+/* ---- one run over the source ---------------------------------------------- */
+
+static void stop_all(app *a, int status);
+
+static void dispatch(app *a)
+{
+  if (a->obs != NULL) po_host_run_batch(a->host);
+}
+
+static int output_failed(app *a)
+{
+  if (!a->out.err) return 0;
+  say(a, "write error on %s: %s", a->out.name, strerror(a->out.err));
+  a->out.len = 0; /* what is left cannot be written */
   return 1;
+}
+
+/* End of the input (or a stop): write every record, keep the counters. */
+static void end_run(app *a)
+{
+  if (!a->running) return;
+  a->running = 0;
+  dispatch(a);
+  po_obs_flush(a->obs);
+  po_out_flush(&a->out);
+  snapshot(a);
+  uv_idle_stop(&a->idle);
+  if (a->poll_on) {
+    uv_poll_stop(&a->poll);
+    close_handle((uv_handle_t *)&a->poll);
+    a->poll_on = 0;
+  }
+  uv_timer_stop(&a->tick);
+  po_obs_free(a->obs);
+  a->obs = NULL;
+  po_source_close(a->src);
+  a->src = NULL;
+}
+
+/* Drop the current run without writing anything (a re-run replaces it). */
+static void abort_run(app *a)
+{
+  if (!a->running) return;
+  a->running = 0;
+  uv_idle_stop(&a->idle);
+  po_obs_free(a->obs);
+  a->obs = NULL;
+  po_source_close(a->src);
+  a->src = NULL;
+  po_host_reset(a->host);
+}
+
+/* One packet into the observer; hand the batch to Lua when it must be. */
+static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap)
+{
+  if (po_obs_must_cut(a->obs, ts)) dispatch(a);
+  po_obs_packet(a->obs, ts, et, l3, cap);
+  if (po_obs_batch_full(a->obs)) dispatch(a);
+}
+
+static void input_ended(app *a, int rc, const char *err)
+{
+  int status = 0;
+  if (rc == PO_EFILTER) {
+    say(a, "%s", err);
+    a->ever_opened = 0; /* a usage error: no counters */
+    abort_run(a);
+    stop_all(a, 2);
+    return;
+  }
+  end_run(a);
+  if (rc < 0) {
+    /* what was read is written; then say why the input ended */
+    say(a, "%s: %s", a->o->source, err);
+    status = 1;
+  }
+  if (output_failed(a)) status = 1;
+  if (a->o->watch && !a->live && status == 0) {
+    report_stats(a, 1);
+    say(a, "watching %d file%s for changes (Ctrl-C to stop)", a->nfiles, a->nfiles == 1 ? "" : "s");
+    return;
+  }
+  stop_all(a, status);
 }
 
 static void on_idle(uv_idle_t *h)
 {
-  run *r = h->data;
+  app *a = h->data;
   char err[512];
-  for (int k = 0; k < SLICE; k++) {
+  for (int k = 0; k < SLICE && a->running; k++) {
     double ts;
     uint16_t et;
     const uint8_t *l3;
     uint32_t cap;
-    int rc = po_source_next(r->src, &ts, &et, &l3, &cap, err, sizeof err);
-    if (rc == 0) {
-      finish(r, 0);
-      break;
+    int rc = po_source_next(a->src, &ts, &et, &l3, &cap, err, sizeof err);
+    if (rc <= 0) {
+      input_ended(a, rc, err);
+      return;
     }
-    if (rc == PO_EFILTER) {
-      r->bad_filter = 1;
-      finish(r, 2);
-      r->diag(r->ud, err);
-      break;
-    }
-    if (rc < 0) {
-      /* keep what was read: write every record, then say why the input ended */
-      finish(r, 1);
-      say(r, "%s: %s", po_source_uri(r->src), err);
-      break;
-    }
-    if (po_obs_must_cut(r->obs, ts)) dispatch(r);
-    po_obs_packet(r->obs, ts, et, l3, cap);
-    if (po_obs_batch_full(r->obs)) dispatch(r);
-    if (r->out->err) break;
+    take(a, ts, et, l3, cap);
+    if (a->out.err) break;
   }
-  if (output_failed(r)) {
-    r->out->len = 0; /* what is left cannot be written */
-    finish(r, 1);
+  if (output_failed(a)) {
+    end_run(a);
+    stop_all(a, 1);
   }
 }
 
-static void on_signal(uv_signal_t *h, int signum)
-{
-  (void)signum;
-  finish(h->data, 0);
-}
+static void on_readable(uv_poll_t *h, int status, int events);
 
-int po_run(po_run_opts *opts, po_host *host, po_out *out, po_stats *st, po_diag_fn diag,
-           void *ud)
+/* Read what the live source has now; (re)arm the poll on its descriptor. */
+static void pump(app *a)
 {
-  run r;
-  memset(&r, 0, sizeof r);
-  r.host = host;
-  r.out = out;
-  r.diag = diag;
-  r.ud = ud;
-  /* The loop's descriptors come first: libtrace closes standard input at the
-   * end of "-", and libuv must not be handed descriptor 0 after that. */
-  uv_loop_init(&r.loop);
-  uv_idle_init(&r.loop, &r.idle);
-  uv_signal_init(&r.loop, &r.sigint);
-  uv_signal_init(&r.loop, &r.sigterm);
-  r.idle.data = r.sigint.data = r.sigterm.data = &r;
-
   char err[512];
-  int rc = po_source_open(&r.src, opts->source, opts->filter, opts->cfg.batch_size + 2, err,
+  for (int k = 0; k < SLICE && a->running; k++) {
+    double ts;
+    uint16_t et;
+    const uint8_t *l3;
+    uint32_t cap;
+    int fd = -1;
+    int rc = po_source_poll(a->src, &ts, &et, &l3, &cap, &fd, err, sizeof err);
+    if (rc == PO_SRC_PACKET) {
+      take(a, ts, et, l3, cap);
+      continue;
+    }
+    if (rc == PO_SRC_SKIP) continue;
+    if (rc == PO_SRC_WAIT) {
+      if (fd >= 0 && (!a->poll_on || fd != a->poll_fd)) {
+        if (a->poll_on) {
+          uv_poll_stop(&a->poll);
+          close_handle((uv_handle_t *)&a->poll);
+          a->poll_on = 0;
+          break; /* the old handle closes first; the tick re-arms */
+        }
+        uv_poll_init(&a->loop, &a->poll, fd);
+        a->poll.data = a;
+        uv_poll_start(&a->poll, UV_READABLE, on_readable);
+        a->poll_on = 1;
+        a->poll_fd = fd;
+      }
+      break;
+    }
+    input_ended(a, rc == PO_SRC_END ? 0 : rc, err);
+    return;
+  }
+  dispatch(a); /* on a live link, records do not wait for a full batch */
+  if (output_failed(a)) {
+    end_run(a);
+    stop_all(a, 1);
+  }
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+  (void)events;
+  app *a = h->data;
+  if (status < 0) {
+    say(a, "%s: %s", a->o->source, uv_strerror(status));
+    end_run(a);
+    stop_all(a, 1);
+    return;
+  }
+  pump(a);
+}
+
+/* Live: move the packet clock with the wall clock, so that idle flows are
+ * written on a quiet link, and flush the output at least once a second. */
+static void on_tick(uv_timer_t *h)
+{
+  app *a = h->data;
+  if (!a->running) return;
+  pump(a);
+  if (!a->running) return;
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  po_obs_advance(a->obs, (double)tv.tv_sec + tv.tv_usec / 1e6);
+  po_out_flush(&a->out);
+  if (output_failed(a)) {
+    end_run(a);
+    stop_all(a, 1);
+  }
+}
+
+static void on_stats_timer(uv_timer_t *h)
+{
+  app *a = h->data;
+  if (!a->running) return;
+  snapshot(a);
+  report_stats(a, 0);
+}
+
+static int open_output(app *a)
+{
+  if (a->out_open) po_out_close(&a->out);
+  a->out_open = 0;
+  if (po_out_open(&a->out, a->o->output) != PO_OK) {
+    say(a, "cannot write %s: %s", a->o->output, strerror(a->out.err));
+    po_out_close(&a->out);
+    return PO_EWRITE;
+  }
+  a->out_open = 1;
+  return PO_OK;
+}
+
+static int start_run(app *a)
+{
+  char err[512];
+  int rc = po_source_open(&a->src, a->o->source, a->o->filter, a->o->cfg.batch_size + 2, err,
                           sizeof err);
   if (rc != PO_OK) {
-    say(&r, "cannot open %s: %s", opts->source, err);
-    r.status = 1;
-  } else if ((r.obs = po_obs_new(&opts->cfg, po_host_emit, host)) == NULL) {
-    say(&r, "%s%s", po_strerror(PO_ENOMEM), "");
-    r.status = 1;
+    say(a, "cannot open %s: %s", a->o->source, err);
+    return rc;
   }
-  if (r.status != 0) {
-    close_handles(&r);
+  a->obs = po_obs_new(&a->o->cfg, po_host_emit, a->host);
+  if (a->obs == NULL) {
+    say(a, "%s", po_strerror(PO_ENOMEM));
+    po_source_close(a->src);
+    a->src = NULL;
+    return PO_ENOMEM;
+  }
+  a->ever_opened = 1;
+  a->reported = 0;
+  a->running = 1;
+  a->live = po_source_live(a->src);
+  memset(&a->st, 0, sizeof a->st);
+  po_host_bind(a->host, a->obs, &a->out, po_obs_stats(a->obs));
+  if (a->live) {
+    uv_timer_start(&a->tick, on_tick, 1000, 1000);
+    pump(a);
   } else {
-    opts->opened = 1;
-    po_host_bind(host, r.obs, out, po_obs_stats(r.obs));
-    uv_idle_start(&r.idle, on_idle);
-    uv_signal_start(&r.sigint, on_signal, SIGINT);
-    uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+    uv_idle_start(&a->idle, on_idle);
   }
-  uv_run(&r.loop, UV_RUN_DEFAULT);
-  uv_loop_close(&r.loop);
+  return PO_OK;
+}
 
-  if (r.bad_filter) opts->opened = 0; /* a usage error: no counters */
-  if (r.obs != NULL) {
-    po_stats *s = po_obs_stats(r.obs);
-    s->dropped = po_source_dropped(r.src);
-    *st = *s;
+/* ---- watching and reloading ------------------------------------------------ */
+
+static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int status);
+
+static void collect_files(app *a)
+{
+  a->nfiles = 0;
+  for (int i = 0; i < a->o->nscripts && a->nfiles < MAX_FILES; i++) {
+    char *r = realpath(a->o->scripts[i], NULL);
+    snprintf(a->files[a->nfiles++], sizeof(path_t), "%s", r ? r : a->o->scripts[i]);
+    free(r);
   }
-  po_obs_free(r.obs);
-  po_source_close(r.src);
-  return r.status;
+  static path_t mods[MAX_FILES];
+  int n = po_host_module_files(a->host, mods, MAX_FILES);
+  for (int i = 0; i < n && a->nfiles < MAX_FILES; i++) {
+    char *r = realpath(mods[i], NULL);
+    if (r == NULL) continue;
+    int dup = 0;
+    for (int k = 0; k < a->nfiles; k++) dup |= strcmp(a->files[k], r) == 0;
+    if (!dup) snprintf(a->files[a->nfiles++], sizeof(path_t), "%s", r);
+    free(r);
+  }
+}
+
+static void free_watch(uv_handle_t *h) { free(h); }
+
+/* Watch the folders of the files: an editor that saves by writing a new file
+ * and renaming it over the old one replaces the inode a file watch holds. */
+static void arm_watches(app *a)
+{
+  for (int i = 0; i < a->nwatch; i++) uv_close((uv_handle_t *)&a->watch[i]->h, free_watch);
+  a->nwatch = 0;
+  collect_files(a);
+  for (int i = 0; i < a->nfiles && a->nwatch < MAX_FILES; i++) {
+    path_t dir;
+    snprintf(dir, sizeof dir, "%s", a->files[i]);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL) continue;
+    *slash = 0;
+    int seen = 0;
+    for (int k = 0; k < a->nwatch; k++) seen |= strcmp(a->watch[k]->dir, dir) == 0;
+    if (seen) continue;
+    watch *w = calloc(1, sizeof *w);
+    if (w == NULL) break;
+    snprintf(w->dir, sizeof w->dir, "%s", dir);
+    uv_fs_event_init(&a->loop, &w->h);
+    w->h.data = a;
+    int rc = uv_fs_event_start(&w->h, on_fs_event, dir, 0);
+    if (rc != 0) {
+      say(a, "cannot watch %s: %s", dir, uv_strerror(rc));
+      uv_close((uv_handle_t *)&w->h, free_watch);
+      continue;
+    }
+    a->watch[a->nwatch++] = w;
+  }
+}
+
+static void reload(app *a)
+{
+  char err[2048];
+  if (a->stopped) return;
+  if (a->live && a->running) {
+    /* between two batches: no packet sees a mix of old and new chains */
+    dispatch(a);
+    if (po_host_reload(a->host, a->o->scripts, a->o->nscripts, err, sizeof err) != PO_OK) {
+      say(a, "%s", err);
+      say(a, "reload refused; the previous chains keep running");
+      return;
+    }
+    say(a, "chains reloaded; flows from now on start with the new new_flow");
+  } else {
+    po_host *h = po_host_new(a->o->dirs, a->o->ndirs, a->o->diag, a->o->ud);
+    if (h == NULL) {
+      say(a, "cannot start a new Lua state for the reload");
+      return;
+    }
+    if (po_host_load(h, a->o->scripts, a->o->nscripts, err, sizeof err) != PO_OK) {
+      say(a, "%s", err);
+      say(a, "reload refused; waiting for the next change");
+      po_host_free(h);
+      return;
+    }
+    abort_run(a);
+    po_host_free(a->host);
+    a->host = h;
+    if (open_output(a) != PO_OK) {
+      stop_all(a, 1);
+      return;
+    }
+    say(a, "chains reloaded; running %s again", a->o->source);
+    if (start_run(a) != PO_OK) {
+      stop_all(a, 1);
+      return;
+    }
+  }
+  arm_watches(a);
+}
+
+static void on_settled(uv_timer_t *h) { reload(h->data); }
+
+static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+  (void)events;
+  app *a = h->data;
+  if (status < 0 || name == NULL) return;
+  char dir[4096];
+  size_t len = sizeof dir;
+  if (uv_fs_event_getpath(h, dir, &len) != 0) return;
+  char full[8300];
+  snprintf(full, sizeof full, "%.*s/%s", (int)len, dir, name);
+  for (int i = 0; i < a->nfiles; i++)
+    if (strcmp(a->files[i], full) == 0) {
+      uv_timer_start(&a->settle, on_settled, SETTLE_MS, 0);
+      return;
+    }
+}
+
+/* ---- signals and the whole run ------------------------------------------------- */
+
+static void stop_all(app *a, int status)
+{
+  if (a->stopped) return;
+  a->stopped = 1;
+  if (status != 0 && a->status == 0) a->status = status;
+  uv_idle_stop(&a->idle);
+  close_handle((uv_handle_t *)&a->idle);
+  if (a->poll_on) close_handle((uv_handle_t *)&a->poll);
+  close_handle((uv_handle_t *)&a->tick);
+  close_handle((uv_handle_t *)&a->stats_timer);
+  close_handle((uv_handle_t *)&a->settle);
+  close_handle((uv_handle_t *)&a->sigint);
+  close_handle((uv_handle_t *)&a->sigterm);
+  close_handle((uv_handle_t *)&a->sighup);
+  for (int i = 0; i < a->nwatch; i++) uv_close((uv_handle_t *)&a->watch[i]->h, free_watch);
+  a->nwatch = 0;
+}
+
+static void on_stop_signal(uv_signal_t *h, int signum)
+{
+  (void)signum;
+  app *a = h->data;
+  end_run(a); /* stop capturing, write every expiring then active record */
+  output_failed(a);
+  stop_all(a, a->out.err ? 1 : 0);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+  (void)signum;
+  reload(h->data);
+}
+
+int po_run(const po_run_opts *o)
+{
+  app *a = calloc(1, sizeof *a);
+  if (a == NULL) return 1;
+  a->o = o;
+  /* The loop's descriptors come first: libtrace closes standard input at the
+   * end of "-", and libuv must not be handed descriptor 0 after that. */
+  uv_loop_init(&a->loop);
+  uv_idle_init(&a->loop, &a->idle);
+  uv_timer_init(&a->loop, &a->tick);
+  uv_timer_init(&a->loop, &a->stats_timer);
+  uv_timer_init(&a->loop, &a->settle);
+  uv_signal_init(&a->loop, &a->sigint);
+  uv_signal_init(&a->loop, &a->sigterm);
+  uv_signal_init(&a->loop, &a->sighup);
+  a->idle.data = a->tick.data = a->stats_timer.data = a->settle.data = a;
+  a->sigint.data = a->sigterm.data = a->sighup.data = a;
+
+  char err[2048];
+  int status = 0;
+  a->host = po_host_new(o->dirs, o->ndirs, o->diag, o->ud);
+  if (a->host == NULL) {
+    say(a, "cannot start the Lua runtime");
+    status = 1;
+  } else if (po_host_load(a->host, o->scripts, o->nscripts, err, sizeof err) != PO_OK) {
+    say(a, "%s", err);
+    status = 3;
+  } else if (open_output(a) != PO_OK || start_run(a) != PO_OK) {
+    status = 1;
+  }
+  if (status != 0) {
+    stop_all(a, status);
+  } else if (!a->stopped) {
+    uv_signal_start(&a->sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&a->sigterm, on_stop_signal, SIGTERM);
+    if (o->watch) {
+      uv_signal_start(&a->sighup, on_hup, SIGHUP);
+      arm_watches(a);
+    }
+    if (o->stats_interval > 0)
+      uv_timer_start(&a->stats_timer, on_stats_timer, o->stats_interval * 1000ull,
+                     o->stats_interval * 1000ull);
+  }
+  uv_run(&a->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&a->loop);
+
+  if (a->running) end_run(a);
+  if (a->ever_opened && !a->reported) report_stats(a, 1);
+  status = a->status;
+  if (a->out_open) po_out_close(&a->out);
+  po_host_free(a->host);
+  free(a);
+  return status;
 }

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 typedef struct slot {
   libtrace_packet_t *pkt;
@@ -19,8 +23,12 @@ struct po_source {
   libtrace_filter_t *filter;
   slot *ring;
   unsigned nring, next;
+  int live;               /* an interface: read with trace_event() when libuv says so */
+  int skip_outgoing;      /* Linux loopback via AF_PACKET shows every packet twice */
   char uri[4096];
 };
+
+static const char *const live_formats[] = { "int:", "ring:", "pcapint:", "dag:", "bpf:", "dpdk:" };
 
 /* The libtrace format for a plain file, from its first bytes. */
 static const char *sniff(const char *path, char *err, size_t errlen)
@@ -58,6 +66,53 @@ static int is_file(const char *path)
   return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
+static int is_interface(const char *name)
+{
+  return name[0] != 0 && strlen(name) < IF_NAMESIZE && if_nametoindex(name) != 0;
+}
+
+static int is_loopback(const char *ifname)
+{
+  struct ifreq ifr;
+  int fd = socket(AF_INET, SOCK_DGRAM, 0), lo = 0;
+  if (fd < 0) return 0;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
+  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) lo = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+  close(fd);
+  return lo;
+}
+
+/* Turn a source argument into a libtrace URI; marks live sources. */
+static int make_uri(po_source *s, const char *spec, char *err, size_t errlen)
+{
+  if (strcmp(spec, "-") == 0) {
+    snprintf(s->uri, sizeof s->uri, "pcapfile:-");
+  } else if (is_file(spec)) {
+    const char *fmt = sniff(spec, err, errlen);
+    if (fmt == NULL) return PO_EOPEN;
+    snprintf(s->uri, sizeof s->uri, "%s:%s", fmt, spec);
+  } else if (strncmp(spec, "pcap:", 5) == 0 && !is_file(spec + 5) && is_interface(spec + 5)) {
+    snprintf(s->uri, sizeof s->uri, "pcapint:%s", spec + 5); /* pcap:IFACE means libpcap live */
+  } else if (strchr(spec, ':') == NULL && is_interface(spec)) {
+    snprintf(s->uri, sizeof s->uri, "int:%s", spec); /* a bare interface name */
+  } else if (strchr(spec, ':') == NULL) {
+    const char *fmt = sniff(spec, err, errlen); /* says why the path cannot be read */
+    if (fmt == NULL) return PO_EOPEN;
+    snprintf(s->uri, sizeof s->uri, "%s:%s", fmt, spec);
+  } else {
+    snprintf(s->uri, sizeof s->uri, "%s", spec);
+  }
+  for (size_t i = 0; i < sizeof live_formats / sizeof live_formats[0]; i++) {
+    size_t n = strlen(live_formats[i]);
+    if (strncmp(s->uri, live_formats[i], n) == 0) {
+      s->live = 1;
+      if ((i == 0 || i == 1) && is_loopback(s->uri + n)) s->skip_outgoing = 1;
+    }
+  }
+  return PO_OK;
+}
+
 static int set_error(libtrace_t *t, char *err, size_t errlen)
 {
   libtrace_err_t e = trace_get_err(t);
@@ -71,14 +126,10 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
   *out = NULL;
   po_source *s = calloc(1, sizeof *s);
   if (s == NULL) return PO_ENOMEM;
-  if (strcmp(spec, "-") == 0) {
-    snprintf(s->uri, sizeof s->uri, "pcapfile:-");
-  } else if (is_file(spec) || strchr(spec, ':') == NULL) {
-    const char *fmt = sniff(spec, err, errlen);
-    if (fmt == NULL) { free(s); return PO_EOPEN; }
-    snprintf(s->uri, sizeof s->uri, "%s:%s", fmt, spec);
-  } else {
-    snprintf(s->uri, sizeof s->uri, "%s", spec);
+  int rc = make_uri(s, spec, err, errlen);
+  if (rc != PO_OK) {
+    free(s);
+    return rc;
   }
   s->trace = trace_create(s->uri);
   if (s->trace == NULL || trace_is_err(s->trace)) {
@@ -135,20 +186,11 @@ static const uint8_t *skip_tags(const uint8_t *p, uint16_t *et, uint32_t *cap)
   return p;
 }
 
-int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
-                   uint32_t *cap, char *err, size_t errlen)
+/* Timestamp and IP header of the packet just read into sl. */
+static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, uint32_t *cap,
+                char *err, size_t errlen)
 {
-  slot *sl = &s->ring[s->next];
   libtrace_packet_t *p = sl->pkt;
-  int rc = trace_read_packet(s->trace, p);
-  if (rc == 0) return 0;
-  if (rc < 0) {
-    libtrace_err_t e = trace_get_err(s->trace);
-    snprintf(err, errlen, "%s", e.problem[0] ? e.problem : "read error");
-    /* libtrace compiles the filter when the first packet arrives */
-    return e.err_num == TRACE_ERR_BAD_FILTER ? PO_EFILTER : PO_EREAD;
-  }
-  s->next = (s->next + 1) % s->nring;
   struct timeval tv = trace_get_timeval(p);
   *ts = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
   uint32_t remaining = 0;
@@ -179,6 +221,52 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
   *cap = remaining;
   return 1;
 }
+
+static int read_error(po_source *s, char *err, size_t errlen)
+{
+  libtrace_err_t e = trace_get_err(s->trace);
+  snprintf(err, errlen, "%s", e.problem[0] ? e.problem : "read error");
+  /* libtrace compiles the filter when the first packet arrives */
+  return e.err_num == TRACE_ERR_BAD_FILTER ? PO_EFILTER : PO_EREAD;
+}
+
+int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
+                   uint32_t *cap, char *err, size_t errlen)
+{
+  slot *sl = &s->ring[s->next];
+  int rc = trace_read_packet(s->trace, sl->pkt);
+  if (rc == 0) return 0;
+  if (rc < 0) return read_error(s, err, errlen);
+  s->next = (s->next + 1) % s->nring;
+  return fill(sl, ts, ethertype, l3, cap, err, errlen);
+}
+
+int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
+                   uint32_t *cap, int *fd, char *err, size_t errlen)
+{
+  slot *sl = &s->ring[s->next];
+  libtrace_eventobj_t ev = trace_event(s->trace, sl->pkt);
+  switch (ev.type) {
+  case TRACE_EVENT_IOWAIT:
+    *fd = ev.fd;
+    return PO_SRC_WAIT;
+  case TRACE_EVENT_SLEEP:
+    *fd = -1;
+    return PO_SRC_WAIT;
+  case TRACE_EVENT_PACKET:
+    if (ev.size < 0) return read_error(s, err, errlen);
+    if (s->skip_outgoing && trace_get_direction(sl->pkt) == TRACE_DIR_OUTGOING)
+      return PO_SRC_SKIP; /* the incoming copy follows */
+    s->next = (s->next + 1) % s->nring;
+    return fill(sl, ts, ethertype, l3, cap, err, errlen);
+  case TRACE_EVENT_TERMINATE:
+    if (trace_is_err(s->trace)) return read_error(s, err, errlen);
+    return PO_SRC_END;
+  }
+  return PO_SRC_END;
+}
+
+int po_source_live(const po_source *s) { return s->live; }
 
 uint64_t po_source_dropped(po_source *s)
 {

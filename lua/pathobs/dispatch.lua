@@ -218,6 +218,34 @@ function M.batch(n)
   return errors
 end
 
+------------------------------------------------------------------ reload
+
+-- The runtime itself is loaded once: its FFI types cannot be defined twice.
+local RUNTIME = { pathobs = true, ["pathobs.core"] = true, ["pathobs.headers"] = true,
+  ["pathobs.dispatch"] = true, ["pathobs.null"] = true }
+
+-- Files of the modules loaded so far from the module folders (for --watch).
+function M.module_files()
+  local out = {}
+  for name in pairs(package.loaded) do
+    if type(name) == "string" and not RUNTIME[name] then
+      local path = package.searchpath(name, package.path)
+      if path then out[#out + 1] = path end
+    end
+  end
+  table.sort(out)
+  return out
+end
+
+-- Make the next require() of every module from a file load it again.
+function M.forget_modules()
+  for name in pairs(package.loaded) do
+    if type(name) == "string" and not RUNTIME[name] and package.searchpath(name, package.path) then
+      package.loaded[name] = nil
+    end
+  end
+end
+
 -- Forget every record (a re-run from the start).
 function M.reset()
   for k in pairs(R) do R[k] = nil end
