@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""test_live.py - live capture on loopback, wall-clock timers, signals and hot reload (--watch).
+
+Usage: test_live.py PATHOBS CAPTURES_DIR
+Captures on `lo` only, with a BPF filter on this test's own ports, sends its
+own traffic to 127.0.0.1 / ::1, and bounds every wait. Needs the right to open
+a packet socket (root or CAP_NET_RAW); without it every check is skipped
+(exit status 77). Prints one line per check and "N passed, N failed".
+"""
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+PATHOBS, CAPS = sys.argv[1], sys.argv[2]
+BASE = 47000 + os.getpid() % 1000 * 10  # this run's ports: BASE .. BASE+9
+FILTER = "portrange %d-%d or icmp or icmp6" % (BASE, BASE + 9)
+results = []
+
+
+class Proc:
+    """pathobs running in the background; stdout and stderr read line by line."""
+
+    def __init__(self, *args, cwd=None):
+        self.p = subprocess.Popen([PATHOBS, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  cwd=cwd)
+        self.out, self.err = queue.Queue(), queue.Queue()
+        self.err_lines = []
+        for stream, q in ((self.p.stdout, self.out), (self.p.stderr, self.err)):
+            threading.Thread(target=self._pump, args=(stream, q), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream, q):
+        for line in stream:
+            q.put(line.decode("utf-8", "replace").rstrip("\n"))
+        q.put(None)
+
+    def record(self, timeout):
+        """The next JSON record, or None after timeout seconds."""
+        try:
+            line = self.out.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        return None if line is None else json.loads(line)
+
+    def wait_err(self, text, timeout):
+        """Wait for a stderr line containing text; returns it or None."""
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                line = self.err.get(timeout=max(0.01, end - time.time()))
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.err_lines.append(line)
+            if text in line:
+                return line
+        return None
+
+    def stop(self, sig=signal.SIGINT, timeout=10):
+        """Send sig; returns (exit status, remaining records, all stderr lines)."""
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        try:
+            rc = self.p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+        recs = []
+        while True:
+            r = self.record(2)
+            if r is None:
+                break
+            recs.append(r)
+        while True:
+            try:
+                line = self.err.get(timeout=2)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            self.err_lines.append(line)
+        return rc, recs, self.err_lines
+
+
+def udp_exchange(family, port, requests, replies):
+    """Client sends `requests` datagrams to a server on port, which answers `replies`."""
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    srv = socket.socket(family, socket.SOCK_DGRAM)
+    srv.bind((host, port))
+    cli = socket.socket(family, socket.SOCK_DGRAM)
+    cli.bind((host, port + 1))
+    for _ in range(requests):
+        cli.sendto(b"request", (host, port))
+        srv.recvfrom(100)
+    for _ in range(replies):
+        srv.sendto(b"reply!", (host, port + 1))
+        cli.recvfrom(100)
+    cli.close()
+    srv.close()
+
+
+def tcp_exchange(port):
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(1)
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+    cli.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    conn.recv(100)
+    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
+    cli.recv(100)
+    cli.close()
+    conn.close()
+    srv.close()
+    return cli
+
+
+def check(name):
+    def wrap(fn):
+        try:
+            fn()
+            results.append((name, None))
+        except AssertionError as e:
+            results.append((name, str(e) or "assertion failed"))
+        except Exception as e:
+            results.append((name, "%s: %s" % (type(e).__name__, e)))
+        return fn
+    return wrap
+
+
+def eq(got, want, what=""):
+    assert got == want, "%s: got %r, expected %r" % (what, got, want)
+
+
+def started(p):
+    """Let the capture open before traffic is sent."""
+    time.sleep(1.0)
+    assert p.p.poll() is None, "pathobs exited early: %s" % p.stop()[2]
+
+
+def can_capture():
+    p = subprocess.run(["timeout", "--preserve-status", "-s", "INT", "1", PATHOBS, "-q", "-f", "port 1", "lo"],
+                       capture_output=True)
+    return p.returncode == 0, p.stderr.decode()
+
+
+ok, why = can_capture()
+if not ok:
+    print("skipping live tests: cannot capture on lo (%s)" % why.strip())
+    sys.exit(77)
+
+
+@check("capture on lo: records, each packet once, directions")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        stats = os.path.join(d, "stats.json")
+        p = Proc("-f", FILTER, "--stats", stats, "-i", "lo")
+        started(p)
+        udp_exchange(socket.AF_INET, BASE, 2, 1)
+        udp_exchange(socket.AF_INET6, BASE + 2, 1, 3)
+        tcp_exchange(BASE + 4)
+        time.sleep(0.5)
+        rc, recs, err = p.stop(signal.SIGINT)
+        eq(rc, 0, "exit status")
+        by_dp = {r["dp"]: r for r in recs}
+        u4, u6, t = by_dp.get(BASE), by_dp.get(BASE + 2), by_dp.get(BASE + 4)
+        assert u4 and u6 and t, "records: %r" % recs
+        eq((u4["sip"], u4["sp"], u4["pkt_fwd"], u4["pkt_rev"]), ("127.0.0.1", BASE + 1, 2, 1), "UDPv4")
+        eq((u6["sip"], u6["pkt_fwd"], u6["pkt_rev"]), ("::1", 1, 3), "UDPv6")
+        eq(t["sip"], "127.0.0.1", "TCP client is forward")
+        assert t["pkt_fwd"] >= 4 and t["pkt_rev"] >= 3, "TCP counts %r" % t
+        s = json.load(open(stats))
+        eq(s["packets"], sum(r["pkt_fwd"] + r["pkt_rev"] for r in recs), "packets counted once")
+
+
+@check("an idle flow is written by the wall clock, with no further packets")
+def _():
+    p = Proc("-f", FILTER, "--idle-timeout", "2", "--expiry-timeout", "1", "lo")
+    started(p)
+    sent = time.time()
+    udp_exchange(socket.AF_INET, BASE + 6, 1, 1)
+    r = p.record(timeout=8)
+    took = time.time() - sent
+    rc, _, err = p.stop()
+    assert r is not None, "no record while running; stderr: %s" % err
+    eq((r["dp"], r["pkt_fwd"], r["pkt_rev"]), (BASE + 6, 1, 1), "record")
+    # the clock is quantised to whole seconds: idle - 1 < took <= idle + expiry + 2
+    assert 1.0 <= took <= 5.5, "written %.2f s after its last packet" % took
+    eq(rc, 0, "exit status")
+
+
+@check("SIGTERM and SIGINT write active flows and exit 0")
+def _():
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        p = Proc("-q", "-f", FILTER, "lo")
+        started(p)
+        udp_exchange(socket.AF_INET, BASE + 8, 1, 0)
+        time.sleep(0.3)
+        rc, recs, err = p.stop(sig)
+        eq(rc, 0, "exit status on %s" % sig.name)
+        eq([r["dp"] for r in recs], [BASE + 8], "records on %s" % sig.name)
+
+
+CHAIN = """-- version %(v)s
+return {
+  new_flow = function(rec, ip) rec.version = "%(v)s"; rec.n = 0 end,
+  ip4 = function(rec, ip, rev)
+    rec.n = (rec.n or 0) + 1
+    rec.seen_by = "%(v)s"
+    %(extra)s
+  end,
+}
+"""
+
+
+def save(path, text):
+    """Save the way many editors do: write a new file, rename it over the old one."""
+    tmp = path + ".tmp~"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+@check("--watch on a live source: swap between packets, records kept, errors isolated")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "ver.lua")
+        save(chain, CHAIN % {"v": "A", "extra": ""})
+        p = Proc("-w", "-c", "basic", "-c", chain, "-f", FILTER, "lo")
+        started(p)
+        udp_exchange(socket.AF_INET, BASE, 1, 0)          # flow 1, before the swap
+        time.sleep(0.3)
+        save(chain, CHAIN % {"v": "B", "extra": "if rev then error('rev not allowed') end"})
+        assert p.wait_err("chains reloaded", 5), "no reload reported: %s" % p.err_lines
+        udp_exchange(socket.AF_INET, BASE, 1, 1)          # flow 1 again: a reverse packet raises
+        udp_exchange(socket.AF_INET, BASE + 2, 1, 0)      # flow 2, after the swap
+        time.sleep(0.3)
+        rc, recs, err = p.stop()
+        eq(rc, 0, "exit status")
+        by_dp = {r["dp"]: r for r in recs}
+        f1, f2 = by_dp[BASE], by_dp[BASE + 2]
+        eq(f1["version"], "A", "flow created before the swap keeps its new_flow")
+        eq(f1["seen_by"], "B", "its later packets run the new chains")
+        eq(f1["n"], 3, "every packet counted")
+        eq(f2["version"], "B", "flow created after the swap")
+        assert any("ver.lua" in l and "rev not allowed" in l for l in err), err
+        assert any("1 chain errors" in l for l in err), err
+
+
+@check("--watch on a file: a save re-runs the trace, a broken save is refused, SIGHUP reloads")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "ver.lua")
+        out = os.path.join(d, "out.jsonl")
+        save(chain, CHAIN % {"v": "A", "extra": ""})
+        p = Proc("-w", "-c", chain, "-o", out, os.path.join(CAPS, "udp.pcap"))
+        assert p.wait_err("watching", 10), p.err_lines
+        first = [json.loads(l) for l in open(out)]
+        eq({r["version"] for r in first}, {"A"}, "first run")
+        save(chain, CHAIN % {"v": "B", "extra": ""})
+        assert p.wait_err("running", 5), "no re-run: %s" % p.err_lines
+        assert p.wait_err("watching", 10), p.err_lines
+        second = [json.loads(l) for l in open(out)]
+        eq(len(second), len(first), "output rewritten, not appended")
+        eq({r["version"] for r in second}, {"B"}, "second run")
+        save(chain, "return {\n  new_flow = function(rec, ip)\n    rec.x = = 1\n  end,\n}\n")
+        line = p.wait_err("ver.lua:3:", 5)
+        assert line, "no file:line for the broken save: %s" % p.err_lines
+        assert p.wait_err("refused", 5), p.err_lines
+        assert p.p.poll() is None, "still running after a broken save"
+        eq({json.loads(l)["version"] for l in open(out)}, {"B"}, "output kept")
+        with open(chain, "w") as f:                       # an edit in place is seen too
+            f.write(CHAIN % {"v": "C", "extra": ""})
+        assert p.wait_err("running", 5), "no re-run after an edit in place: %s" % p.err_lines
+        assert p.wait_err("watching", 10), p.err_lines
+        eq({json.loads(l)["version"] for l in open(out)}, {"C"}, "after the edit in place")
+        p.p.send_signal(signal.SIGHUP)                    # no change at all: SIGHUP re-runs
+        assert p.wait_err("running", 5), "no re-run on SIGHUP: %s" % p.err_lines
+        assert p.wait_err("watching", 10), p.err_lines
+        rc, _, err = p.stop()
+        eq(rc, 0, "Ctrl-C ends it")
+
+
+for name, failure in results:
+    print("%s %s" % ("ok  " if failure is None else "FAIL", name))
+    if failure:
+        print("     " + failure.replace("\n", "\n     "))
+failed = sum(1 for _, f in results if f)
+print("%d passed, %d failed" % (len(results) - failed, failed))
+sys.exit(1 if failed else 0)
