@@ -1,0 +1,26 @@
+#!/bin/sh
+# test_install.sh - install into a temporary prefix; the installed binary finds its chains from anywhere.
+# Usage: test_install.sh BUILD_DIR CAPTURE
+set -eu
+build=$1
+capture=$2
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT
+cmake --install "$build" --prefix "$prefix" >/dev/null
+test -x "$prefix/bin/pathobs"
+test -f "$prefix/share/pathobs/lua/pathobs/init.lua"
+test -f "$prefix/share/pathobs/chains/basic.lua"
+cd /
+# the installed copy must be the one used, not the source tree
+out=$("$prefix/bin/pathobs" --list-chains)
+echo "$out" | grep -q '^basic ' || { echo "FAIL: --list-chains: $out"; exit 1; }
+n=$("$prefix/bin/pathobs" -q -c basic "$capture" | wc -l)
+[ "$n" -gt 0 ] || { echo "FAIL: no records from the installed binary"; exit 1; }
+# the bundled folders it uses are the installed ones
+echo 'return { new_flow = function(rec) rec.where = package.searchpath("pathobs", package.path) end }' > "$prefix/where.lua"
+where=$("$prefix/bin/pathobs" -q -c "$prefix/where.lua" "$capture" | head -1)
+case "$where" in
+  *"$prefix/bin/../share/pathobs/lua/pathobs/init.lua"*) ;;
+  *) echo "FAIL: the installed binary loads its runtime from elsewhere: $where"; exit 1 ;;
+esac
+echo "1 passed, 0 failed"
