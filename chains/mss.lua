@@ -14,7 +14,7 @@ local tcpopt = require("pathobs.tcpopt")
 local band = bit.band
 local null = pathobs.null
 local TCP_SYN, TO_MSS = pathobs.TCP_SYN, pathobs.TO_MSS
-local find, uint_be = tcpopt.find, tcpopt.uint_be
+local find_uint = tcpopt.find_uint
 local LEN = fields.dir("mss_len")
 local VALUE = fields.dir("mss_value")
 
@@ -28,10 +28,10 @@ end
 
 local function mss_option(rec, tcp, rev)
   if band(tcp.flags, TCP_SYN) == 0 then return true end
-  local mss = find(tcp, TO_MSS)
-  if mss ~= nil then
-    rec[LEN[rev]] = #mss + 2
-    rec[VALUE[rev]] = uint_be(mss)
+  local dlen, value = find_uint(tcp, TO_MSS)
+  if dlen ~= nil then
+    rec[LEN[rev]] = dlen + 2
+    rec[VALUE[rev]] = value
   end
   return true
 end

@@ -38,59 +38,127 @@ eq(rec.tcp_fin_fwd, 7, "init fwd")
 eq(rec.tcp_fin_rev, 7, "init rev")
 assert(not pcall(fields.dir, 3), "dir refuses a non-string")
 
------------------------------------------------------------------- find
-local syn = fake({ { 2, "\5\180" }, { 4, "" }, { 8, ("\0"):rep(8) }, { 2, "\1\0" } })
-eq(tcpopt.find(syn, 2), "\5\180", "find returns the first MSS")
-eq(tcpopt.find(syn, 4), "", "find an empty option")
-eq(tcpopt.find(syn, 3), nil, "find an absent kind")
-eq(tcpopt.find(fake({}), 2), nil, "find without options")
+------------------------------------------------------------------ both walkers
+-- Every case runs through the span walker (raw option bytes in an FFI
+-- buffer) and through the iterator walker (a fake object yielding the same
+-- options); both must give the expected answer.
+local ffi = require("ffi")
+local char = string.char
 
------------------------------------------------------------------- kinds, bit
-local mask = tcpopt.kinds(syn)
-eq(bit.band(mask, tcpopt.bit(2)) ~= 0, true, "kinds: MSS")
-eq(bit.band(mask, tcpopt.bit(4)) ~= 0, true, "kinds: SACK-permitted")
-eq(bit.band(mask, tcpopt.bit(8)) ~= 0, true, "kinds: TS")
-eq(bit.band(mask, tcpopt.bit(3)), 0, "kinds: no WS")
-eq(tcpopt.kinds(fake({ { 34, "" }, { 254, "\249\137" } })), 0, "kinds ignores kinds above 31")
-eq(tcpopt.bit(31), bit.lshift(1, 31), "bit 31")
-assert(not pcall(tcpopt.bit, 32), "bit refuses 32")
-assert(not pcall(tcpopt.bit, -1), "bit refuses -1")
+local function wire(list)
+  local out = {}
+  for _, e in ipairs(list) do out[#out + 1] = char(e[1], #e[2] + 2) .. e[2] end
+  return table.concat(out)
+end
 
------------------------------------------------------------------- uint_be
+-- bytes -> p, first, last with the options placed after 20 bytes of header
+local keep = {}
+local function span(bytes)
+  local buf = ffi.new("uint8_t[?]", 20 + #bytes + 1)
+  ffi.copy(buf + 20, bytes, #bytes)
+  keep[#keep + 1] = buf
+  return buf, 20, 20 + #bytes
+end
+
+local function check(list, what, fn_span, fn_iter, ...)
+  local want = { ... }
+  local got_s = { fn_span(span(wire(list))) }
+  local got_i = { fn_iter(fake(list)) }
+  for k = 1, math.max(#want, 1) do
+    eq(got_s[k], want[k], what .. " (span walker, result " .. k .. ")")
+    eq(got_i[k], want[k], what .. " (iterator walker, result " .. k .. ")")
+  end
+end
+
+local function find_uint(list, kind, what, ...)
+  check(list, what, function(p, a, b) return tcpopt.span_find_uint(p, a, b, kind) end,
+    function(t) return tcpopt.iter.find_uint(t, kind) end, ...)
+end
+local function cookie(list, what, ...)
+  check(list, what, tcpopt.span_tfo_cookie, tcpopt.iter.tfo_cookie, ...)
+end
+local function kinds(list, what, mask)
+  check(list, what, tcpopt.span_kinds, tcpopt.iter.kinds, mask)
+end
+
+-- MSS look-up: data length and big-endian value of the first MSS option
+local SYN = { { 2, "\5\180" }, { 4, "" }, { 8, ("\0"):rep(8) }, { 2, "\1\0" } }
+find_uint(SYN, 2, "the first MSS", 2, 1460)
+find_uint(SYN, 4, "an empty option", 0, 0)
+find_uint(SYN, 3, "an absent kind", nil)
+find_uint({}, 2, "no options", nil)
+find_uint({ { 2, "\5" } }, 2, "a 1-byte MSS", 1, 5)
+find_uint({ { 2, "\0\5\180" } }, 2, "a 3-byte MSS", 3, 1460)
+find_uint({ { 2, "\1\0\0\0" } }, 2, "a 4-byte MSS", 4, 16777216)
+
+-- kinds present
+local B = tcpopt.bit
+kinds(SYN, "kinds of a SYN", B(2) + B(4) + B(8))
+kinds({ { 34, "" }, { 254, "\249\137" } }, "kinds above 31 do not count", 0)
+kinds({}, "no options", 0)
+eq(B(31), bit.lshift(1, 31), "bit 31")
+assert(not pcall(B, 32), "bit refuses 32")
+assert(not pcall(B, -1), "bit refuses -1")
+
+-- TFO cookies
+local EXID = "\249\137"
+local COOKIE = "ABCDEFGH"
+cookie({ { 34, "" } }, "IANA cookie request", 34, 0)
+cookie({ { 34, COOKIE } }, "IANA cookie", 34, 8)
+cookie({ { 254, EXID } }, "experiment A cookie request", 254, 0)
+cookie({ { 254, EXID .. COOKIE } }, "experiment A cookie", 254, 8)
+cookie({ { 255, EXID .. "1234" } }, "experiment B cookie (measured from kind 255 itself)", 255, 4)
+cookie({ { 255, EXID .. "1234" }, { 254, EXID .. "123456" }, { 34, COOKIE } },
+  "kind 34 wins wherever it is", 34, 8)
+cookie({ { 255, EXID .. "1234" }, { 254, EXID .. "123456" } }, "254 wins over 255", 254, 6)
+cookie({ { 254, EXID .. "12" }, { 254, EXID .. "123456" } }, "the first 254 wins", 254, 2)
+cookie({ { 254, "\18\52" .. COOKIE }, { 255, EXID .. "1" } },
+  "254 with another experiment id is not TFO", 255, 1)
+cookie({ { 34, "" }, { 34, COOKIE } }, "the first 34 wins", 34, 0)
+cookie({ { 254, "\249" } }, "254 too short for the id", nil)
+cookie({ { 254, "\18\52" .. COOKIE } }, "254 with another experiment id", nil)
+cookie({ { 2, "\5\180" }, { 3, "\7" } }, "no cookie option", nil)
+cookie({}, "no options", nil)
+
+------------------------------------------------------------------ malformed bytes
+-- Only the span walker sees raw bytes (the header objects' iterator applies
+-- the same rules before a chain sees anything).
+local function raw_mss(bytes, what, ...)
+  local want = { ... }
+  local p, a, b = span(bytes)
+  local n, v = tcpopt.span_find_uint(p, a, b, 2)
+  eq(n, want[1], what .. " (length)")
+  eq(v, want[2], what .. " (value)")
+end
+raw_mss("\1\1\2\4\5\180", "NOPs before MSS", 2, 1460)
+raw_mss("\0\2\4\5\180", "EOL stops the walk", nil)
+raw_mss("\8\0\2\4\5\180", "a length of 0 stops the walk (no hang)", nil)
+raw_mss("\8\1\2\4\5\180", "a length of 1 stops the walk", nil)
+raw_mss("\2\5\5\180", "a length overrunning the options", nil)
+raw_mss("\1\1\1\2", "a kind without a length byte", nil)
+raw_mss("\2\2", "an empty MSS", 0, 0)
+raw_mss("", "no bytes", nil)
+do
+  local p, a, b = span("\8\0\3\3\7")
+  eq(tcpopt.span_kinds(p, a, b), 0, "kinds: a length of 0 stops the walk")
+  eq(tcpopt.span_tfo_cookie(span("\34\0\34\2")), nil, "cookie: a length of 0 stops the walk")
+end
+
+------------------------------------------------------------------ uint
 eq(tcpopt.uint_be(""), 0, "uint_be empty")
 eq(tcpopt.uint_be("\5"), 5, "uint_be 1 byte")
 eq(tcpopt.uint_be("\5\180"), 1460, "uint_be 2 bytes")
-eq(tcpopt.uint_be("\0\5\180"), 1460, "uint_be 3 bytes")
-eq(tcpopt.uint_be("\1\0\0\0"), 16777216, "uint_be 4 bytes")
 eq(tcpopt.uint_be("\255\255\255\255\255\255"), 2 ^ 48 - 1, "uint_be 6 bytes exact")
-
------------------------------------------------------------------- tfo_cookie
-local EXID = "\249\137"
-local COOKIE = "ABCDEFGH"
-local function cookie(list)
-  return tcpopt.tfo_cookie(fake(list))
-end
-local function both(list, kind, clen, what)
-  local k, c = cookie(list)
-  eq(k, kind, what .. " (kind)")
-  eq(c, clen, what .. " (cookie length)")
+do
+  local p = span("\0\5\180")
+  eq(tcpopt.span_uint(p, 20, 3), 1460, "span_uint 3 bytes")
+  eq(tcpopt.span_uint(p, 20, 0), 0, "span_uint 0 bytes")
 end
 
-both({ { 34, "" } }, 34, 0, "IANA cookie request")
-both({ { 34, COOKIE } }, 34, 8, "IANA cookie")
-both({ { 254, EXID } }, 254, 0, "experiment A cookie request")
-both({ { 254, EXID .. COOKIE } }, 254, 8, "experiment A cookie")
-both({ { 255, EXID .. "1234" } }, 255, 4, "experiment B cookie (measured from kind 255 itself)")
-both({ { 255, EXID .. "1234" }, { 254, EXID .. "123456" }, { 34, COOKIE } }, 34, 8,
-  "kind 34 wins wherever it is")
-both({ { 255, EXID .. "1234" }, { 254, EXID .. "123456" } }, 254, 6, "254 wins over 255")
-both({ { 254, EXID .. "12" }, { 254, EXID .. "123456" } }, 254, 2, "the first 254 wins")
-both({ { 254, "\18\52" .. COOKIE }, { 255, EXID .. "1" } }, 255, 1,
-  "254 with another experiment id is not TFO")
-both({ { 34, "" }, { 34, COOKIE } }, 34, 0, "the first 34 wins")
-eq(cookie({ { 254, "\249" } }), nil, "254 too short for the id")
-eq(cookie({ { 254, "\18\52" .. COOKIE } }), nil, "254 with another experiment id")
-eq(cookie({ { 2, "\5\180" }, { 3, "\7" } }), nil, "no cookie option")
-eq(cookie({}), nil, "no options")
+-- The header-object functions are one of the two walkers.
+assert(tcpopt.walker == "span" or tcpopt.walker == "iter", "walker")
+if tcpopt.walker == "iter" then
+  eq(tcpopt.kinds, tcpopt.iter.kinds, "kinds walks tcp:options()")
+end
 
 io.write("chains_helpers: ok\n")

@@ -15,6 +15,11 @@ local function eq(got, want, what)
   end
 end
 
+-- The fake TCP objects below have an options() iterator but no bytes: make
+-- the option chains (which bind these functions when they load) walk that.
+local tcpopt = require("pathobs.tcpopt")
+for k, f in pairs(tcpopt.iter) do tcpopt[k] = f end
+
 -- Load every chain script as the observer does, check its header comment and
 -- its table, and that the loader accepts all of them together.
 local scripts, chain = {}, {}
