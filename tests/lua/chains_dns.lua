@@ -58,4 +58,14 @@ for _ = 1, 20000 do
   assert(not dns.is_response(RESPONSE:sub(1, 30)))
 end
 
+-- Loading the module again in the same Lua state (what --watch does after
+-- forgetting the modules) must not redeclare the FFI types.
+package.loaded["pathobs.dns"] = nil
+local again = require("pathobs.dns")
+assert(again ~= dns, "a fresh module")
+is(again.is_response(RESPONSE), true, "the reloaded module works")
+collectgarbage()
+collectgarbage()
+is(dns.is_response(RESPONSE), true, "the first module still works after a full GC")
+
 io.write("chains_dns: ok\n")
