@@ -42,27 +42,24 @@ end
 
 ---------------------------------------------------------------- byte spans
 
--- The option at or after off: kind, data offset, data length, next offset;
--- nil at the end of the options or at a malformed one.
-local function span_next(p, off, last)
-  while off < last do
-    local kind = p[off]
-    if kind == 0 then return nil end
-    if kind == 1 then
-      off = off + 1
-    else
-      if off + 1 >= last then return nil end
-      local len = p[off + 1]
-      if len < 2 or off + len > last then return nil end
-      return kind, off + 2, len - 2, off + len
-    end
-  end
-  return nil
+-- One step of the walk from offset off: kind, data offset, data length,
+-- next offset; nil at the end of the options or at a malformed one. A NOP is
+-- a step of its own (kind 1, no data), so that callers loop once and the JIT
+-- sees no inner loop.
+local function span_step(p, off, last)
+  if off >= last then return nil end
+  local kind = p[off]
+  if kind == 0 then return nil end
+  if kind == 1 then return 1, off + 1, 0, off + 1 end
+  if off + 1 >= last then return nil end
+  local len = p[off + 1]
+  if len < 2 or off + len > last then return nil end
+  return kind, off + 2, len - 2, off + len
 end
-M.span_next = span_next
 
 -- Big-endian unsigned integer of the n bytes at p[off].
 local function span_uint(p, off, n)
+  if n == 2 then return p[off] * 256 + p[off + 1] end
   local v = 0
   for i = off, off + n - 1 do v = v * 256 + p[i] end
   return v
@@ -73,9 +70,9 @@ M.span_uint = span_uint
 -- unsigned integer; nil when absent.
 local function span_find_uint(p, off, last, kind)
   while true do
-    local k, d, n, nxt = span_next(p, off, last)
+    local k, d, n, nxt = span_step(p, off, last)
     if k == nil then return nil end
-    if k == kind then return n, span_uint(p, d, n) end
+    if k == kind and k > 1 then return n, span_uint(p, d, n) end
     off = nxt
   end
 end
@@ -85,9 +82,9 @@ M.span_find_uint = span_find_uint
 local function span_kinds(p, off, last)
   local mask = 0
   while true do
-    local k, _, _, nxt = span_next(p, off, last)
+    local k, _, _, nxt = span_step(p, off, last)
     if k == nil then return mask end
-    if k < 32 then mask = bor(mask, lshift(1, k)) end
+    if k > 1 and k < 32 then mask = bor(mask, lshift(1, k)) end
     off = nxt
   end
 end
@@ -100,7 +97,7 @@ M.span_kinds = span_kinds
 local function span_tfo_cookie(p, off, last)
   local kind, clen = nil, 0
   while true do
-    local k, d, n, nxt = span_next(p, off, last)
+    local k, d, n, nxt = span_step(p, off, last)
     if k == nil then break end
     if k == TO_FASTOPEN then return k, n end
     if (k == TO_EXPA or k == TO_EXPB) and (kind == nil or k < kind) and n >= 2
