@@ -1,4 +1,4 @@
--- dns - whether a valid DNS response came back over UDP or TCP; ends the flow when one does
+-- dns - whether a valid DNS response came back (UDP or TCP); completes the flow
 --
 -- Fields:
 --   dns_response_valid  bool: a reverse-direction UDP payload, or TCP payload

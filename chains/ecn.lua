@@ -1,4 +1,4 @@
--- ecn - ECN marks (ECT(0), ECT(1), CE) seen on SYN and on other packets in each direction
+-- ecn - ECN marks (ECT(0), ECT(1), CE) on SYNs and on other packets, per direction
 --
 -- Fields (all bool, false until seen):
 --   ecn_ect0_syn_fwd, ecn_ect1_syn_fwd, ecn_ce_syn_fwd,

@@ -1,4 +1,4 @@
--- evilbit - the IPv4 reserved ("evil", RFC 3514) bit on the SYN and on the first data packet in each direction
+-- evilbit - the IPv4 reserved ("evil") bit on SYNs and on the first data packet
 --
 -- Fields (bool, or null until a packet of that kind is seen; IPv6 flows keep null):
 --   evilbit_syn_fwd, evilbit_syn_rev    the bit on the latest TCP segment with SYN

@@ -1,4 +1,4 @@
--- icmp - whether an ICMP destination unreachable came back; ends the flow when one does
+-- icmp - whether an ICMP destination unreachable came back; completes the flow
 --
 -- Fields:
 --   icmp_unreachable  bool: a reverse-direction ICMPv4 type 3 or ICMPv6 type 1

@@ -1,4 +1,4 @@
--- tcp - SYN flags in each direction, handshake completion, FIN and RST; ends the flow on FIN both ways or RST
+-- tcp - SYN flags, handshake, FIN and RST per direction; completes the flow
 --
 -- Fields:
 --   tcp_synflags_fwd, tcp_synflags_rev  int or null: the whole flags byte of the

@@ -1,4 +1,4 @@
--- tcpopt - whether the SYN+ACK carries the Timestamp, Window Scale and SACK-permitted options
+-- tcpopt - Timestamp, Window Scale and SACK-permitted options on the SYN+ACK
 --
 -- Fields (true, or null when not seen):
 --   tcpopt_ts    a reverse-direction segment with SYN carried Timestamps (kind 8)

@@ -1,4 +1,4 @@
--- tfo - TCP Fast Open: cookie option kind and length on SYN and SYN+ACK, data on the SYN and its acknowledgement
+-- tfo - TCP Fast Open: cookie options on SYN and SYN+ACK, data on the SYN
 --
 -- Fields (int, 0 until set):
 --   tfo_synkind  option kind of the cookie on the SYN: 34 (IANA), or 254/255
