@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 
 enum { MAX_DEPTH = 64, ARENA_CHUNK = 64 * 1024, LUA_TCDATA_ = 10 };
 
@@ -27,6 +28,7 @@ struct po_json {
 
 static char *arena_alloc(po_json *j, size_t n)
 {
+  n = (n + 15) & ~(size_t)15; /* cJSON items live here too */
   chunk *c = j->arena;
   if (c == NULL || c->size - c->used < n) {
     size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
@@ -80,6 +82,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 static const char *clean_string(po_json *j, const char *s, size_t n)
 {
   size_t i = 0;
+  while (i < n && (unsigned char)(s[i] - 1) < 0x7f) i++; /* plain ASCII, no NUL */
   while (i < n) {
     size_t k = utf8_seq((const unsigned char *)s + i, n - i);
     if (k == 0) break;
@@ -109,11 +112,64 @@ static const char *clean_string(po_json *j, const char *s, size_t n)
   return out;
 }
 
+/* Decimal digits of v (v >= 0) at the end of buf; returns the first. */
+static char *digits(char *end, uint64_t v)
+{
+  do {
+    *--end = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  return end;
+}
+
+/* x with at most 6 decimals (timestamps to the microsecond, most measured
+ * values): when r / 1e6 == x for the integer r = x * 1e6, the decimal r/10^6
+ * reads back as x (the division is correctly rounded), and no shorter decimal
+ * does.  Written in %g's fixed style.  Returns 0 when x is not such a number. */
+static int format_micro(char *buf, double x)
+{
+  double ax = fabs(x);
+  if (!(ax >= 1e-4 && ax < 9e9)) return 0;
+  double scaled = ax * 1e6;
+  uint64_t r = (uint64_t)llround(scaled);
+  if ((double)r / 1e6 != ax) return 0;
+  char tmp[40], *end = tmp + sizeof tmp, *p;
+  uint64_t ip = r / 1000000, frac = r % 1000000;
+  int nfrac = 6;
+  while (nfrac > 0 && frac % 10 == 0) {
+    frac /= 10;
+    nfrac--;
+  }
+  p = end;
+  if (nfrac > 0) {
+    for (int i = 0; i < nfrac; i++) {
+      *--p = (char)('0' + frac % 10);
+      frac /= 10;
+    }
+    *--p = '.';
+  }
+  p = digits(p, ip);
+  if (x < 0) *--p = '-';
+  size_t n = (size_t)(end - p);
+  memcpy(buf, p, n);
+  buf[n] = 0;
+  return (int)n;
+}
+
 /* Shortest decimal text that reads back as x; integers without a point. */
 static int format_number(char *buf, size_t len, double x)
 {
-  if (x == floor(x) && fabs(x) <= 9007199254740992.0)
-    return snprintf(buf, len, "%lld", (long long)x);
+  if (x == floor(x) && fabs(x) <= 9007199254740992.0) {
+    char tmp[24], *end = tmp + sizeof tmp;
+    char *p = digits(end, (uint64_t)fabs(x));
+    if (x < 0) *--p = '-';
+    size_t n = (size_t)(end - p);
+    memcpy(buf, p, n);
+    buf[n] = 0;
+    return (int)n;
+  }
+  int n = format_micro(buf, x);
+  if (n > 0) return n;
   for (int prec = 15; prec < 17; prec++) {
     int n = snprintf(buf, len, "%.*g", prec, x);
     if (strtod(buf, NULL) == x) return n;
@@ -121,15 +177,23 @@ static int format_number(char *buf, size_t len, double x)
   return snprintf(buf, len, "%.17g", x);
 }
 
+/* A raw item whose text stays in the arena (cJSON_CreateRaw would copy it). */
+static cJSON *raw_ref(char *text)
+{
+  cJSON *item = cJSON_CreateNull();
+  if (item == NULL) return NULL;
+  item->type = cJSON_Raw | cJSON_IsReference;
+  item->valuestring = text;
+  return item;
+}
+
 static cJSON *raw_number(po_json *j, double x)
 {
   if (isnan(x) || isinf(x)) return cJSON_CreateNull();
-  char tmp[32];
-  int n = format_number(tmp, sizeof tmp, x);
-  char *s = arena_alloc(j, (size_t)n + 1);
+  char *s = arena_alloc(j, 32);
   if (s == NULL) return NULL;
-  memcpy(s, tmp, (size_t)n + 1);
-  return cJSON_CreateRaw(s);
+  format_number(s, 32, x);
+  return raw_ref(s);
 }
 
 static cJSON *marker(const char *what) { return cJSON_CreateString(what); }
@@ -154,7 +218,7 @@ static cJSON *cdata_value(po_json *j, lua_State *L, int idx)
     if (num == NULL) { lua_pop(L, 1); return NULL; }
     memcpy(num, s, i + digits);
     num[i + digits] = 0;
-    item = cJSON_CreateRaw(num);
+    item = raw_ref(num);
   } else {
     item = marker("<cdata>");
   }
@@ -170,6 +234,20 @@ static int cmp_member(const void *a, const void *b)
   size_t n = x->len < y->len ? x->len : y->len;
   int c = memcmp(x->name, y->name, n);
   return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Records have tens of keys: insertion sort beats qsort's setup and allocation. */
+static void sort_members(member *m, size_t n)
+{
+  for (size_t i = 1; i < n; i++) {
+    member t = m[i];
+    size_t k = i;
+    while (k > 0 && cmp_member(&m[k - 1], &t) > 0) {
+      m[k] = m[k - 1];
+      k--;
+    }
+    m[k] = t;
+  }
 }
 
 /* Keys 1..n and nothing else (n >= 1). */
@@ -262,7 +340,7 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
       j->members[j->nmembers++] = (member){ name, klen, item };
     }
     if (out) {
-      qsort(j->members + base, j->nmembers - base, sizeof *j->members, cmp_member);
+      sort_members(j->members + base, j->nmembers - base);
       for (size_t i = base; i < j->nmembers; i++)
         cJSON_AddItemToObjectCS(out, j->members[i].name, j->members[i].item);
     } else {
@@ -283,7 +361,8 @@ static cJSON *value(po_json *j, lua_State *L, int idx)
   case LUA_TSTRING: {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    return cJSON_CreateString(clean_string(j, s, n));
+    /* the Lua string (or its cleaned copy) outlives the tree: no copy */
+    return cJSON_CreateStringReference(clean_string(j, s, n));
   }
   case LUA_TTABLE: return table_value(j, L, idx);
   case LUA_TLIGHTUSERDATA:
@@ -296,9 +375,18 @@ static cJSON *value(po_json *j, lua_State *L, int idx)
   return marker("<unknown>");
 }
 
+/* While a record is built, cJSON allocates from the record's arena: one
+ * reset frees the whole tree, and no malloc/free pair per item. */
+static po_json *hook_owner;
+static void *hook_malloc(size_t n) { return arena_alloc(hook_owner, n); }
+static void hook_free(void *p) { (void)p; }
+
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
 {
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  cJSON_Hooks hooks = { hook_malloc, hook_free };
+  hook_owner = j;
+  cJSON_InitHooks(&hooks);
   j->depth = 0;
   j->nmembers = 0;
   cJSON *root = value(j, L, idx);
@@ -318,8 +406,8 @@ const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
       j->out = no;
       j->out_cap = nc;
     }
-    cJSON_Delete(root);
   }
+  cJSON_InitHooks(NULL);
   arena_reset(j);
   return text;
 }

@@ -84,8 +84,9 @@ local function view(ctype, getters, what)
   return ffi.metatype(ctype, {
     __index = function(v, k)
       local g = getters[k]
-      if g == nil then return fail(v, k) end
-      return g(v)
+      if g == nil then fail(v, k) end
+      local value = g(v) -- not a tail call: the JIT inlines it into the caller's trace
+      return value
     end,
     __newindex = function(_, k) error(what .. " header is read-only (field '" .. tostring(k) .. "')", 2) end,
     __tostring = function(v) return what .. " header" end,
@@ -274,7 +275,8 @@ local TCPV = ffi.metatype("struct po_tcpv", {
   __index = function(v, k)
     local g = tcp[k]
     if g == nil then error("TCP header has no field '" .. tostring(k) .. "'", 2) end
-    return g(v)
+    local value = g(v)
+    return value
   end,
   __newindex = function(_, k) error("TCP header is read-only (field '" .. tostring(k) .. "')", 2) end,
   __tostring = function() return "TCP header" end,
