@@ -302,6 +302,10 @@ function M.bind(batch)
   B = ffi.cast("po_pkt *", batch)
 end
 
+-- The option bytes of a TCP object (pointer, first, last offset), for
+-- string-free option walkers such as pathobs.tcpopt.
+M.option_span = option_span
+
 -- The option walker, shared with pathobs.tcp_options.
 function M.each_option(v, fn, arg)
   local p, off, last = option_span(v)
