@@ -40,16 +40,21 @@ static int ports_of(const po_hdr *h, uint16_t *sp, uint16_t *dp)
   return 1;
 }
 
+int po_key_uses_quote(const po_hdr *q)
+{
+  uint16_t sp, dp;
+  return q != NULL && q->p != NULL && (!has_ports(q->proto) || ports_of(q, &sp, &dp));
+}
+
 int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped)
 {
   uint16_t sp = 0, dp = 0;
-  if (q != NULL && q->p != NULL) {
-    /* An ICMP error joins the quoted flow, travelling opposite to the quote. */
-    if (!has_ports(q->proto) || ports_of(q, &sp, &dp)) {
-      po_key_make(k, swapped, q->version, q->proto, dst_of(q), src_of(q), dp, sp);
-      return PO_OK;
-    }
-    sp = dp = 0; /* quotation too short for its ports: key it as plain ICMP */
+  if (po_key_uses_quote(q)) {
+    /* An ICMP error joins the quoted flow, travelling opposite to the quote
+     * (a quotation too short for its ports leaves it a plain ICMP packet). */
+    if (has_ports(q->proto)) ports_of(q, &sp, &dp);
+    po_key_make(k, swapped, q->version, q->proto, dst_of(q), src_of(q), dp, sp);
+    return PO_OK;
   }
   if (has_ports(h->proto)) {
     if (h->frag) return PO_EFRAG;

@@ -353,15 +353,18 @@ int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *
     f = &o->f[s];
     f->key = k;
     f->state = ST_ACTIVE;
-    f->fwd_sw = (uint8_t)sw;
+    /* An ICMP error that opens a flow travels opposite to the packet it
+     * quotes: that packet's direction is the flow's forward direction. */
+    int by_quote = !o->cfg.aggregate && po_key_uses_quote(&e->h[1]);
+    f->fwd_sw = (uint8_t)(by_quote ? !sw : sw);
     f->gen++;
     f->prev = f->next = 0;
     f->hnext = o->bucket[hash & (o->nbucket - 1)];
     o->bucket[hash & (o->nbucket - 1)] = s;
     o->live++;
     o->st.flows++;
-    e->op = PO_OP_NEW;
-    e->rev = 0;
+    e->op = by_quote ? PO_OP_NEW_QUOTE : PO_OP_NEW;
+    e->rev = (uint8_t)by_quote;
   } else {
     f = &o->f[s];
     e->op = PO_OP_PKT;
@@ -370,7 +373,7 @@ int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *
   f->last = ts;
   if (f->state != ST_EXPIRING) {
     uint32_t d = later_than_clock(o, ceil(ts + o->cfg.idle_timeout));
-    if (e->op == PO_OP_NEW) bin_push(o, &o->idle, s, d);
+    if (e->op != PO_OP_PKT) bin_push(o, &o->idle, s, d);
     else if (d != f->deadline) { bin_del(o, &o->idle, s); bin_push(o, &o->idle, s, d); }
     if (f->state == ST_IGNORED) return PO_OK; /* dropped silently */
   }

@@ -34,7 +34,8 @@ const char *po_strerror(int err);
 /* Transport header fully captured: which one. */
 enum { PO_L4_NONE = 0, PO_L4_TCP = 1, PO_L4_UDP = 2, PO_L4_ICMP = 3 };
 /* What a batch entry asks Lua to do. */
-enum { PO_OP_PKT = 0, PO_OP_NEW = 1, PO_OP_EMIT = 2 };
+enum { PO_OP_PKT = 0, PO_OP_NEW = 1, PO_OP_EMIT = 2,
+       PO_OP_NEW_QUOTE = 3 /* a new flow opened by an ICMP error: the quoted packet is forward */ };
 
 /* One decoded IP header: the packet's own, or the one quoted in an ICMP error. */
 typedef struct po_hdr {
@@ -87,6 +88,8 @@ int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped);
 void po_key_make(po_key *k, int *swapped, uint8_t version, uint8_t proto,
                  const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp);
 uint32_t po_key_hash(const po_key *k);
+/* 1 when po_key_of keys a packet with quotation q by the quoted packet. */
+int po_key_uses_quote(const po_hdr *q);
 /* src/dst/ports of the flow's forward direction, for messages. */
 void po_key_format(const po_key *k, int swapped, char *buf, size_t len);
 

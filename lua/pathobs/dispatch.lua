@@ -6,7 +6,7 @@ local headers = require("pathobs.headers")
 local tnew = require("table.new")
 
 local C = ffi.C
-local OP_NEW, OP_EMIT = core.OP_NEW, core.OP_EMIT
+local OP_PKT, OP_NEW, OP_EMIT = core.OP_PKT, core.OP_NEW, core.OP_EMIT
 local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
 
 local M = {}
@@ -156,12 +156,17 @@ local function loop(first, n)
       local ts = d.ts
       local rec
       local go = true
-      if op == OP_NEW then
+      if op ~= OP_PKT then -- OP_NEW, or OP_NEW_QUOTE: a flow opened by an ICMP error
         rec = tnew(0, 16)
         rec.pkt_first = ts
         rec.pkt_last = ts
         R[slot] = rec
-        if new_flow ~= nil and new_flow(rec, ip) == false then
+        local first = ip
+        if op ~= OP_NEW then -- new_flow sees the quoted packet: the flow's forward direction
+          first = d.h[1].version == 4 and Q4 or Q6
+          first.i = j
+        end
+        if new_flow ~= nil and new_flow(rec, first) == false then
           R[slot] = nil
           C.po_obs_ignore(obs, j)
           go = false

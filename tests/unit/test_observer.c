@@ -226,8 +226,31 @@ static void fragments_follow_their_first(void)
   stop();
 }
 
+static void icmp_error_opening_a_flow_is_reverse(void)
+{
+  start(100);
+  static uint8_t syn[64], err[128];
+  size_t n = tcp4_packet(syn, "10.0.0.1", 1234, "192.0.2.9", 80, 0x02);
+  size_t e = icmp4_error(err, "198.51.100.1", "10.0.0.1", 3, 1, syn, 28);
+  po_obs_packet(L.o, 1.0, 0x0800, err, (uint32_t)e);
+  po_obs_packet(L.o, 1.0, 0x0800, syn, (uint32_t)n); /* the quoted SYN itself, seen later */
+  unsigned cnt;
+  po_pkt *b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 2);
+  CHECK_EQ(b[0].op, PO_OP_NEW_QUOTE);
+  CHECK_EQ(b[0].rev, 1);
+  CHECK_EQ(b[1].op, PO_OP_PKT);
+  CHECK_EQ(b[1].slot, b[0].slot);
+  CHECK_EQ(b[1].rev, 0); /* the quoted packet's direction is forward */
+  char d[64];
+  po_obs_describe(L.o, b[0].slot, d, sizeof d);
+  CHECK_STR(d, "10.0.0.1:1234 -> 192.0.2.9:80 proto 6");
+  stop();
+}
+
 int main(void)
 {
+  RUN(icmp_error_opening_a_flow_is_reverse);
   RUN(idle_flow_completes_then_is_written_after_expiry);
   RUN(expiring_flow_keeps_receiving_packets);
   RUN(late_emission_after_a_jump);
