@@ -23,7 +23,10 @@ struct po_host {
 static const char jit_setup[] =
   "local ok, opt = pcall(require, 'jit.opt')\n"
   "if ok then opt.start('maxtrace=8000', 'maxrecord=50000', 'maxmcode=8192',\n"
-  "  'maxsnap=20000', 'maxside=10000', 'sizemcode=256') end\n";
+  "  'maxsnap=20000', 'maxside=10000', 'sizemcode=256') end\n"
+  "-- PATHOBS_JIT_VERBOSE=FILE: LuaJIT's trace log (what luajit -jv prints)\n"
+  "local v = os.getenv('PATHOBS_JIT_VERBOSE')\n"
+  "if v and v ~= '' then require('jit.v').on(v) end\n";
 
 static int traceback(lua_State *L)
 {
@@ -83,6 +86,11 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
     luaL_addstring(&b, dirs[i]);
     luaL_addstring(&b, "/?/init.lua;");
   }
+  /* then LuaJIT's own default, for jit.v, jit.dump and system-wide modules */
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  luaL_addvalue(&b);
+  lua_pop(L, 1);
   luaL_pushresult(&b);
   lua_getglobal(L, "package");
   lua_pushvalue(L, -2);

@@ -314,17 +314,31 @@ static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, po_key *
   return PO_OK;
 }
 
-int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *l3, uint32_t cap)
+/* Decode a frame's IP packet: PO_OK, or why it is skipped. */
+int po_obs_decode(uint16_t ethertype, const uint8_t *l3, uint32_t cap, po_hdr h[2])
 {
-  o->st.packets++;
   if (ethertype != 0x0800 && ethertype != 0x86dd) {
-    o->st.non_ip++;
+    memset(h, 0, 2 * sizeof *h);
     return PO_ENOTIP;
   }
+  return po_decode(l3, cap, &h[0], &h[1]);
+}
+
+int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *l3, uint32_t cap)
+{
   po_pkt *e = &o->batch[o->n];
-  int rc = po_decode(l3, cap, &e->h[0], &e->h[1]);
+  int rc = po_obs_decode(ethertype, l3, cap, e->h);
+  return po_obs_decoded(o, ts, rc, NULL);
+}
+
+int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2])
+{
+  int rc = decoded;
+  o->st.packets++;
   if (rc == PO_ENOTIP) { o->st.non_ip++; return rc; }
   if (rc != PO_OK) { o->st.shorts++; return rc; }
+  po_pkt *e = &o->batch[o->n];
+  if (h != NULL) memcpy(e->h, h, sizeof e->h);
   if (o->n == 0) po_obs_advance(o, ts);
 
   po_key k;

@@ -137,6 +137,11 @@ int po_obs_must_cut(const po_observer *o, double ts);
  * ignored flow, else the reason it was skipped (also counted). */
 int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *l3,
                   uint32_t cap);
+/* The same in two steps, so that decoding can run on another thread:
+ * po_obs_decode (no observer state) fills h[0..1] and says whether the packet
+ * is IP; po_obs_decoded takes that result and the headers. */
+int po_obs_decode(uint16_t ethertype, const uint8_t *l3, uint32_t cap, po_hdr h[2]);
+int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2]);
 po_pkt *po_obs_batch(po_observer *o, unsigned *n);
 int po_obs_batch_full(const po_observer *o);
 void po_obs_batch_reset(po_observer *o);
@@ -173,6 +178,32 @@ void po_json_free(po_json *j);
 /* Serialise the value at stack index idx as one line (with '\n').  Returns
  * the text, valid until the next call, and its length in *len. */
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
+
+/* ---- reader.c: a thread reading and decoding a file source ahead --------- */
+typedef struct po_rpkt {
+  po_hdr h[2];        /* decoded headers (po_obs_decode) */
+  double ts;
+  int rc;             /* po_source_next: 1 a packet, 0 the end, < 0 an error */
+  int decoded;        /* po_obs_decode's result */
+} po_rpkt;
+typedef struct po_reader po_reader;
+typedef struct po_source po_source;
+/* Start reading src (opened with a ring of at least depth packets) into a
+ * ring of depth entries; wake(ud) is called from the thread when the loop
+ * waits for entries. */
+int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
+                    void *ud);
+/* The next entry, or NULL when none is ready (wake() will come). */
+const po_rpkt *po_reader_peek(po_reader *r);
+void po_reader_woken(po_reader *r);
+void po_reader_next(po_reader *r);
+/* Every entry taken so far is done with: the thread may reuse them. */
+void po_reader_release(po_reader *r);
+const char *po_reader_error(po_reader *r);
+/* Stop the thread.  Returns 1 when it ended (all freed), 0 when it is stuck
+ * in a read (a quiet pipe) and was left to the end of the process with its
+ * source. */
+int po_reader_stop(po_reader *r);
 
 /* ---- lua_host.c: the LuaJIT state, chain scripts, batch dispatch -------- */
 typedef struct po_host po_host;

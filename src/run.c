@@ -13,6 +13,7 @@ enum {
   SLICE = 8192,          /* packets read per loop iteration before signals are served */
   MAX_FILES = 256,       /* watched files */
   SETTLE_MS = 150,       /* quiet time after a file event before reloading */
+  READ_AHEAD = 8192,     /* packets the reader thread may hold ahead of the loop */
 };
 
 typedef char path_t[4096];
@@ -31,6 +32,7 @@ typedef struct app {
   uv_timer_t stats_timer;      /* --stats-interval */
   uv_timer_t settle;           /* --watch: reload once the editor is done */
   uv_signal_t sigint, sigterm, sighup;
+  uv_async_t async;            /* the reader thread has packets again */
   watch *watch[MAX_FILES];     /* one per folder holding a watched file */
   int nwatch;
   path_t files[MAX_FILES];     /* scripts and the modules they loaded */
@@ -38,6 +40,7 @@ typedef struct app {
 
   po_host *host;
   po_source *src;
+  po_reader *rd;               /* file sources: reads ahead on the other core */
   po_observer *obs;
   po_out out;
   po_stats st;                 /* counters of the current or last run */
@@ -67,7 +70,7 @@ static void snapshot(app *a)
 {
   if (a->obs == NULL) return;
   a->st = *po_obs_stats(a->obs);
-  a->st.dropped = po_source_dropped(a->src);
+  if (a->src != NULL && a->rd == NULL) a->st.dropped = po_source_dropped(a->src);
 }
 
 static void write_stats_file(app *a)
@@ -106,7 +109,18 @@ static void stop_all(app *a, int status);
 
 static void dispatch(app *a)
 {
-  if (a->obs != NULL) po_host_run_batch(a->host);
+  if (a->obs == NULL) return;
+  po_host_run_batch(a->host);
+  if (a->rd != NULL) po_reader_release(a->rd); /* the batch no longer points into them */
+}
+
+/* Stop the reader thread, then close the source it reads. */
+static void close_source(app *a)
+{
+  if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
+  a->rd = NULL;
+  po_source_close(a->src);
+  a->src = NULL;
 }
 
 static int output_failed(app *a)
@@ -125,6 +139,7 @@ static void end_run(app *a)
   dispatch(a);
   po_obs_flush(a->obs);
   po_out_flush(&a->out);
+  if (a->rd != NULL && po_reader_stop(a->rd)) a->rd = NULL;
   snapshot(a);
   uv_idle_stop(&a->idle);
   if (a->poll_on) {
@@ -135,8 +150,7 @@ static void end_run(app *a)
   uv_timer_stop(&a->tick);
   po_obs_free(a->obs);
   a->obs = NULL;
-  po_source_close(a->src);
-  a->src = NULL;
+  close_source(a);
 }
 
 /* Drop the current run without writing anything (a re-run replaces it). */
@@ -147,8 +161,7 @@ static void abort_run(app *a)
   uv_idle_stop(&a->idle);
   po_obs_free(a->obs);
   a->obs = NULL;
-  po_source_close(a->src);
-  a->src = NULL;
+  close_source(a);
   po_host_reset(a->host);
 }
 
@@ -188,24 +201,38 @@ static void input_ended(app *a, int rc, const char *err)
 static void on_idle(uv_idle_t *h)
 {
   app *a = h->data;
-  char err[512];
   for (int k = 0; k < SLICE && a->running; k++) {
-    double ts;
-    uint16_t et;
-    const uint8_t *l3;
-    uint32_t cap;
-    int rc = po_source_next(a->src, &ts, &et, &l3, &cap, err, sizeof err);
-    if (rc <= 0) {
-      input_ended(a, rc, err);
+    const po_rpkt *e = po_reader_peek(a->rd);
+    if (e == NULL) {
+      uv_idle_stop(&a->idle); /* nothing read yet: sleep until the reader wakes us */
       return;
     }
-    take(a, ts, et, l3, cap);
+    if (e->rc <= 0) {
+      int rc = e->rc;
+      po_reader_next(a->rd);
+      input_ended(a, rc, po_reader_error(a->rd));
+      return;
+    }
+    if (po_obs_must_cut(a->obs, e->ts)) dispatch(a);
+    po_obs_decoded(a->obs, e->ts, e->decoded, e->h);
+    po_reader_next(a->rd);
+    if (po_obs_batch_full(a->obs)) dispatch(a);
     if (a->out.err) break;
   }
   if (output_failed(a)) {
     end_run(a);
     stop_all(a, 1);
   }
+}
+
+static void wake_loop(void *ud) { uv_async_send(&((app *)ud)->async); }
+
+static void on_async(uv_async_t *h)
+{
+  app *a = h->data;
+  if (a->rd == NULL || !a->running) return;
+  po_reader_woken(a->rd);
+  uv_idle_start(&a->idle, on_idle);
 }
 
 static void on_readable(uv_poll_t *h, int status, int events);
@@ -307,8 +334,8 @@ static int open_output(app *a)
 static int start_run(app *a)
 {
   char err[512];
-  int rc = po_source_open(&a->src, a->o->source, a->o->filter, a->o->cfg.batch_size + 2, err,
-                          sizeof err);
+  int rc = po_source_open(&a->src, a->o->source, a->o->filter,
+                          a->o->cfg.batch_size + 2 + READ_AHEAD, err, sizeof err);
   if (rc != PO_OK) {
     say(a, "cannot open %s: %s", a->o->source, err);
     return rc;
@@ -329,6 +356,10 @@ static int start_run(app *a)
   if (a->live) {
     uv_timer_start(&a->tick, on_tick, 1000, 1000);
     pump(a);
+  } else if (po_reader_start(&a->rd, a->src, READ_AHEAD, wake_loop, a) != PO_OK) {
+    say(a, "cannot start the reader thread");
+    a->running = 0;
+    return PO_ENOMEM;
   } else {
     uv_idle_start(&a->idle, on_idle);
   }
@@ -468,6 +499,7 @@ static void stop_all(app *a, int status)
   close_handle((uv_handle_t *)&a->sigint);
   close_handle((uv_handle_t *)&a->sigterm);
   close_handle((uv_handle_t *)&a->sighup);
+  close_handle((uv_handle_t *)&a->async);
   for (int i = 0; i < a->nwatch; i++) uv_close((uv_handle_t *)&a->watch[i]->h, free_watch);
   a->nwatch = 0;
 }
@@ -502,6 +534,8 @@ int po_run(const po_run_opts *o)
   uv_signal_init(&a->loop, &a->sigint);
   uv_signal_init(&a->loop, &a->sigterm);
   uv_signal_init(&a->loop, &a->sighup);
+  uv_async_init(&a->loop, &a->async, on_async);
+  a->async.data = a;
   a->idle.data = a->tick.data = a->stats_timer.data = a->settle.data = a;
   a->sigint.data = a->sigterm.data = a->sighup.data = a;
 

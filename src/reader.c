@@ -1,0 +1,127 @@
+/* reader.c - a thread that reads and decodes a file source ahead of the loop, on the other core. */
+#include "po.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct po_reader {
+  po_source *src;
+  po_rpkt *ring;
+  unsigned depth;
+  atomic_uint head;      /* entries produced (reader) */
+  unsigned consumed;     /* entries taken (loop thread only) */
+  atomic_uint released;  /* entries the reader may overwrite (loop) */
+  atomic_int waiting;    /* the loop found the ring empty and waits for wake() */
+  atomic_int stop;
+  atomic_int finished;   /* the thread has left its loop */
+  void (*wake)(void *ud);
+  void *ud;
+  pthread_mutex_t mu;
+  pthread_cond_t space;  /* the loop released entries, or stop */
+  pthread_t thread;
+  char err[512];
+};
+
+static void *reader_main(void *arg)
+{
+  po_reader *r = arg;
+  unsigned head = 0;
+  for (;;) {
+    pthread_mutex_lock(&r->mu);
+    while (!atomic_load(&r->stop) && head - atomic_load(&r->released) >= r->depth)
+      pthread_cond_wait(&r->space, &r->mu);
+    pthread_mutex_unlock(&r->mu);
+    if (atomic_load(&r->stop)) break;
+    po_rpkt *e = &r->ring[head % r->depth];
+    const uint8_t *l3 = NULL;
+    uint32_t cap = 0;
+    uint16_t et = 0;
+    e->rc = po_source_next(r->src, &e->ts, &et, &l3, &cap, r->err, sizeof r->err);
+    if (e->rc > 0) e->decoded = po_obs_decode(et, l3, cap, e->h);
+    atomic_store(&r->head, ++head);
+    if (atomic_load(&r->waiting)) r->wake(r->ud);
+    if (e->rc <= 0) break; /* end of input or error: the loop reads it from the entry */
+  }
+  atomic_store(&r->finished, 1);
+  return NULL;
+}
+
+int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
+                    void *ud)
+{
+  po_reader *r = calloc(1, sizeof *r);
+  if (r == NULL) return PO_ENOMEM;
+  r->ring = calloc(depth, sizeof *r->ring);
+  if (r->ring == NULL) {
+    free(r);
+    return PO_ENOMEM;
+  }
+  r->src = src;
+  r->depth = depth;
+  r->wake = wake;
+  r->ud = ud;
+  pthread_mutex_init(&r->mu, NULL);
+  pthread_cond_init(&r->space, NULL);
+  if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->space);
+    free(r->ring);
+    free(r);
+    return PO_ENOMEM;
+  }
+  *out = r;
+  return PO_OK;
+}
+
+const po_rpkt *po_reader_peek(po_reader *r)
+{
+  if (r->consumed != atomic_load(&r->head)) return &r->ring[r->consumed % r->depth];
+  /* empty: ask to be woken, then look again (the reader may have just produced) */
+  atomic_store(&r->waiting, 1);
+  if (r->consumed != atomic_load(&r->head)) {
+    atomic_store(&r->waiting, 0);
+    return &r->ring[r->consumed % r->depth];
+  }
+  return NULL;
+}
+
+void po_reader_woken(po_reader *r) { atomic_store(&r->waiting, 0); }
+
+void po_reader_next(po_reader *r) { r->consumed++; }
+
+const char *po_reader_error(po_reader *r) { return r->err; }
+
+void po_reader_release(po_reader *r)
+{
+  pthread_mutex_lock(&r->mu);
+  atomic_store(&r->released, r->consumed);
+  pthread_cond_signal(&r->space);
+  pthread_mutex_unlock(&r->mu);
+}
+
+int po_reader_stop(po_reader *r)
+{
+  if (r == NULL) return 1;
+  pthread_mutex_lock(&r->mu);
+  atomic_store(&r->stop, 1);
+  pthread_cond_signal(&r->space);
+  pthread_mutex_unlock(&r->mu);
+  /* A read from a pipe can block for ever: wait a moment, then leave the
+   * thread (and the source it reads) to the end of the process. */
+  for (int i = 0; i < 200 && !atomic_load(&r->finished); i++) {
+    struct timespec ts = { 0, 5 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+  }
+  if (!atomic_load(&r->finished)) {
+    pthread_detach(r->thread);
+    return 0;
+  }
+  pthread_join(r->thread, NULL);
+  pthread_mutex_destroy(&r->mu);
+  pthread_cond_destroy(&r->space);
+  free(r->ring);
+  free(r);
+  return 1;
+}
