@@ -50,10 +50,14 @@ local function tclass(h)
   return bor(lshift(band(p[0], 0x0f), 4), rshift(p[1], 4))
 end
 
+-- IPv4: four precomputed decimal strings joined in one concatenation (the JIT
+-- builds the result in one buffer); IPv6: inet_ntop's compressed form.
+local DEC = {}
+for n = 0, 255 do DEC[n] = tostring(n) end
 local function addr_string(h, off, len)
   local p = h.p
   if len == 4 then
-    return p[off] .. "." .. p[off + 1] .. "." .. p[off + 2] .. "." .. p[off + 3]
+    return DEC[p[off]] .. "." .. DEC[p[off + 1]] .. "." .. DEC[p[off + 2]] .. "." .. DEC[p[off + 3]]
   end
   C.inet_ntop(10, p + off, ntop_buf, 48)
   return ffi_string(ntop_buf)
