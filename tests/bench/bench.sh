@@ -1,0 +1,418 @@
+#!/usr/bin/env bash
+# bench.sh - pathobs beside libtrace's own read loop (tracestats) on the same page-cached traces.
+#
+# Usage: tests/bench/bench.sh [-n RUNS] [--quick] [--only LIST] [--head] [MODE]
+#   (no mode)       timings: tracestats and pathobs alternately, medians, PASS/MISS per target
+#   --profile       where pathobs spends its time, one perf record per scenario
+#                   (callgrind instead with --callgrind, or where perf cannot sample)
+#   --jit-verbose   LuaJIT's trace log (the -jv equivalent): traces, aborts and their places
+#   --jit-profile   LuaJIT's own profiler (the -jp equivalent): VM states and hot Lua lines
+#
+# Builds tests/bench/gen_trace.c with plain cc into build-bench/, makes the
+# traces once into ${BENCH_DIR:-/tmp/pathobs-bench} (reused later: their names
+# carry the generator's checksum and parameters), reads them once so they are
+# page-cached, then for each scenario runs tracestats and pathobs alternately
+# RUNS times (default 5), so that both see the same machine load:
+#   basic   mix trace (100k flows, 0.9 M packets), -c basic
+#   eight   mix trace, -c basic -c tcp -c ecn -c dscp -c mss -c tfo -c udp -c icmp
+#   flood   1 M concurrent SYN-only flows, --max-flows 2000000: peak RSS per
+#           flow (minus the peak RSS of the same command on a one-packet
+#           capture; and, to leave out the fixed read buffers, minus that on
+#           as many packets in one flow), and its speed for information
+# Records go to /dev/null.  Exit status 0 whatever the figures (they are
+# figures, not assertions); 1 only when something could not run.  Every run
+# is also written to $BENCH_DIR/runs.tsv.
+#
+# Needs: cc, tracestats (Debian libtrace-tools), /usr/bin/time (Debian time),
+# for --profile perf (Debian linux-perf) or valgrind, and a built pathobs
+# (cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2),
+# unless --head builds the committed code itself.
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RUNS=5
+QUICK=0
+SNAPLEN=128
+ONLY="basic eight flood"
+FLOOD_CHAINS="basic"
+MODE=bench
+HEAD=0
+PATHOBS=${PATHOBS:-$ROOT/build/pathobs}
+BENCH_DIR=${BENCH_DIR:-/tmp/pathobs-bench}
+EIGHT="basic tcp ecn dscp mss tfo udp icmp"
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
+  cat <<EOF
+Options:
+  -n RUNS               runs of each program per scenario (default 5; -n 3 for a quick look)
+  --quick               small traces (10k flows / 90k packets, 100k-flow flood) for iteration
+  --only LIST           scenarios, e.g. --only "basic flood" (default: "basic eight flood")
+  --full-frames         whole frames in the mix trace (default: 128-byte snaplen, headers
+                        only, as flow observers usually capture)
+  --flood-chains LIST   chains for the flood (default: basic; e.g. "$EIGHT")
+  --pathobs PATH        the binary to measure (default: build/pathobs, or \$PATHOBS)
+  --head                measure the committed code: git archive HEAD, build it in
+                        \$BENCH_DIR/head-COMMIT (not the work tree, not build/)
+  --profile, --callgrind, --jit-verbose, --jit-profile   see above
+EOF
+}
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) RUNS=${2:?-n needs a number}; shift 2 ;;
+    --quick) QUICK=1; shift ;;
+    --full-frames) SNAPLEN=0; shift ;;
+    --only) ONLY=${2:?--only needs a list}; shift 2 ;;
+    --flood-chains) FLOOD_CHAINS=${2:?--flood-chains needs a list}; shift 2 ;;
+    --pathobs) PATHOBS=${2:?--pathobs needs a path}; shift 2 ;;
+    --head) HEAD=1; shift ;;
+    --profile) MODE=profile; shift ;;
+    --callgrind) MODE=callgrind; shift ;;
+    --jit-verbose) MODE=jitv; shift ;;
+    --jit-profile) MODE=jitp; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+case $RUNS in ''|*[!0-9]*|0) echo "bench.sh: -n needs a positive number" >&2; exit 2 ;; esac
+for sc in $ONLY; do
+  case $sc in basic|eight|flood) ;; *) echo "bench.sh: unknown scenario '$sc' (basic, eight, flood)" >&2; exit 2 ;; esac
+done
+
+die() { echo "bench.sh: $*" >&2; exit 1; }
+command -v cc >/dev/null || die "no C compiler (apt-get install build-essential)"
+command -v tracestats >/dev/null || die "no tracestats (apt-get install libtrace-tools)"
+[ -x /usr/bin/time ] || die "no /usr/bin/time (apt-get install time)"
+
+if [ $QUICK = 1 ]; then
+  MIX_FLOWS=10000; MIX_PACKETS=90000; FLOOD_FLOWS=100000
+else
+  MIX_FLOWS=100000; MIX_PACKETS=900000; FLOOD_FLOWS=1000000
+fi
+MAX_FLOWS=$((FLOOD_FLOWS * 2))
+mkdir -p "$BENCH_DIR" "$ROOT/build-bench"
+
+# ---- the binary ---------------------------------------------------------------
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ $HEAD = 1 ]; then
+  command -v cmake >/dev/null || die "no cmake"
+  HD=$BENCH_DIR/head-$COMMIT
+  if [ ! -x "$HD/build/pathobs" ]; then
+    echo "building commit $COMMIT in $HD" >&2
+    rm -rf "$HD" && mkdir -p "$HD"
+    git -C "$ROOT" archive HEAD | tar -x -C "$HD"
+    cmake -S "$HD" -B "$HD/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo > "$HD/build.log" 2>&1 &&
+      cmake --build "$HD/build" -j2 --target pathobs >> "$HD/build.log" 2>&1 ||
+      { cat "$HD/build.log" >&2; die "cannot build commit $COMMIT"; }
+  fi
+  PATHOBS=$HD/build/pathobs
+  MEASURED="commit $COMMIT (built from git archive HEAD)"
+else
+  [ -x "$PATHOBS" ] || die "no pathobs at $PATHOBS: cmake -S $ROOT -B $ROOT/build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build $ROOT/build -j2 (or use --head)"
+  MEASURED="$PATHOBS"
+  case $PATHOBS in
+    "$ROOT"/*)
+      if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no -- src lua chains CMakeLists.txt 2>/dev/null)" ]; then
+        MEASURED="$MEASURED (work tree of $COMMIT with uncommitted changes in src/lua/chains)"
+      else
+        MEASURED="$MEASURED (work tree of $COMMIT)"
+      fi ;;
+  esac
+fi
+
+# ---- the generator and the traces -------------------------------------------
+SRC=$ROOT/tests/bench/gen_trace.c
+GEN=$ROOT/build-bench/gen_trace
+if [ ! -x "$GEN" ] || [ "$SRC" -nt "$GEN" ]; then
+  cc -O2 -std=c11 -Wall -o "$GEN" "$SRC" -lm
+fi
+SUM=$(cksum < "$SRC" | cut -d' ' -f1)
+# gen FILE MODE [options]: make the trace unless it is there (through a .part file)
+gen() {
+  local f=$1 mode=$2; shift 2
+  if [ ! -s "$f" ]; then
+    "$GEN" "$mode" "$f.part" "$@" 2>&1 | sed 's/^/  /' >&2
+    mv "$f.part" "$f"
+  fi
+}
+MIX=$BENCH_DIR/mix-$MIX_FLOWS-$MIX_PACKETS-s$SNAPLEN-$SUM.pcap
+FLOOD=$BENCH_DIR/flood-$FLOOD_FLOWS-$SUM.pcap
+ONE=$BENCH_DIR/one-$SUM.pcap
+SAME=$BENCH_DIR/flood-$FLOOD_FLOWS-one-key-$SUM.pcap
+echo "traces in $BENCH_DIR (generator checksum $SUM)" >&2
+gen "$MIX" mix --flows "$MIX_FLOWS" --packets "$MIX_PACKETS" --snaplen "$SNAPLEN"
+gen "$FLOOD" flood --flows "$FLOOD_FLOWS"
+gen "$ONE" flood --flows 1
+gen "$SAME" flood --flows "$FLOOD_FLOWS" --one-key
+cat "$MIX" "$FLOOD" "$ONE" "$SAME" > /dev/null   # into the page cache
+
+# chain_args "basic tcp": sets CHAIN_ARGS to (-c basic -c tcp)
+chain_args() { local c; CHAIN_ARGS=(); for c in $1; do CHAIN_ARGS+=(-c "$c"); done; }
+# scenario_cmd NAME: the pathobs command line of a scenario, one word a line
+scenario_cmd() {
+  case $1 in
+    basic) printf '%s\n' "$PATHOBS" -q -c basic "$MIX" ;;
+    eight) chain_args "$EIGHT"; printf '%s\n' "$PATHOBS" -q "${CHAIN_ARGS[@]}" "$MIX" ;;
+    flood) chain_args "$FLOOD_CHAINS"
+           printf '%s\n' "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$FLOOD" ;;
+  esac
+}
+
+TMP=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT
+
+# ---- --jit-verbose, --jit-profile: LuaJIT's jit.v and jit.p, started by a
+# script given as the first chain (it returns no chain functions).  pathobs has
+# no option for them yet; -L makes LuaJIT's own jit/*.lua loadable.
+if [ $MODE = jitv ] || [ $MODE = jitp ]; then
+  JITDIR=$(ls -d /usr/share/luajit-2.1*/ 2>/dev/null | awk "NR == 1")
+  [ -n "$JITDIR" ] && [ -f "$JITDIR/jit/v.lua" ] || die "no LuaJIT jit/v.lua (apt-get install libluajit-5.1-common)"
+  cat > "$TMP/jitv.lua" <<'EOF'
+-- jitv: not a chain; starts LuaJIT's trace log (luajit -jv) into $PATHOBS_JIT_OUT
+require("jit.v").start(os.getenv("PATHOBS_JIT_OUT"))
+return {}
+EOF
+  cat > "$TMP/jitp.lua" <<'EOF'
+-- jitp: not a chain; starts LuaJIT's profiler (luajit -jp=MODE) into $PATHOBS_JIT_OUT;
+-- it writes its report when pathobs closes the Lua state
+require("jit.p").start(os.getenv("PATHOBS_JITP_MODE"), os.getenv("PATHOBS_JIT_OUT"))
+return {}
+EOF
+  for sc in $ONLY; do
+    mapfile -t cmd < <(scenario_cmd "$sc")
+    if [ $MODE = jitp ]; then
+      echo "== $sc: ${cmd[*]}"
+      for m in v Fl; do
+        out=$BENCH_DIR/jitp.$sc.$m.txt
+        PATHOBS_JITP_MODE=$m PATHOBS_JIT_OUT=$out "${cmd[0]}" -L "$JITDIR" -c "$TMP/jitp.lua" "${cmd[@]:1}" > /dev/null
+        awk 'NR <= 10 { print "   " $0 }' "$out"
+      done
+      continue
+    fi
+    log=$BENCH_DIR/jitv.$sc.txt
+    # the log starts when this script loads: after the core modules, before the chains
+    PATHOBS_JIT_OUT=$log "${cmd[0]}" -L "$JITDIR" -c "$TMP/jitv.lua" "${cmd[@]:1}" > /dev/null
+    echo "== $sc: $(grep -c '^\[TRACE *[0-9]' "$log") traces, $(grep -c '^\[TRACE ---' "$log") aborts; log: $log"
+    echo "   first trace of the dispatch loop: $(grep -m1 'dispatch.lua:[0-9]* loop\]' "$log" || echo 'NONE (loop not compiled)')"
+    echo "   aborts by reason:"
+    sed -n 's/^\[TRACE --- .* -- \(.*\)\]$/\1/p' "$log" | sed 's/ at [^ ]*$//' | sort | uniq -c | sort -rn | awk 'NR <= 8 { print "   " $0 }'
+    echo "   aborts by place (top 8):"
+    sed -n 's/^\[TRACE --- \(([0-9/]*) \)\{0,1\}\([^ ]*\) -- .*$/\2/p' "$log" | sort | uniq -c | sort -rn | awk 'NR <= 8 { print "   " $0 }'
+  done
+  exit 0
+fi
+
+# ---- --profile / --callgrind -------------------------------------------------
+# perf script (tid,ip,sym,dso with call chains) -> share of samples per part of
+# pathobs, decided by the functions on the stack: the reader thread (libtrace
+# read, decode), wandio's own reader thread, JSON (under po_json_line), output,
+# Lua batches, flow table.  JIT code has no unwind information: a stack that
+# stops in it is Lua chain code.  GCC's .part/.isra/.constprop suffixes are
+# dropped first.
+CATEGORISE='
+function flush(   c, i, has) {
+  if (n == 0) return
+  for (i = 1; i <= n; i++) has[sym[i]] = 1
+  if ("reader_main" in has) {
+    if (("po_obs_decode" in has) || ("po_decode" in has)) c = "reader thread: decode"
+    else c = "reader thread: libtrace read"
+  }
+  else if (("start_thread" in has) || chain ~ /libwandio/) c = "libtrace read (wandio thread)"
+  else if (("po_json_line" in has) || ("write_record" in has) || ("po_host_emit" in has)) {
+    if (("cJSON_PrintPreallocated" in has) || ("cJSON_PrintUnformatted" in has) || ("cJSON_PrintBuffered" in has)) c = "JSON: cJSON print"
+    else if (("format_number" in has) || ("format_micro" in has) || ("raw_number" in has)) c = "JSON: number formatting"
+    else if ("cJSON_Delete" in has) c = "JSON: cJSON free"
+    else c = "JSON: walk the Lua table, build the cJSON tree"
+  }
+  else if (("po_out_write" in has) || ("po_out_flush" in has)) c = "output write"
+  else if (("po_host_run_batch" in has) || ("lua_pcall" in has)) c = "Lua: chains over batches"
+  else if (("po_source_next" in has) || ("trace_read_packet" in has)) c = "libtrace read (loop thread)"
+  else if (("po_obs_decoded" in has) || ("po_obs_packet" in has) || ("po_obs_advance" in has) || ("po_obs_flush" in has) || sym[1] ~ /^(slot_|lookup|rehash|po_key_|ports_of|bin_|evict_one|po_frag|po_decode|decode)/) c = "decode, flow table, timers (loop thread)"
+  else if (("_dl_start" in has) || ("po_host_new" in has) || ("po_host_load" in has) || ("po_source_open" in has)) c = "start-up"
+  else if (dso[1] ~ /JIT|perf-|luajit|unknown/ || sym[1] ~ /^0x|unknown/) c = "Lua: JIT code (stack not unwound)"
+  else { c = "other (kernel memory management, misc)"; other[sym[1]]++ }
+  count[c]++; total++
+  n = 0; chain = ""
+  delete has
+}
+/^[ \t]*[0-9]+[ \t]*$/ || /^$/ { flush(); next }
+{
+  line = $0; sub(/^[ \t]+/, "", line)
+  a = index(line, " "); rest = substr(line, a + 1)
+  p = match(rest, / \([^()]*\)$/)
+  s = p ? substr(rest, 1, p - 1) : rest; d = p ? substr(rest, p + 2, RLENGTH - 3) : ""
+  sub(/\+0x[0-9a-f]+$/, "", s)
+  gsub(/\.(part|isra|constprop|cold|lto_priv)(\.[0-9]+)?/, "", s)
+  n++; sym[n] = s; dso[n] = d; chain = chain " " s " " d
+}
+END {
+  flush()
+  for (c in count) printf "  %5.1f%%  %s\n", 100 * count[c] / total, c | "sort -rn"
+  close("sort -rn")
+  printf "  %d samples", total
+  m = 0
+  for (k in other) if (other[k] * 100 >= total) printf "%s %s %d", (m++ ? "," : "; other:"), k, other[k]
+  printf "\n"
+}'
+
+if [ $MODE = profile ] && ! { command -v perf >/dev/null && perf record -e cpu-clock -o "$TMP/probe.data" true > /dev/null 2>&1; }; then
+  echo "perf cannot sample here: using callgrind (smaller traces: --quick)" >&2
+  MODE=callgrind
+fi
+if [ $MODE = profile ]; then
+  echo "profile of $MEASURED, $(date -u '+%Y-%m-%d %H:%M UTC'); perf record -e cpu-clock --call-graph dwarf"
+  for sc in $ONLY; do
+    mapfile -t cmd < <(scenario_cmd "$sc")
+    data=$BENCH_DIR/perf.$sc.data
+    freq=999; [ $sc = flood ] && freq=249
+    rm -f "$data" "$data.old"
+    perf record -q -e cpu-clock -F $freq --call-graph dwarf,16384 -o "$data" -- "${cmd[@]}" > /dev/null 2> "$TMP/perf.err" ||
+      { cat "$TMP/perf.err" >&2; die "perf record failed"; }
+    echo "== $sc: ${cmd[*]}"
+    perf script -i "$data" -F tid,ip,sym,dso --no-inline 2>/dev/null | awk "$CATEGORISE"
+    echo "  top functions (self):"
+    { perf report -i "$data" --no-children --sort dso,sym -g none 2>/dev/null || true; } |
+      awk '!/^#/ && NF && n++ < 12 { sub(/^ */, "    "); print }'
+    echo "  (perf report -i $data --children for the call graph)"
+  done
+  exit 0
+fi
+if [ $MODE = callgrind ]; then
+  command -v valgrind >/dev/null || die "no valgrind (apt-get install valgrind)"
+  [ $QUICK = 1 ] || echo "(callgrind runs ~50x slower: --quick keeps it to a minute)" >&2
+  echo "callgrind profile of $MEASURED, $(date -u '+%Y-%m-%d %H:%M UTC'): instructions, inclusive"
+  for sc in $ONLY; do
+    mapfile -t cmd < <(scenario_cmd "$sc")
+    out=$BENCH_DIR/callgrind.$sc.out
+    valgrind --tool=callgrind --callgrind-out-file="$out" "${cmd[@]}" > /dev/null 2> "$TMP/vg.err" ||
+      { tail "$TMP/vg.err" >&2; die "callgrind failed"; }
+    echo "== $sc: ${cmd[*]}"
+    { callgrind_annotate --inclusive=yes --auto=no "$out" 2>/dev/null || true; } |
+      grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]*:(po_run|reader_main|po_source_next|trace_read_packet|po_obs_decode|po_obs_decoded|po_obs_packet|po_obs_advance|po_obs_flush|po_decode|po_key_of|po_host_run_batch|po_host_emit|po_json_line|format_number|cJSON_PrintPreallocated|cJSON_Delete|po_out_write|po_out_flush|lua_pcall) ' |
+      sed 's/ \[.*$//; s/^/  /' || true
+    echo "  (callgrind_annotate --inclusive=yes $out for everything)"
+  done
+  exit 0
+fi
+
+# ---- timings ------------------------------------------------------------------
+RUNLOG=$BENCH_DIR/runs.tsv
+printf 'scenario\tprogram\trun\twall_s\tcpu_s\tmaxrss_kb\n' > "$RUNLOG"
+
+# measure SCENARIO PROGRAM RUN command...: runs it (stdout to /dev/null),
+# appends "wall cpu rss" to $TMP/SCENARIO.PROGRAM and to the run log.  Wall
+# and CPU (user+system) seconds come from bash's time (millisecond
+# resolution), the peak RSS from GNU time (whose own times have only 10 ms).
+measure() {
+  local sc=$1 prog=$2 run=$3; shift 3
+  local TIMEFORMAT='%3R %3U %3S' line
+  if ! { time /usr/bin/time -f '%M' -o "$TMP/rss" "$@" > /dev/null 2> "$TMP/stderr"; } 2> "$TMP/time"; then
+    echo "bench.sh: failed: $*" >&2
+    cat "$TMP/stderr" "$TMP/time" "$TMP/rss" >&2
+    exit 1
+  fi
+  line=$(awk -v rss="$(tail -1 "$TMP/rss")" '{ printf "%.3f %.3f %d", $1, $2 + $3, rss }' "$TMP/time")
+  echo "$line" >> "$TMP/$sc.$prog"
+  printf '%s\t%s\t%s\t%s\n' "$sc" "$prog" "$run" "${line// /$'\t'}" >> "$RUNLOG"
+}
+
+MEDIAN='{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+# median of column COL of FILE (1 wall, 2 cpu, 3 rss)
+median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk "$MEDIAN"; }
+# median of the per-run ratios pathobs/tracestats of column COL: the runs
+# alternate, so each pair shares the load of its moment
+pair_median() {
+  paste -d' ' "$1" "$2" | awk -v c="$3" '{ print $(c + 3) / ($c > 0.001 ? $c : 0.001) }' | sort -g | awk "$MEDIAN"
+}
+range_of() {
+  awk -v c="$2" 'NR == 1 || $c < lo { lo = $c } NR == 1 || $c > hi { hi = $c } END { printf "%.2f-%.2f", lo, hi }' "$1"
+}
+
+STATS=$TMP/stats.json
+run_scenario() {
+  local sc=$1 cmd
+  mapfile -t cmd < <(scenario_cmd "$sc")
+  local trace=${cmd[${#cmd[@]} - 1]}
+  cmd=("${cmd[@]:0:${#cmd[@]}-1}" --stats "$STATS" "$trace")
+  echo "  $sc: $RUNS x (tracestats pcapfile:$trace; ${cmd[*]} > /dev/null)" >&2
+  tracestats "pcapfile:$trace" > "$TMP/tracestats.out" 2>&1   # warm-up, and its packet count
+  for ((i = 1; i <= RUNS; i++)); do
+    measure "$sc" tracestats "$i" tracestats "pcapfile:$trace"
+    measure "$sc" pathobs "$i" "${cmd[@]}"
+  done
+  local tp pp
+  tp=$(awk '/Accepted Packets:/ { print $3 }' "$TMP/tracestats.out")
+  pp=$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' "$STATS")
+  [ "$tp" = "$pp" ] || die "$sc: tracestats read $tp packets, pathobs $pp"
+  echo "$pp" > "$TMP/$sc.packets"
+  sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$STATS" > "$TMP/$sc.records"
+}
+
+verdict() { # value limit aim
+  awk -v v="$1" -v l="$2" -v a="$3" 'BEGIN {
+    if (v <= a) print "PASS (aim met)"; else if (v <= l) print "PASS (aim missed)"; else print "MISS" }'
+}
+
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date -u '+%Y-%m-%d %H:%M UTC')
+SECONDS=0
+echo "running: $RUNS alternating runs per scenario (load average $LOAD0)" >&2
+for sc in $ONLY; do
+  if [ $sc = flood ]; then
+    # baselines: the same command on a one-packet capture, and on the same
+    # number of packets in one flow (what is left is the cost per flow)
+    chain_args "$FLOOD_CHAINS"
+    for ((i = 1; i <= RUNS; i++)); do
+      measure baseline pathobs "$i" "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$ONE"
+      measure onekey pathobs "$i" "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$SAME"
+    done
+  fi
+  run_scenario "$sc"
+done
+ELAPSED=$SECONDS
+
+# ---- the report -----------------------------------------------------------------
+echo
+echo "pathobs benchmark, $START, $(nproc) cores; $RUNS alternating runs per scenario, ${ELAPSED} s"
+echo "measured: $MEASURED"
+echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "mix: $MIX_FLOWS flows, $MIX_PACKETS packets, snaplen $([ $SNAPLEN = 0 ] && echo none || echo $SNAPLEN); flood: $FLOOD_FLOWS SYN-only flows (chains: $FLOOD_CHAINS)"
+echo "times: medians of wall-clock seconds [range]; ratio: median of the per-pair ratios"
+echo "pathobs/tracestats of wall time; cpu: the same for user+system CPU time"
+echo
+printf '%-8s %8s %8s %-20s %-20s %6s %7s %7s  %-15s %s\n' scenario packets records \
+  "tracestats s" "pathobs s" Mpps ratio cpu "target (aim)" result
+for sc in $ONLY; do
+  pk=$(cat "$TMP/$sc.packets"); rc=$(cat "$TMP/$sc.records")
+  tw=$(median "$TMP/$sc.tracestats" 1); pw=$(median "$TMP/$sc.pathobs" 1)
+  r=$(pair_median "$TMP/$sc.tracestats" "$TMP/$sc.pathobs" 1)
+  rcpu=$(pair_median "$TMP/$sc.tracestats" "$TMP/$sc.pathobs" 2)
+  mpps=$(awk -v p="$pk" -v t="$pw" 'BEGIN { printf "%.3f", p / t / 1e6 }')
+  case $sc in
+    basic) tgt="<= 2.5x (1.3x)"; res=$(verdict "$r" 2.5 1.3) ;;
+    eight) tgt="<= 5x (2.5x)"; res=$(verdict "$r" 5 2.5) ;;
+    *) tgt="(none)"; res="-" ;;
+  esac
+  printf '%-8s %8s %8s %-20s %-20s %6s %6.2fx %6.2fx  %-15s %s\n' "$sc" "$pk" "$rc" \
+    "$(printf '%.3f' "$tw") [$(range_of "$TMP/$sc.tracestats" 1)]" \
+    "$(printf '%.3f' "$pw") [$(range_of "$TMP/$sc.pathobs" 1)]" "$mpps" "$r" "$rcpu" "$tgt" "$res"
+done
+if [ -f "$TMP/flood.pathobs" ]; then
+  peak=$(median "$TMP/flood.pathobs" 3); base=$(median "$TMP/baseline.pathobs" 3)
+  same=$(median "$TMP/onekey.pathobs" 3)
+  per=$(awk -v p="$peak" -v b="$base" -v n="$FLOOD_FLOWS" 'BEGIN { printf "%.0f", (p - b) * 1024 / n }')
+  per2=$(awk -v p="$peak" -v b="$same" -v n="$FLOOD_FLOWS" 'BEGIN { printf "%.0f", (p - b) * 1024 / n }')
+  mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+  echo
+  printf '%-8s %8s %13s %13s %11s  %-15s %s\n' memory flows "peak RSS MiB" "baseline MiB" "bytes/flow" "target (aim)" result
+  printf '%-8s %8s %13s %13s %11s  %-15s %s\n' flood "$FLOOD_FLOWS" "$(mib "$peak")" "$(mib "$base")" "$per" \
+    "<= 700 (400)" "$(verdict "$per" 700 400)"
+  printf '%-8s %8s %13s %13s %11s  %s\n' "" "" "" "$(mib "$same")" "$per2" "(per flow only: baseline with the same packets in one flow)"
+  echo "peak RSS: median of GNU time's maximum resident set size.  bytes/flow = (peak - baseline) / flows,"
+  echo "baseline: the same pathobs command on a one-packet capture (the target's figure); the second"
+  echo "line takes a capture of as many packets in one flow, so fixed costs of reading are left out"
+fi
+echo
+echo "every run: $RUNLOG"
