@@ -13,7 +13,7 @@ enum {
   SLICE = 8192,          /* packets read per loop iteration before signals are served */
   MAX_FILES = 256,       /* watched files */
   SETTLE_MS = 150,       /* quiet time after a file event before reloading */
-  READ_AHEAD = 8192,     /* packets the reader thread may hold ahead of the loop */
+  READ_AHEAD = 1024,     /* packets the reader thread may hold ahead of the loop */
 };
 
 typedef char path_t[4096];
