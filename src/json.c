@@ -14,7 +14,20 @@ enum { MAX_DEPTH = 64, ARENA_CHUNK = 64 * 1024, LUA_TCDATA_ = 10 };
 
 typedef struct chunk { struct chunk *next; size_t used, size; char data[]; } chunk;
 
-typedef struct member { const char *name; size_t len; cJSON *item; } member;
+typedef struct member { const char *name; size_t len; cJSON *item; uint32_t pos; } member;
+
+/* The sorted order of a table's keys, remembered by the identity of its key
+ * strings (Lua interns them): records of one set of chains share their keys,
+ * so most tables skip the sort and the UTF-8 check.  The key strings are
+ * anchored in the registry while cached, so their addresses stay theirs. */
+enum { SHAPES = 64 };
+typedef struct shape {
+  uint32_t n;
+  uint64_t hash;
+  const char **keys;         /* in lua_next order */
+  uint32_t *order;           /* order[i]: position (lua_next order) of the i-th key sorted */
+  int anchor;                /* registry reference to a table holding the keys */
+} shape;
 
 struct po_json {
   chunk *arena;              /* strings that live until the line is printed */
@@ -24,6 +37,7 @@ struct po_json {
   size_t nmembers, cap_members;
   char *out;
   size_t out_cap;
+  shape shapes[SHAPES];
 };
 
 static char *arena_alloc(po_json *j, size_t n)
@@ -250,6 +264,59 @@ static void sort_members(member *m, size_t n)
   }
 }
 
+static uint64_t shape_hash(const member *m, size_t n)
+{
+  uint64_t h = n;
+  for (size_t i = 0; i < n; i++) h = (h ^ (uint64_t)(uintptr_t)m[i].name) * 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 31);
+}
+
+static const shape *find_shape(po_json *j, const member *m, size_t n)
+{
+  uint64_t h = shape_hash(m, n);
+  const shape *sh = &j->shapes[h % SHAPES];
+  if (sh->n != n || sh->hash != h) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (sh->keys[i] != m[i].name) return NULL;
+  return sh;
+}
+
+/* m: the keys in lua_next order, all clean strings; remember their order. */
+static void remember_shape(po_json *j, lua_State *L, const member *m, size_t n)
+{
+  uint64_t h = shape_hash(m, n);
+  shape *sh = &j->shapes[h % SHAPES];
+  const char **keys = malloc(n * sizeof *keys);
+  uint32_t *order = malloc(n * sizeof *order);
+  member *tmp = malloc(n * sizeof *tmp);
+  if (keys == NULL || order == NULL || tmp == NULL || !lua_checkstack(L, 3)) {
+    free(keys);
+    free(order);
+    free(tmp);
+    return;
+  }
+  memcpy(tmp, m, n * sizeof *tmp);
+  sort_members(tmp, n);
+  lua_createtable(L, (int)n, 0);
+  for (size_t i = 0; i < n; i++) {
+    keys[i] = m[i].name;
+    order[i] = tmp[i].pos;
+    lua_pushlstring(L, m[i].name, m[i].len); /* the same interned string */
+    lua_rawseti(L, -2, (int)i + 1);
+  }
+  if (sh->n) {
+    luaL_unref(L, LUA_REGISTRYINDEX, sh->anchor);
+    free(sh->keys);
+    free(sh->order);
+  }
+  sh->anchor = luaL_ref(L, LUA_REGISTRYINDEX);
+  sh->n = (uint32_t)n;
+  sh->hash = h;
+  sh->keys = keys;
+  sh->order = order;
+  free(tmp);
+}
+
 /* Keys 1..n and nothing else (n >= 1). */
 static size_t array_length(lua_State *L, int idx)
 {
@@ -324,11 +391,19 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
   } else {
     out = cJSON_CreateObject();
     size_t base = j->nmembers;
+    int all_strings = 1;
     lua_pushnil(L);
     while (out && lua_next(L, idx) != 0) {
       size_t klen;
-      const char *name = key_name(j, L, lua_gettop(L) - 1, &klen);
-      cJSON *item = value(j, L, lua_gettop(L)); /* may grow j->members */
+      int kidx = lua_gettop(L) - 1;
+      const char *name;
+      if (lua_type(L, kidx) == LUA_TSTRING) {
+        name = lua_tolstring(L, kidx, &klen); /* checked below, once per shape */
+      } else {
+        name = key_name(j, L, kidx, &klen);
+        all_strings = 0;
+      }
+      cJSON *item = value(j, L, kidx + 1); /* may grow j->members */
       lua_pop(L, 1);
       if (item == NULL || (j->nmembers == j->cap_members && grow_members(j) != PO_OK)) {
         cJSON_Delete(item);
@@ -337,12 +412,30 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
         out = NULL;
         break;
       }
-      j->members[j->nmembers++] = (member){ name, klen, item };
+      j->members[j->nmembers] = (member){ name, klen, item, (uint32_t)(j->nmembers - base) };
+      j->nmembers++;
     }
     if (out) {
-      sort_members(j->members + base, j->nmembers - base);
-      for (size_t i = base; i < j->nmembers; i++)
-        cJSON_AddItemToObjectCS(out, j->members[i].name, j->members[i].item);
+      member *m = j->members + base;
+      size_t n = j->nmembers - base;
+      const shape *sh = all_strings && n > 1 ? find_shape(j, m, n) : NULL;
+      if (sh != NULL) {
+        for (size_t i = 0; i < n; i++)
+          cJSON_AddItemToObjectCS(out, m[sh->order[i]].name, m[sh->order[i]].item);
+      } else {
+        int clean = 1;
+        for (size_t i = 0; i < n; i++) {
+          const char *c = clean_string(j, m[i].name, m[i].len);
+          if (c != m[i].name) {
+            clean = 0;
+            m[i].name = c;
+            m[i].len = strlen(c);
+          }
+        }
+        if (all_strings && clean && n > 1) remember_shape(j, L, m, n);
+        sort_members(m, n);
+        for (size_t i = 0; i < n; i++) cJSON_AddItemToObjectCS(out, m[i].name, m[i].item);
+      }
     } else {
       for (size_t i = base; i < j->nmembers; i++) cJSON_Delete(j->members[i].item);
     }
@@ -428,6 +521,10 @@ void po_json_free(po_json *j)
   arena_reset(j);
   free(j->arena);
   free(j->members);
+  for (int i = 0; i < SHAPES; i++) {
+    free(j->shapes[i].keys); /* the anchors go with the Lua state */
+    free(j->shapes[i].order);
+  }
   free(j->out);
   free(j);
 }
