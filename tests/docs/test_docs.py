@@ -40,12 +40,13 @@ What is checked
   line "..." in the expected output matches any number of lines. Every
   command must exit 0 (show a failure as `cmd; echo "exit status $?"`).
   Commands run with sh in a scratch folder that links to examples/,
-  chains/, docs/, lua/ and tests/ of the source tree, with `pathobs` on
-  PATH being the binary under test; the blocks of one Markdown file share
-  that folder, in order. Unmarked ```sh blocks are not run (they install
-  packages, capture live, or wait for edits).
+  chains/, docs/, lua/ and tests/ of the source tree, where `pathobs` on
+  PATH, and ./build/pathobs, are the binary under test; the blocks of one
+  Markdown file share that folder, in order. Unmarked ```sh blocks are not
+  run (they install packages, capture live, or wait for edits).
 * In every ```sh block, marked or not, every option given to pathobs is one
-  that src/main.c accepts.
+  that src/main.c accepts; every relative link leads to a file, and every
+  #anchor to a heading.
 * `pathobs --help`, docs/cli.md and the man page docs/pathobs.1 mention every
   option of src/main.c's option table; the man page renders without a
   warning (groff -t -man -ww, man --warnings -l; skipped without groff).
@@ -292,6 +293,8 @@ def scratch_dir():
     bindir = os.path.join(work, ".bin")
     os.mkdir(bindir)
     os.symlink(PATHOBS, os.path.join(bindir, "pathobs"))
+    os.mkdir(os.path.join(work, "build"))           # the README's ./build/pathobs
+    os.symlink(PATHOBS, os.path.join(work, "build", "pathobs"))
     if PANDAS_PY:
         os.symlink(PANDAS_PY, os.path.join(bindir, "python3"))
     env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""),
@@ -351,24 +354,59 @@ def run_doc_file(rel):
     return count
 
 
+def slug(heading):
+    """GitHub's anchor for a Markdown heading."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def check_links(rel):
+    """Every relative link of a Markdown file leads to a file, and its
+    #anchor to a heading of that file."""
+    text = read(rel)
+    problems = []
+    text_no_code = re.sub(r"```.*?```", "", text, flags=re.S)
+    for target in re.findall(r"\]\(([^)\s]+)\)", text_no_code):
+        if re.match(r"^[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        full = os.path.normpath(os.path.join(SRC, os.path.dirname(rel), path)) if path \
+            else os.path.join(SRC, rel)
+        if not os.path.exists(full):
+            problems.append("%s: link to missing %s" % (rel, target))
+            continue
+        if anchor and full.endswith(".md"):
+            with open(full, encoding="utf-8") as f:
+                heads = {slug(h) for h in re.findall(r"^#+\s+(.*)$", f.read(), flags=re.M)}
+            if anchor not in heads:
+                problems.append("%s: no heading for #%s in %s" % (rel, anchor, path or rel))
+    assert not problems, "\n    ".join(problems)
+
+
 def pathobs_invocations(cmdline):
-    """The argument lists given to pathobs in one shell command line."""
+    """The argument lists given to pathobs in one shell command line (pathobs
+    as a command, not as an argument of another one)."""
     try:
         words = shlex.split(cmdline, comments=True)
     except ValueError:
         return []
     out = []
     cur = None
+    command_position = True
     for w in words:
-        if w in ("|", "||", "&&", ";", "&") or w.startswith(">") or w.startswith("2>") or w.startswith("<"):
+        if w in ("|", "||", "&&", ";", "&") or w[:1] in "<>" or w.startswith("2>"):
             if cur is not None:
                 out.append(cur)
             cur = None
+            command_position = w[:1] not in "<>" and not w.startswith("2>")
             continue
         if cur is not None:
             cur.append(w)
-        elif os.path.basename(w) == "pathobs" or w.endswith("/pathobs"):
-            cur = []
+        elif command_position:
+            if os.path.basename(w) == "pathobs":
+                cur = []
+            elif not (w in ("sudo", "env", "time", "exec") or re.match(r"^\w+=", w)):
+                command_position = False
     if cur is not None:
         out.append(cur)
     return out
@@ -828,6 +866,8 @@ def main(argv):
             continue
         if want("options " + rel):
             check("options: every pathobs option in %s exists" % rel, check_documented_options, rel)
+        if want("links " + rel):
+            check("links: every relative link of %s leads somewhere" % rel, check_links, rel)
         if want("doc " + rel):
             ran += run_doc_file(rel)
     if only is None and ran == 0:
