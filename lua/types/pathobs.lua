@@ -45,7 +45,7 @@
 ---@field pkt_len integer length the header claims: IPv4 total length; IPv6 40 + payload length
 ---@field hdr_len integer IP header length in bytes (IPv6: 40 plus extension headers)
 ---@field payload_len integer pkt_len - hdr_len, never negative; not clipped to the capture
----@field payload string? the captured part of the payload; nil when none was captured
+---@field payload string? the captured part of the payload; nil when there is none or none was captured
 ---@field seconds number packet timestamp, seconds since the epoch (microsecond precision)
 ---@field tcp PathobsTCP? the TCP header, or nil (not TCP, or not wholly captured)
 ---@field udp PathobsUDP? the UDP header, or nil (not UDP, or not wholly captured)
@@ -101,7 +101,7 @@
 ---@field checksum integer checksum as sent (not verified)
 ---@field urg_ptr integer urgent pointer
 ---@field payload_len integer payload bytes according to the IP length (never negative; padding is never payload)
----@field payload string? the captured part of the payload; nil when none was captured
+---@field payload string? the captured part of the payload; nil when there is none or none was captured
 local PathobsTCP = {}
 
 ---Iterate over the TCP options in order: `for kind, value in tcp:options() do ... end`.
@@ -117,14 +117,14 @@ function PathobsTCP:options() end
 ---@field len integer the length field (header + payload) as sent
 ---@field checksum integer checksum as sent; 0 means none (IPv4)
 ---@field payload_len integer len - 8, bounded by the IP payload length, never negative
----@field payload string? the captured part of the payload; nil when none was captured
+---@field payload string? the captured part of the payload; nil when there is none or none was captured
 
 ---An ICMP or ICMPv6 header.
 ---@class PathobsICMP
 ---@field type integer
 ---@field code integer
 ---@field checksum integer checksum as sent (not verified)
----@field payload string? the captured bytes after the 8-byte ICMP header; nil when none
+---@field payload string? the captured bytes after the 8-byte ICMP header; nil when there are none
 ---@field quote PathobsIP? the quoted IP header of an error message, or nil
 
 ---------------------------------------------------------------------------
