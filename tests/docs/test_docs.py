@@ -68,6 +68,7 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # importing examples/make_captures.py leaves no __pycache__
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.normpath(os.path.join(HERE, "..", ".."))
 EXAMPLES = os.path.join(SRC, "examples")
