@@ -52,10 +52,13 @@ static const char usage_text[] =
   "  -h, --help               this text\n"
   "  -V, --version            versions of pathobs and its libraries\n"
   "\n"
+  "Environment: PATHOBS_PATH=DIR:DIR adds folders like -L.\n"
   "Exit status: 0 success, 1 runtime failure, 2 usage error, 3 chain script error.\n"
   "\n"
   "Example:\n"
-  "  pathobs -c basic -c tcp -o flows.jsonl capture.pcap\n";
+  "  pathobs -c basic -c tcp -o flows.jsonl capture.pcap\n"
+  "\n"
+  "More in pathobs(1) and the documentation in docs/.\n";
 
 static void diag(void *ud, const char *msg)
 {
@@ -69,6 +72,16 @@ static int usage_error(const char *fmt, const char *arg)
   fprintf(stderr, fmt, arg);
   fprintf(stderr, "\nTry 'pathobs --help' for more information.\n");
   return EXIT_USAGE;
+}
+
+/* "--sta" names more than one long option. */
+static int ambiguous(const char *arg, const struct option *opts)
+{
+  if (strncmp(arg, "--", 2) != 0) return 0;
+  size_t n = strcspn(arg + 2, "=");
+  int matches = 0;
+  for (; opts->name != NULL; opts++) matches += strncmp(opts->name, arg + 2, n) == 0;
+  return matches > 1;
 }
 
 static int parse_uint(const char *s, uint32_t max, uint32_t *out)
@@ -96,10 +109,9 @@ static int by_name(const struct dirent **a, const struct dirent **b)
   return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-/* Each bundled chain with the first line of its header comment. */
-static int list_chains(const po_paths *p)
+/* The chains of one folder with the first line of their header comment. */
+static int list_folder(const char *dir, const char *label)
 {
-  const char *dir = p->data[1];
   struct dirent **ents;
   int n = scandir(dir, &ents, NULL, by_name);
   if (n < 0) {
@@ -113,22 +125,31 @@ static int list_chains(const po_paths *p)
       char path[4600], line[512] = "";
       snprintf(path, sizeof path, "%s/%s", dir, name);
       FILE *f = fopen(path, "r");
-      if (f && fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = 0;
-      }
+      if (f && fgets(line, sizeof line, f)) line[strcspn(line, "\r\n")] = 0;
       if (f) fclose(f);
       const char *desc = line;
       if (strncmp(desc, "--", 2) == 0) desc += 2;
       while (*desc == ' ' || *desc == '-') desc++;
-      /* "basic.lua - text" or "basic: text": keep the text */
+      /* "basic - text": keep the text */
       const char *sep = strstr(desc, " - ");
       if (sep && (size_t)(sep - desc) <= len) desc = sep + 3;
-      printf("%-10.*s %s\n", (int)(len - 4), name, desc);
+      if (label) printf("%-10.*s %s (%s)\n", (int)(len - 4), name, desc, label);
+      else printf("%-10.*s %s\n", (int)(len - 4), name, desc);
     }
     free(ents[i]);
   }
   free(ents);
   return 0;
+}
+
+/* Bundled chains, then those of -L folders and PATHOBS_PATH, marked with their folder. */
+static int list_chains(const po_paths *p)
+{
+  int rc = list_folder(p->data[1], NULL);
+  for (int i = 0; i < p->nchain_dirs; i++)
+    if (p->chain_dirs[i] != p->data[1] && list_folder(p->chain_dirs[i], p->chain_dirs[i]) != 0)
+      rc = EXIT_RUNTIME;
+  return rc;
 }
 
 int main(int argc, char **argv)
@@ -198,7 +219,9 @@ int main(int argc, char **argv)
     case 'h': fputs(usage_text, stdout); return 0;
     case 'V': print_version(); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-    default: return usage_error("unknown option '%s'", argv[optind - 1]);
+    default: return usage_error(ambiguous(argv[optind - 1], longopts) ? "option '%s' is ambiguous"
+                                                                      : "unknown option '%s'",
+                                argv[optind - 1]);
     }
   }
 

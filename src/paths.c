@@ -77,12 +77,14 @@ int po_paths_init(po_paths *p, const char *const *extra, int nextra)
 int po_paths_chain(const po_paths *p, const char *name, char *out, size_t len)
 {
   size_t n = strlen(name);
-  if (strchr(name, '/') || (n > 4 && strcmp(name + n - 4, ".lua") == 0)) {
+  int file = n > 4 && strcmp(name + n - 4, ".lua") == 0;
+  if (strchr(name, '/') || file) {
     snprintf(out, len, "%s", name);
-    return exists(out) ? PO_OK : PO_ESCRIPT;
+    if (exists(out) || strchr(name, '/')) return exists(out) ? PO_OK : PO_ESCRIPT;
   }
+  /* NAME, or NAME.lua not in the current folder: the chain folders */
   for (int i = 0; i < p->nchain_dirs; i++) {
-    snprintf(out, len, "%s/%s.lua", p->chain_dirs[i], name);
+    snprintf(out, len, file ? "%s/%s" : "%s/%s.lua", p->chain_dirs[i], name);
     if (exists(out)) return PO_OK;
   }
   return PO_ESCRIPT;

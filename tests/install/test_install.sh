@@ -10,6 +10,8 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 test -x "$prefix/bin/pathobs"
 test -f "$prefix/share/pathobs/lua/pathobs/init.lua"
 test -f "$prefix/share/pathobs/chains/basic.lua"
+test -f "$prefix/share/man/man1/pathobs.1"
+test -f "$prefix/share/pathobs/lua/types/pathobs.lua"
 cd /
 # the installed copy must be the one used, not the source tree
 out=$("$prefix/bin/pathobs" --list-chains)
