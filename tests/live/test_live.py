@@ -210,6 +210,28 @@ def _():
         eq([r["dp"] for r in recs], [BASE + 8], "records on %s" % sig.name)
 
 
+@check("--stats-interval writes the counters every interval, to stderr or a file")
+def _():
+    p = Proc("-f", FILTER, "--stats-interval", "1", "lo")
+    started(p)
+    udp_exchange(socket.AF_INET, BASE + 6, 2, 0)
+    lines = [p.wait_err("packets (", 3), p.wait_err("packets (", 3)]
+    rc, _, err = p.stop()
+    assert all(lines), "periodic counters: %s" % err
+    assert "2 packets" in lines[-1], lines
+    eq(rc, 0, "exit status")
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "s.json")
+        p = Proc("-q", "-f", FILTER, "--stats-interval", "1", "--stats", path, "lo")
+        started(p)
+        udp_exchange(socket.AF_INET, BASE + 6, 1, 1)
+        time.sleep(2.5)
+        s = json.load(open(path))
+        rc, _, err = p.stop()
+        eq(s["packets"], 2, "counters in the file while running")
+        assert not any("packets (" in l for l in err), "-q with --stats: no line: %s" % err
+
+
 CHAIN = """-- version %(v)s
 return {
   new_flow = function(rec, ip) rec.version = "%(v)s"; rec.n = 0 end,
