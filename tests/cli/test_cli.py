@@ -14,6 +14,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, eq, report  # noqa: E402
+
 PATHOBS, CAPS = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 CH = os.path.join(HERE, "chains")
@@ -22,7 +25,6 @@ UDP = os.path.join(CAPS, "udp.pcap")
 ICMP = os.path.join(CAPS, "icmp.pcap")
 COUNTERS = re.compile(r"^pathobs: \d+ packets \(\d+ dropped, \d+ short, \d+ non-ip, \d+ fragments\) -> "
                       r"\d+ flows \(\d+ ignored, \d+ evicted\), \d+ chain errors$")
-results = []
 
 
 def run(*args, stdin=None, env=None, timeout=30):
@@ -32,25 +34,12 @@ def run(*args, stdin=None, env=None, timeout=30):
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-        except AssertionError as e:
-            results.append((name, str(e) or "assertion failed"))
-        except Exception as e:  # a crash of the test itself is a failure too
-            results.append((name, "%s: %s" % (type(e).__name__, e)))
-        return fn
-    return wrap
 
 
 def records(out):
     return [json.loads(line) for line in out.splitlines()]
 
 
-def eq(got, want, what=""):
-    assert got == want, "%s: got %r, expected %r" % (what, got, want)
 
 
 @check("help on stdout, exit 0")
@@ -279,10 +268,4 @@ def _():
     eq(rc, 0, "PATHOBS_PATH")
 
 
-for name, failure in results:
-    print("%s %s" % ("ok  " if failure is None else "FAIL", name))
-    if failure:
-        print("     " + failure.replace("\n", "\n     "))
-failed = sum(1 for _, f in results if f)
-print("%d passed, %d failed" % (len(results) - failed, failed))
-sys.exit(1 if failed else 0)
+report()

@@ -18,10 +18,12 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import check, eq, report  # noqa: E402
+
 PATHOBS, CAPS = sys.argv[1], sys.argv[2]
 BASE = 47000 + os.getpid() % 1000 * 10  # this run's ports: BASE .. BASE+9
 FILTER = "portrange %d-%d or icmp or icmp6" % (BASE, BASE + 9)
-results = []
 
 
 class Proc:
@@ -124,21 +126,8 @@ def tcp_exchange(port):
     return cli
 
 
-def check(name):
-    def wrap(fn):
-        try:
-            fn()
-            results.append((name, None))
-        except AssertionError as e:
-            results.append((name, str(e) or "assertion failed"))
-        except Exception as e:
-            results.append((name, "%s: %s" % (type(e).__name__, e)))
-        return fn
-    return wrap
 
 
-def eq(got, want, what=""):
-    assert got == want, "%s: got %r, expected %r" % (what, got, want)
 
 
 def started(p):
@@ -312,10 +301,4 @@ def _():
         eq(rc, 0, "Ctrl-C ends it")
 
 
-for name, failure in results:
-    print("%s %s" % ("ok  " if failure is None else "FAIL", name))
-    if failure:
-        print("     " + failure.replace("\n", "\n     "))
-failed = sum(1 for _, f in results if f)
-print("%d passed, %d failed" % (len(results) - failed, failed))
-sys.exit(1 if failed else 0)
+report()
