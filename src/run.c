@@ -139,7 +139,8 @@ static void end_run(app *a)
   dispatch(a);
   po_obs_flush(a->obs);
   po_out_flush(&a->out);
-  if (a->rd != NULL && po_reader_stop(a->rd)) a->rd = NULL;
+  if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
+  a->rd = NULL;
   snapshot(a);
   uv_idle_stop(&a->idle);
   if (a->poll_on) {
@@ -173,9 +174,11 @@ static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap
   if (po_obs_batch_full(a->obs)) dispatch(a);
 }
 
-static void input_ended(app *a, int rc, const char *err)
+static void input_ended(app *a, int rc, const char *why)
 {
   int status = 0;
+  char err[512];
+  snprintf(err, sizeof err, "%s", why); /* the reader that holds it stops below */
   if (rc == PO_EFILTER) {
     say(a, "%s", err);
     a->ever_opened = 0; /* a usage error: no counters */
