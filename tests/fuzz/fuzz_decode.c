@@ -113,7 +113,8 @@ static void drain(state *s)
   po_pkt *b = po_obs_batch(s->o, &n);
   FUZZ_CHECK(n <= s->cfg.batch_size + 2);
   for (unsigned i = 0; i < n; i++) {
-    FUZZ_CHECK(b[i].op <= PO_OP_EMIT);
+    FUZZ_CHECK(b[i].op == PO_OP_PKT || b[i].op == PO_OP_NEW || b[i].op == PO_OP_EMIT ||
+               b[i].op == PO_OP_NEW_QUOTE);
     FUZZ_CHECK(b[i].slot >= 1);
     if (b[i].op == PO_OP_EMIT) {
       s->emit_entries++;
@@ -122,7 +123,8 @@ static void drain(state *s)
       FUZZ_CHECK(b[i].h[0].version == 4 || b[i].h[0].version == 6);
     }
     uint32_t x = rnd(&s->r);
-    if (b[i].op == PO_OP_NEW && (x & 3) == 0) po_obs_ignore(s->o, i);
+    if ((b[i].op == PO_OP_NEW || b[i].op == PO_OP_NEW_QUOTE) && (x & 3) == 0)
+      po_obs_ignore(s->o, i);
     if ((x & 12) == 0) po_obs_complete(s->o, i);
     if ((x & 0x70) == 0) po_obs_complete(s->o, i + n); /* an index past the batch */
   }
