@@ -227,7 +227,10 @@ static cJSON *cdata_value(po_json *j, lua_State *L, int idx)
   while (s && i + digits < n && s[i + digits] >= '0' && s[i + digits] <= '9') digits++;
   const char *rest = s ? s + i + digits : "";
   cJSON *item;
-  if (digits > 0 && (strcmp(rest, "LL") == 0 || strcmp(rest, "ULL") == 0)) {
+  /* only what an int64/uint64 prints: a __tostring metamethod (or a chain's own global
+   * tostring) can say "007LL", and 007 is no JSON number */
+  if (digits > 0 && (digits == 1 || s[i] != '0') &&
+      (strcmp(rest, "LL") == 0 || strcmp(rest, "ULL") == 0)) {
     char *num = arena_alloc(j, i + digits + 1);
     if (num == NULL) { lua_pop(L, 1); return NULL; }
     memcpy(num, s, i + digits);

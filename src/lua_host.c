@@ -171,7 +171,13 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
       return PO_ESCRIPT;
     }
     int lastline = last_code_line(paths[i]);
-    if (call_plain(L, 0, 1, err, errlen) != PO_OK) {
+    if (lua_pcall(L, 0, 1, 0) != 0) {
+      /* error({}) carries no position: say where, as for every other load error */
+      if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
+        snprintf(err, errlen, "%s", lua_tostring(L, -1));
+      else
+        snprintf(err, errlen, "%s:%d: the script raised a %s value, not a message", paths[i],
+                 lastline, luaL_typename(L, -1));
       lua_settop(L, top);
       return PO_ESCRIPT;
     }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #ifndef PO_VERSION
@@ -174,6 +175,17 @@ int main(int argc, char **argv)
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
   };
+  /* Chains can recurse through C (string.gsub callbacks, table.sort comparators):
+   * LuaJIT raises "stack overflow" only at 65500 Lua stack slots, and reaching them
+   * that way takes more than the usual 8 MB of C stack, so a runaway recursion would
+   * crash instead.  The main thread's stack grows on demand up to RLIMIT_STACK. */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      rl.rlim_cur < ((rlim_t)64 << 20)) {
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= ((rlim_t)64 << 20)
+                    ? ((rlim_t)64 << 20) : rl.rlim_max;
+    setrlimit(RLIMIT_STACK, &rl);
+  }
   const char *chains[MAX_CHAINS], *ldirs[MAX_LDIRS];
   int nchains = 0, nldirs = 0, list = 0;
   po_run_opts ro;

@@ -135,10 +135,23 @@ static void slot_free(po_observer *o, uint32_t s)
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+/* Whole seconds of the packet clock for a time t (already rounded up).  The clock is
+ * a uint32_t and a capture's timestamps can be anything (NaN, negative, past 2^32 s:
+ * tv_sec 0xffffffff plus microseconds); converting those is undefined.  Clamp below
+ * the top of the range so that a deadline (clock + a timeout) and the wheel loops
+ * (b <= last) never wrap around. */
+#define CLOCK_MAX (UINT32_MAX - 2u * MAX_TIMEOUT - 16u)
+static uint32_t clock_of(double t)
+{
+  if (!(t > 0)) return 0;
+  if (t >= (double)CLOCK_MAX) return CLOCK_MAX;
+  return (uint32_t)t;
+}
+
 static uint32_t later_than_clock(const po_observer *o, double d)
 {
   double min = (double)o->clock + 1;
-  return (uint32_t)(d < min ? min : d);
+  return clock_of(d < min ? min : d);
 }
 
 static void write_now(po_observer *o, uint32_t s)
@@ -194,7 +207,7 @@ static void expire_flow(po_observer *o, uint32_t s, uint32_t deadline)
 
 void po_obs_advance(po_observer *o, double ts)
 {
-  uint32_t now = (uint32_t)ceil(ts);
+  uint32_t now = clock_of(ceil(ts));
   if (!o->started) {
     o->clock = now;
     o->started = 1;

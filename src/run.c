@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <uv.h>
 
@@ -46,6 +47,7 @@ typedef struct app {
   po_stats st;                 /* counters of the current or last run */
   int running, live, poll_on, poll_fd;
   int stopped, status, ever_opened, reported, out_open;
+  unsigned held;           /* packets taken since the reader's ring was last released */
 } app;
 
 static void say(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -77,11 +79,16 @@ static void write_stats_file(app *a)
 {
   char *json = po_stats_json(&a->st);
   char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", a->o->stats_file);
+  /* Replace a regular file by renaming a complete one over it (readers never see half
+   * a file); write anything else in place: renaming over /dev/stdout, /dev/full, a FIFO
+   * or a symbolic link would put a regular file there (as root, in /dev). */
+  struct stat st;
+  int in_place = lstat(a->o->stats_file, &st) == 0 && !S_ISREG(st.st_mode);
+  snprintf(tmp, sizeof tmp, "%s%s", a->o->stats_file, in_place ? "" : ".tmp");
   FILE *f = json ? fopen(tmp, "w") : NULL;
   int bad = f == NULL || fprintf(f, "%s\n", json) < 0;
   if (f != NULL && fclose(f) != 0) bad = 1;
-  if (!bad && rename(tmp, a->o->stats_file) != 0) bad = 1; /* readers never see half a file */
+  if (!bad && !in_place && rename(tmp, a->o->stats_file) != 0) bad = 1;
   if (bad) {
     say(a, "cannot write %s: %s", a->o->stats_file, strerror(errno));
     if (a->status == 0) a->status = 1;
@@ -112,6 +119,7 @@ static void dispatch(app *a)
   if (a->obs == NULL) return;
   po_host_run_batch(a->host);
   if (a->rd != NULL) po_reader_release(a->rd); /* the batch no longer points into them */
+  a->held = 0;
 }
 
 /* Stop the reader thread, then close the source it reads. */
@@ -219,7 +227,13 @@ static void on_idle(uv_idle_t *h)
     if (po_obs_must_cut(a->obs, e->ts)) dispatch(a);
     po_obs_decoded(a->obs, e->ts, e->decoded, e->h);
     po_reader_next(a->rd);
-    if (po_obs_batch_full(a->obs)) dispatch(a);
+    /* Packets that make no batch entry (non-IP, short, unmatched fragments, ignored
+     * flows) must not keep the reader's ring: with READ_AHEAD of them in a row it
+     * waits for a release that only a dispatch would give, and the loop waits for it. */
+    unsigned n;
+    po_obs_batch(a->obs, &n);
+    if (n == 0) po_reader_release(a->rd); /* nothing points into the taken entries */
+    else if (po_obs_batch_full(a->obs) || ++a->held >= READ_AHEAD / 2) dispatch(a);
     if (a->out.err) break;
   }
   if (output_failed(a)) {

@@ -156,6 +156,13 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
   for (unsigned i = 0; i < s->nring; i++) {
     s->ring[i].pkt = trace_create_packet();
     if (s->ring[i].pkt == NULL) { po_source_close(s); return PO_ENOMEM; }
+    /* libtrace 3.0.22's pcapfile reader puts a record (16-byte header + caplen bytes)
+     * into a LIBTRACE_PACKET_BUFSIZE buffer but refuses only caplen >= that size: a
+     * caplen of 65521..65535 writes up to 15 bytes past its malloc().  Give it a
+     * buffer with room to spare; it keeps using a buffer it owns (TRACE_CTRL_PACKET). */
+    s->ring[i].pkt->buffer = malloc(LIBTRACE_PACKET_BUFSIZE + 64);
+    if (s->ring[i].pkt->buffer == NULL) { po_source_close(s); return PO_ENOMEM; }
+    s->ring[i].pkt->buf_control = TRACE_CTRL_PACKET;
   }
   *out = s;
   return PO_OK;
@@ -195,7 +202,17 @@ static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, u
   *ts = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
   uint32_t remaining = 0;
   uint16_t et = 0;
-  const uint8_t *l = trace_get_layer3(p, &et, &remaining);
+  /* libtrace 3.0.22 aborts (assertion wire_length < LIBTRACE_PACKET_BUFSIZE, reached
+   * from trace_get_layer3) when a record says the frame was 64 KiB or more on the
+   * wire: GRO/TSO super-frames captured on loopback with a snap length, or a corrupt
+   * record.  pathobs never uses the wire length: fill libtrace's cache with the
+   * capture length (below 64 KiB once read) so that it is never computed. */
+  p->wire_length = (int)trace_get_capture_length(p);
+  /* It also crashes looking for layer 3 in an empty frame (a NULL payload read for
+   * raw IP, Linux cooked and loopback; an assertion for pflog and radiotap).  An empty
+   * frame holds no IP header anyway. */
+  const uint8_t *l = NULL;
+  if (trace_get_capture_length(p) > 0) l = trace_get_layer3(p, &et, &remaining);
   if (l == NULL) remaining = 0, et = 0;
   l = skip_tags(l, &et, &remaining);
   const uint8_t *own = p->buffer;

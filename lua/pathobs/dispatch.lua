@@ -118,6 +118,11 @@ M.diag = {}
 local function chain_error(err)
   local slot = B[cur].slot
   C.po_obs_describe(obs, slot, desc, 160)
+  local t = type(err)
+  if t ~= "string" and t ~= "number" and not (getmetatable(err) or {}).__tostring then
+    -- error({}) would print "table: 0x...": a new message, and a new line, every time
+    err = "(error object is a " .. t .. " value)"
+  end
   local msg = tostring(err) .. " (flow " .. ffi.string(desc) .. ")"
   if seen[msg] then return end
   if nseen >= MAX_SEEN then
