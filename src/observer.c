@@ -14,6 +14,7 @@ typedef struct flow {
   uint32_t hnext;          /* hash chain, or free list */
   uint32_t prev, next;     /* timer bin list */
   uint32_t deadline;       /* idle deadline (active, ignored) or emission deadline */
+  uint32_t hash;           /* po_key_hash(&key): unlinking needs no rehashing */
   uint16_t gen;            /* bumped on every reuse of the slot */
   uint8_t state;
   uint8_t fwd_sw;          /* orientation of the first packet against the key */
@@ -92,7 +93,7 @@ static int rehash(po_observer *o, uint32_t nb)
   for (uint32_t s = 1; s < o->next_unused; s++) {
     flow *f = &o->f[s];
     if (f->state == ST_FREE) continue;
-    uint32_t i = po_key_hash(&f->key) & (nb - 1);
+    uint32_t i = f->hash & (nb - 1);
     f->hnext = b[i];
     b[i] = s;
   }
@@ -124,7 +125,7 @@ static uint32_t slot_alloc(po_observer *o)
 static void slot_free(po_observer *o, uint32_t s)
 {
   flow *f = &o->f[s];
-  uint32_t *pp = &o->bucket[po_key_hash(&f->key) & (o->nbucket - 1)];
+  uint32_t *pp = &o->bucket[f->hash & (o->nbucket - 1)];
   while (*pp != s) pp = &o->f[*pp].hnext;
   *pp = f->hnext;
   f->state = ST_FREE;
@@ -370,15 +371,16 @@ int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2])
       e = &o->batch[o->n];
       *e = decoded;
     }
-    s = slot_alloc(o);
-    if (s == 0) { o->st.shorts++; return PO_ENOMEM; }
+    /* grow the buckets before taking a slot: rehash() must not see a half-made flow */
     if (o->live + 1 > o->nbucket && rehash(o, o->nbucket * 2) != PO_OK) {
-      o->f[s].hnext = o->free_head;
-      o->free_head = s;
+      o->st.shorts++;
       return PO_ENOMEM;
     }
+    s = slot_alloc(o);
+    if (s == 0) { o->st.shorts++; return PO_ENOMEM; }
     f = &o->f[s];
     f->key = k;
+    f->hash = hash;
     f->state = ST_ACTIVE;
     /* An ICMP error that opens a flow travels opposite to the packet it
      * quotes: that packet's direction is the flow's forward direction. */

@@ -14,6 +14,7 @@ struct po_reader {
   unsigned consumed;     /* entries taken (loop thread only) */
   atomic_uint released;  /* entries the reader may overwrite (loop) */
   atomic_int waiting;    /* the loop found the ring empty and waits for wake() */
+  atomic_int full;       /* the reader found the ring full and waits for space */
   atomic_int stop;
   atomic_int finished;   /* the thread has left its loop */
   void (*wake)(void *ud);
@@ -29,10 +30,16 @@ static void *reader_main(void *arg)
   po_reader *r = arg;
   unsigned head = 0;
   for (;;) {
-    pthread_mutex_lock(&r->mu);
-    while (!atomic_load(&r->stop) && head - atomic_load(&r->released) >= r->depth)
-      pthread_cond_wait(&r->space, &r->mu);
-    pthread_mutex_unlock(&r->mu);
+    if (head - atomic_load(&r->released) >= r->depth) {
+      /* Full: sleep until a quarter of the ring is free, so that one wake-up
+       * (a futex call on each side) pays for many packets, not one. */
+      pthread_mutex_lock(&r->mu);
+      atomic_store(&r->full, 1);
+      while (!atomic_load(&r->stop) && head - atomic_load(&r->released) > r->depth - r->depth / 4)
+        pthread_cond_wait(&r->space, &r->mu);
+      atomic_store(&r->full, 0);
+      pthread_mutex_unlock(&r->mu);
+    }
     if (atomic_load(&r->stop)) break;
     po_rpkt *e = &r->ring[head % r->depth];
     const uint8_t *l3 = NULL;
@@ -93,10 +100,13 @@ void po_reader_next(po_reader *r) { r->consumed++; }
 
 const char *po_reader_error(po_reader *r) { return r->err; }
 
+/* No lock unless the reader sleeps: it sets full before it looks at released
+ * (both sequentially consistent), so either it sees this store or we see its flag. */
 void po_reader_release(po_reader *r)
 {
-  pthread_mutex_lock(&r->mu);
   atomic_store(&r->released, r->consumed);
+  if (!atomic_load(&r->full)) return;
+  pthread_mutex_lock(&r->mu);
   pthread_cond_signal(&r->space);
   pthread_mutex_unlock(&r->mu);
 }
