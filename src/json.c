@@ -38,6 +38,7 @@ struct po_json {
   char *out;
   size_t out_cap;
   shape shapes[SHAPES];
+  size_t top_keys;           /* members of the last top-level object */
 };
 
 static char *arena_alloc(po_json *j, size_t n)
@@ -421,6 +422,7 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
     if (out) {
       member *m = j->members + base;
       size_t n = j->nmembers - base;
+      if (j->depth == 1) j->top_keys = n;
       const shape *sh = all_strings && n > 1 ? find_shape(j, m, n) : NULL;
       if (sh != NULL) {
         for (size_t i = 0; i < n; i++)
@@ -485,6 +487,7 @@ const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
   cJSON_InitHooks(&hooks);
   j->depth = 0;
   j->nmembers = 0;
+  j->top_keys = 0;
   cJSON *root = value(j, L, idx);
   const char *text = NULL;
   *len = 0;
@@ -507,6 +510,8 @@ const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
   arena_reset(j);
   return text;
 }
+
+size_t po_json_top_keys(const po_json *j) { return j->top_keys; }
 
 po_json *po_json_new(void)
 {

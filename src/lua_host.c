@@ -11,6 +11,8 @@
 struct po_host {
   lua_State *L;
   int ref_batch, ref_R, ref_E, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
+  int ref_hint;
+  size_t hint;               /* the record size Lua creates tables with */
   po_observer *obs;
   po_out *out;
   po_stats *st;
@@ -124,6 +126,10 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   h->ref_reset = field_ref(L, t, "reset");
   h->ref_files = field_ref(L, t, "module_files");
   h->ref_forget = field_ref(L, t, "forget_modules");
+  h->ref_hint = field_ref(L, t, "size_hint");
+  lua_getfield(L, t, "hint");
+  h->hint = (size_t)lua_tointeger(L, -1);
+  lua_pop(L, 1);
   lua_pop(L, 1);
   return h;
 }
@@ -214,6 +220,15 @@ static void write_record(po_host *h)
   size_t len;
   const char *line = po_json_line(h->json, h->L, -1, &len);
   lua_pop(h->L, 1);
+  /* Records of this run have this many keys: let Lua make the next ones that
+   * big at once rather than grow each (a rehash per doubling). */
+  size_t keys = po_json_top_keys(h->json);
+  if (keys > h->hint && keys <= 4096) {
+    h->hint = keys;
+    lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_hint);
+    lua_pushinteger(h->L, (lua_Integer)keys);
+    if (lua_pcall(h->L, 1, 0, 0) != 0) lua_pop(h->L, 1);
+  }
   if (line == NULL) {
     if (h->diag) h->diag(h->ud, "out of memory while serialising a record");
     return;

@@ -178,6 +178,8 @@ void po_json_free(po_json *j);
 /* Serialise the value at stack index idx as one line (with '\n').  Returns
  * the text, valid until the next call, and its length in *len. */
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
+/* Keys of the last line's top-level object (0 when it was no object). */
+size_t po_json_top_keys(const po_json *j);
 
 /* ---- reader.c: a thread reading and decoding a file source ahead --------- */
 typedef struct po_rpkt {

@@ -32,6 +32,14 @@ local TCP, UDP = headers.tcp[0], headers.udp[0]
 
 local ch = {}   -- chain name -> composed function or nil
 
+-- Hash slots of a new record: the most keys a written record had so far (the
+-- C host raises it), so that records are made at their size, not grown.
+local hint = 16
+M.hint = hint
+function M.size_hint(n)
+  if n > hint then hint = n end
+end
+
 ------------------------------------------------------------------ loading
 
 local function line_of(fn)
@@ -162,7 +170,7 @@ local function loop(first, n)
       local rec
       local go = true
       if op ~= OP_PKT then -- OP_NEW, or OP_NEW_QUOTE: a flow opened by an ICMP error
-        rec = tnew(0, 16)
+        rec = tnew(0, hint)
         rec.pkt_first = ts
         rec.pkt_last = ts
         R[slot] = rec
