@@ -131,6 +131,11 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
     free(s);
     return rc;
   }
+  /* A file is read by the loop's reader thread (reader.c): libwandio's own
+   * read-ahead thread would only add a hand-off, page faults for its fresh
+   * buffers (about 55 MiB of them) and a third thread on a two-core machine.
+   * LIBTRACEIO is libwandio's switch for it; a value the user set is kept. */
+  if (!s->live) setenv("LIBTRACEIO", "nothreads", 0);
   s->trace = trace_create(s->uri);
   if (s->trace == NULL || trace_is_err(s->trace)) {
     int rc = s->trace ? set_error(s->trace, err, errlen) : PO_EOPEN;
@@ -251,6 +256,9 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
                    uint32_t *cap, char *err, size_t errlen)
 {
   slot *sl = &s->ring[s->next];
+  /* libtrace 3.0.22 reports a short read of an unthreaded file with errno as
+   * the error code and asserts that it is not 0: make it say EIO. */
+  errno = EIO;
   int rc = trace_read_packet(s->trace, sl->pkt);
   if (rc == 0) return 0;
   if (rc < 0) return read_error(s, err, errlen);
