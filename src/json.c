@@ -39,6 +39,7 @@ struct po_json {
   size_t out_cap;
   shape shapes[SHAPES];
   size_t top_keys;           /* members of the last top-level object */
+  int failed;                /* an item of the tree being built could not be made */
 };
 
 static char *arena_alloc(po_json *j, size_t n)
@@ -479,19 +480,23 @@ static po_json *hook_owner;
 static void *hook_malloc(size_t n) { return arena_alloc(hook_owner, n); }
 static void hook_free(void *p) { (void)p; }
 
-const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
+static void begin(po_json *j)
 {
-  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   cJSON_Hooks hooks = { hook_malloc, hook_free };
   hook_owner = j;
   cJSON_InitHooks(&hooks);
   j->depth = 0;
   j->nmembers = 0;
   j->top_keys = 0;
-  cJSON *root = value(j, L, idx);
+  j->failed = 0;
+}
+
+/* Print root (NULL: it could not be built) as one line; free the tree. */
+static const char *finish(po_json *j, cJSON *root, size_t *len)
+{
   const char *text = NULL;
   *len = 0;
-  if (root != NULL) {
+  if (root != NULL && !j->failed) {
     for (;;) {
       if (cJSON_PrintPreallocated(root, j->out, (int)j->out_cap - 1, 0)) {
         *len = strlen(j->out);
@@ -509,6 +514,65 @@ const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
   cJSON_InitHooks(NULL);
   arena_reset(j);
   return text;
+}
+
+const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
+{
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  begin(j);
+  return finish(j, value(j, L, idx), len);
+}
+
+/* ---- flat records built from Lua through the FFI ---------------------------
+ * lua/pathobs/dispatch.lua walks a record of string keys and scalar values in
+ * compiled Lua (pairs() is compiled; lua_next through the C API costs ten
+ * times more) and builds the same cJSON tree with these calls, keys already
+ * in sorted order.  Values go through the same conversions as above. */
+
+void po_json_begin(po_json *j) { begin(j); }
+
+cJSON *po_json_object(po_json *j)
+{
+  cJSON *o = cJSON_CreateObject();
+  if (o == NULL) j->failed = 1;
+  return o;
+}
+
+static void add(po_json *j, cJSON *obj, const char *key, cJSON *item)
+{
+  if (item == NULL || obj == NULL) { j->failed = 1; return; }
+  cJSON_AddItemToObjectCS(obj, key, item);
+}
+
+void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x)
+{
+  add(j, obj, key, raw_number(j, x));
+}
+
+void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, size_t n)
+{
+  add(j, obj, key, cJSON_CreateStringReference(clean_string(j, s, n)));
+}
+
+void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b)
+{
+  add(j, obj, key, cJSON_CreateBool(b));
+}
+
+void po_json_add_null(po_json *j, cJSON *obj, const char *key) { add(j, obj, key, cJSON_CreateNull()); }
+
+/* A key that needs no cleaning (valid UTF-8 without NUL) can be used as it is. */
+int po_json_key_ok(po_json *j, const char *s, size_t n) { return clean_string(j, s, n) == s; }
+
+/* Returns 1 when the tree could not be made (out of memory), else 0; a write
+ * error stays in out->err for the loop to report. */
+int po_json_finish(po_json *j, cJSON *root, po_out *out)
+{
+  size_t len;
+  const char *line = finish(j, root, &len);
+  if (line == NULL) return 1;
+  po_out_write(out, line, len);
+  return 0;
 }
 
 size_t po_json_top_keys(const po_json *j) { return j->top_keys; }

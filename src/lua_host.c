@@ -10,9 +10,11 @@
 
 struct po_host {
   lua_State *L;
-  int ref_batch, ref_R, ref_E, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
-  int ref_hint;
+  int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
+  int ref_hint, ref_write;
   size_t hint;               /* the record size Lua creates tables with */
+  uint32_t *pend;            /* slots emitted outside a batch, not written yet */
+  size_t npend, cap_pend;
   po_observer *obs;
   po_out *out;
   po_stats *st;
@@ -118,8 +120,6 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   }
   int t = lua_gettop(L);
   h->ref_batch = field_ref(L, t, "batch");
-  h->ref_R = field_ref(L, t, "R");
-  h->ref_E = field_ref(L, t, "E");
   h->ref_diag = field_ref(L, t, "diag");
   h->ref_compose = field_ref(L, t, "compose");
   h->ref_setup = field_ref(L, t, "setup");
@@ -127,6 +127,7 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   h->ref_files = field_ref(L, t, "module_files");
   h->ref_forget = field_ref(L, t, "forget_modules");
   h->ref_hint = field_ref(L, t, "size_hint");
+  h->ref_write = field_ref(L, t, "write_slots");
   lua_getfield(L, t, "hint");
   h->hint = (size_t)lua_tointeger(L, -1);
   lua_pop(L, 1);
@@ -139,6 +140,7 @@ void po_host_free(po_host *h)
   if (h == NULL) return;
   if (h->L) lua_close(h->L);
   po_json_free(h->json);
+  free(h->pend);
   free(h);
 }
 
@@ -201,19 +203,6 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
   return rc;
 }
 
-void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
-{
-  h->obs = o;
-  h->out = out;
-  h->st = st;
-  unsigned n;
-  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_setup);
-  lua_pushlightuserdata(h->L, po_obs_batch(o, &n));
-  lua_pushlightuserdata(h->L, o);
-  char err[256];
-  if (call(h, 2, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
-}
-
 /* Write the record at the top of the stack (and pop it). */
 static void write_record(po_host *h)
 {
@@ -236,20 +225,63 @@ static void write_record(po_host *h)
   po_out_write(h->out, line, len);
 }
 
+/* Lua's writer hands over records it does not build itself (nested tables,
+ * keys that are not plain strings, values other than numbers, strings,
+ * booleans and null): the general serialiser, through the C API. */
+static int write_slow(lua_State *L)
+{
+  po_host *h = lua_touserdata(L, lua_upvalueindex(1));
+  lua_settop(L, 1);
+  write_record(h);
+  return 0;
+}
+
+void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
+{
+  h->obs = o;
+  h->out = out;
+  h->st = st;
+  unsigned n;
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_setup);
+  lua_pushlightuserdata(h->L, po_obs_batch(o, &n));
+  lua_pushlightuserdata(h->L, o);
+  lua_pushlightuserdata(h->L, h->json);
+  lua_pushlightuserdata(h->L, out);
+  lua_pushlightuserdata(h->L, h);
+  lua_pushcclosure(h->L, write_slow, 1);
+  char err[256];
+  if (call(h, 5, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+}
+
 void po_host_emit(void *ud, uint32_t slot)
 {
   po_host *h = ud;
-  lua_State *L = h->L;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_R);
-  lua_rawgeti(L, -1, (int)slot);
-  if (lua_istable(L, -1)) {
-    lua_pushnil(L);
-    lua_rawseti(L, -3, (int)slot);
-    write_record(h);
-  } else {
-    lua_pop(L, 1);
+  if (h->npend == h->cap_pend) {
+    size_t nc = h->cap_pend ? h->cap_pend * 2 : 1024;
+    uint32_t *np = realloc(h->pend, nc * sizeof *np);
+    if (np == NULL) {
+      po_host_flush(h); /* write what is queued, then this one alone */
+      if (h->cap_pend == 0) {
+        if (h->diag) h->diag(h->ud, "out of memory while queueing a record");
+        return;
+      }
+    } else {
+      h->pend = np;
+      h->cap_pend = nc;
+    }
   }
-  lua_pop(L, 1);
+  h->pend[h->npend++] = slot;
+}
+
+void po_host_flush(po_host *h)
+{
+  if (h->npend == 0) return;
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_write);
+  lua_pushlightuserdata(h->L, h->pend);
+  lua_pushinteger(h->L, (lua_Integer)h->npend);
+  h->npend = 0;
+  char err[1024];
+  if (call(h, 2, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
 }
 
 /* Print and clear the messages the batch left in dispatch.diag. */
@@ -271,6 +303,7 @@ static void drain_diag(po_host *h)
 int po_host_run_batch(po_host *h)
 {
   unsigned n;
+  po_host_flush(h); /* before the batch: its new flows may take the slots again */
   po_obs_batch(h->obs, &n);
   if (n == 0) return PO_OK;
   lua_State *L = h->L;
@@ -286,21 +319,12 @@ int po_host_run_batch(po_host *h)
   }
   drain_diag(h);
   po_obs_batch_reset(h->obs);
-  /* records the batch emitted (evictions), in order */
-  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_E);
-  int ne = (int)lua_objlen(L, -1);
-  for (int i = 1; i <= ne; i++) {
-    lua_rawgeti(L, -1, i);
-    lua_pushnil(L);
-    lua_rawseti(L, -3, i);
-    write_record(h);
-  }
-  lua_pop(L, 1);
   return rc;
 }
 
 void po_host_reset(po_host *h)
 {
+  h->npend = 0;
   lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_reset);
   char err[256];
   call(h, 0, 0, err, sizeof err);

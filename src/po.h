@@ -180,6 +180,18 @@ void po_json_free(po_json *j);
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
 /* Keys of the last line's top-level object (0 when it was no object). */
 size_t po_json_top_keys(const po_json *j);
+/* The same tree built from Lua, for flat records (see dispatch.lua): begin,
+ * one object, its members in sorted key order, then finish prints the line
+ * to out (1 when the tree could not be made; write errors stay in out->err). */
+typedef struct cJSON cJSON;
+void po_json_begin(po_json *j);
+cJSON *po_json_object(po_json *j);
+void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x);
+void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, size_t n);
+void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b);
+void po_json_add_null(po_json *j, cJSON *obj, const char *key);
+int po_json_key_ok(po_json *j, const char *s, size_t n);
+int po_json_finish(po_json *j, cJSON *root, po_out *out);
 
 /* ---- reader.c: a thread reading and decoding a file source ahead --------- */
 typedef struct po_rpkt {
@@ -219,11 +231,15 @@ lua_State *po_host_state(po_host *h);
 int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen);
 /* Point the Lua side at an observer and the sink records go to. */
 void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st);
-/* Run the chains over the observer's batch, then write what it emitted. */
+/* Write the records emitted since the last batch, then run the chains over
+ * the observer's batch and write what it emitted. */
 int po_host_run_batch(po_host *h);
-/* po_emit_fn: write the record of slot now. */
+/* po_emit_fn: queue the record of slot for writing (in emission order, by the
+ * next po_host_run_batch or po_host_flush; the slot is not reused before). */
 void po_host_emit(void *ud, uint32_t slot);
-/* Forget every record (before a re-run). */
+/* Write the queued records now. */
+void po_host_flush(po_host *h);
+/* Forget every record, queued ones included (before a re-run). */
 void po_host_reset(po_host *h);
 /* Load the scripts again in the same state, modules they require included
  * (the runtime's own modules stay).  On failure the old chains stay. */

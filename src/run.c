@@ -146,6 +146,7 @@ static void end_run(app *a)
   a->running = 0;
   dispatch(a);
   po_obs_flush(a->obs);
+  po_host_flush(a->host);
   po_out_flush(&a->out);
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
@@ -320,6 +321,7 @@ static void on_tick(uv_timer_t *h)
   struct timeval tv;
   gettimeofday(&tv, NULL);
   po_obs_advance(a->obs, (double)tv.tv_sec + tv.tv_usec / 1e6);
+  po_host_flush(a->host);
   po_out_flush(&a->out);
   if (output_failed(a)) {
     end_run(a);

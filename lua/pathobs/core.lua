@@ -31,6 +31,18 @@ void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len)
 int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
 size_t po_abi_layout(size_t *out, size_t n);
 
+typedef struct po_json po_json;
+typedef struct po_out po_out;
+typedef struct cJSON cJSON;
+void po_json_begin(po_json *j);
+cJSON *po_json_object(po_json *j);
+void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x);
+void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, size_t n);
+void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b);
+void po_json_add_null(po_json *j, cJSON *obj, const char *key);
+int po_json_key_ok(po_json *j, const char *s, size_t n);
+int po_json_finish(po_json *j, cJSON *root, po_out *out);
+
 const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
 ]]
 

@@ -23,7 +23,6 @@ local B = ffi.cast("po_pkt *", ffi.new("po_pkt[1]"))
 local obs = nil -- po_observer *
 local R = {}    -- records by flow slot
 local E = {}    -- records handed to the writer by this batch, in order
-M.R, M.E = R, E
 local cur = 0   -- batch entry being processed (read after an error)
 
 local IP4, IP6 = headers.ip4[0], headers.ip6[0]
@@ -110,9 +109,108 @@ function M.compose(scripts)
   return true
 end
 
-function M.setup(batch, observer)
+------------------------------------------------------------------ writing
+
+-- A record of string keys and scalar values (the usual kind) is walked here,
+-- in compiled code, and built into the cJSON tree through json.c's FFI calls
+-- with its keys in sorted order; anything else goes to the C serialiser
+-- (slow_write), which gives the same text for what both can write.
+--
+-- The sorted order is worked out once per order in which pairs() returns a
+-- set of keys: those orders form a trie of key strings whose nodes end in
+-- a leaf {idx = positions sorted by key, keys = keys sorted}.  Records of a
+-- set of chains share a few such paths.  The trie is dropped when it grows
+-- past MAX_NODES (records whose keys are made of data would grow it forever).
+local J, OUT = nil, nil     -- po_json *, po_out *
+local slow_write = nil      -- C function: writes one record the general way
+local null = require("pathobs.null")
+local LEAF = true           -- the key of a trie node's leaf (record keys are strings)
+local MAX_NODES = 50000
+local trie, nodes = {}, 0
+local KEYS, VALS = {}, {}   -- one record's keys and values, in pairs() order
+
+local function key_less(a, b) return KEYS[a] < KEYS[b] end
+
+-- The leaf of a new path: false when a key needs cleaning (not UTF-8, NUL).
+local function make_leaf(node, n)
+  local idx, keys = {}, {}
+  for i = 1, n do idx[i] = i end
+  table.sort(idx, key_less)
+  local leaf = { idx = idx, keys = keys }
+  for i = 1, n do
+    local k = KEYS[idx[i]]
+    if C.po_json_key_ok(J, k, #k) == 0 then leaf = false; break end
+    keys[i] = k
+  end
+  node[LEAF] = leaf
+  return leaf
+end
+
+local function write(rec)
+  local n, node, plain = 0, trie, true
+  for k, v in pairs(rec) do
+    if type(k) ~= "string" then plain = false; break end
+    local t = type(v)
+    if t ~= "number" and t ~= "string" and t ~= "boolean" and not (t == "userdata" and v == null) then
+      plain = false
+      break
+    end
+    n = n + 1
+    KEYS[n], VALS[n] = k, v
+    local nx = node[k]
+    if nx == nil then
+      if nodes >= MAX_NODES then trie, nodes = {}, 0; plain = false; break end
+      nx = {}
+      node[k] = nx
+      nodes = nodes + 1
+    end
+    node = nx
+  end
+  local leaf = plain and n > 0 and node[LEAF]
+  if leaf == nil then leaf = make_leaf(node, n) end
+  if not leaf then return slow_write(rec) end
+  if n > hint then hint = n end
+  C.po_json_begin(J)
+  local obj = C.po_json_object(J)
+  local idx, keys = leaf.idx, leaf.keys
+  for i = 1, n do
+    local v, k = VALS[idx[i]], keys[i]
+    local t = type(v)
+    if t == "number" then
+      C.po_json_add_number(J, obj, k, v)
+    elseif t == "string" then
+      C.po_json_add_string(J, obj, k, v, #v)
+    elseif t == "boolean" then
+      C.po_json_add_bool(J, obj, k, v and 1 or 0)
+    else
+      C.po_json_add_null(J, obj, k)
+    end
+  end
+  for i = 1, n do VALS[i] = nil end -- keep no record's strings alive
+  if C.po_json_finish(J, obj, OUT) ~= 0 then
+    M.diag[#M.diag + 1] = "out of memory while serialising a record"
+  end
+end
+
+-- Write the records of slots[0..n-1] (emitted by the C core), in order.
+function M.write_slots(slots, n)
+  slots = ffi.cast("uint32_t *", slots)
+  for i = 0, n - 1 do
+    local s = slots[i]
+    local rec = R[s]
+    if rec ~= nil then
+      R[s] = nil
+      write(rec)
+    end
+  end
+end
+
+function M.setup(batch, observer, json, out, slow)
   B = ffi.cast("po_pkt *", batch)
   obs = ffi.cast("po_observer *", observer)
+  J = ffi.cast("po_json *", json)
+  OUT = ffi.cast("po_out *", out)
+  slow_write = slow
   headers.bind(batch)
 end
 
@@ -232,6 +330,12 @@ function M.batch(n)
     errors = errors + 1
     chain_error(err)
     first = cur + 1
+  end
+  -- the records this batch emitted (evictions), in order
+  for k = 1, #E do
+    local rec = E[k]
+    E[k] = nil
+    write(rec)
   end
   return errors
 end

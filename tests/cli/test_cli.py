@@ -243,6 +243,26 @@ def _():
     eq(r["bytes"], "\u00c0\ufffd\u0002\n", "raw bytes of 192.0.2.10: invalid byte as Latin-1, NUL as U+FFFD")
 
 
+@check("flat records written from Lua and by the C serialiser are the same text")
+def _():
+    rc, out, err = run("-q", "-c", os.path.join(CH, "scalars.lua"), TCP4)
+    eq(rc, 0, err)
+    lines = out.splitlines()
+    eq(len(lines), 2, "records")
+    strip = lambda l: re.sub(r'"pkt_(first|last)":[0-9.e+-]+,?', "", l)
+    slow, fast = sorted((strip(l) for l in lines), key=lambda l: '"fn":' not in l)
+    assert '"fn":"<function>",' in slow, slow
+    eq(slow.replace('"fn":"<function>",', ""), fast, "the two writers")
+    r = json.loads(fast)
+    eq([r["zero"], r["negzero"], r["big"], r["past53"], r["micro"], r["ts"]],
+       [0, 0, 9007199254740992, 9007199254740994, 123.456789, 1700000000.25], "numbers")
+    eq([r["nan"], r["inf"], r["ninf"], r["nothing"], r["yes"], r["no"]], [None] * 4 + [True, False])
+    eq(r["third"], 1 / 3, "shortest text that reads back")
+    eq(r["bytes"], "\u00c0\ufffd\u0002\n\"\\\t/\u007f", "bytes")
+    eq(r["utf8"], "h\u00e9 \u20ac \U0001f600", "UTF-8 kept")
+    eq(list(r), sorted(r, key=lambda k: k.encode()), "keys sorted by their bytes")
+
+
 @check("byte-identical reruns")
 def _():
     outs = {run("-q", "-c", "basic", ICMP)[1] for _ in range(3)}
