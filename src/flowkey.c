@@ -64,6 +64,14 @@ int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped)
   return PO_OK;
 }
 
+void po_key_ahead(const po_hdr h[2], po_fkey *fk)
+{
+  int sw = 0;
+  fk->rc = (int8_t)po_key_of(&h[0], &h[1], &fk->key, &sw);
+  fk->sw = (uint8_t)sw;
+  fk->hash = fk->rc == PO_OK ? po_key_hash(&fk->key) : 0;
+}
+
 uint32_t po_key_hash(const po_key *k)
 {
   uint64_t w[5];

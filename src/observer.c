@@ -298,18 +298,32 @@ static int has_ports(uint8_t proto)
   return proto == 6 || proto == 17 || proto == 132 || proto == 136;
 }
 
-/* Key of a decoded packet, matching later fragments through their first. */
-static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, po_key *k, int *sw)
+/* Key of a decoded packet (and its hash), matching later fragments through
+ * their first.  fk: the key worked out ahead, or NULL. */
+static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, const po_fkey *fk,
+                      po_key *k, int *sw, uint32_t *hash)
 {
   if (o->cfg.aggregate) {
     memset(k, 0, sizeof *k);
     k->version = h->version;
     *sw = 0;
+    *hash = po_key_hash(k);
     return PO_OK;
   }
   uint32_t id;
   int first;
-  int rc = po_key_of(h, q, k, sw);
+  int rc;
+  if (fk != NULL) {
+    rc = fk->rc;
+    if (rc == PO_OK) {
+      *k = fk->key;
+      *sw = fk->sw;
+      *hash = fk->hash;
+    }
+  } else {
+    rc = po_key_of(h, q, k, sw);
+    if (rc == PO_OK) *hash = po_key_hash(k);
+  }
   if (rc == PO_OK) {
     if (has_ports(h->proto) && (q == NULL || q->p == NULL) && po_frag_info(h, &id, &first) && first) {
       const uint8_t *l4 = h->p + h->hdr_len;
@@ -325,6 +339,7 @@ static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, po_key *
     return PO_EFRAG;
   size_t off = h->version == 4 ? 12 : 8, alen = h->version == 4 ? 4 : 16;
   po_key_make(k, sw, h->version, h->proto, h->p + off, h->p + off + alen, sp, dp);
+  *hash = po_key_hash(k);
   return PO_OK;
 }
 
@@ -342,10 +357,10 @@ int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *
 {
   po_pkt *e = &o->batch[o->n];
   int rc = po_obs_decode(ethertype, l3, cap, e->h);
-  return po_obs_decoded(o, ts, rc, NULL);
+  return po_obs_decoded(o, ts, rc, NULL, NULL);
 }
 
-int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2])
+int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], const po_fkey *fk)
 {
   int rc = decoded;
   o->st.packets++;
@@ -357,11 +372,11 @@ int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2])
 
   po_key k;
   int sw;
-  rc = key_packet(o, &e->h[0], &e->h[1], &k, &sw);
+  uint32_t hash;
+  rc = key_packet(o, &e->h[0], &e->h[1], fk, &k, &sw, &hash);
   if (rc == PO_EFRAG) { o->st.fragments++; return rc; }
   if (rc != PO_OK) { o->st.shorts++; return rc; }
 
-  uint32_t hash = po_key_hash(&k);
   uint32_t s = lookup(o, &k, hash);
   flow *f;
   if (s == 0) {

@@ -92,6 +92,15 @@ uint32_t po_key_hash(const po_key *k);
 int po_key_uses_quote(const po_hdr *q);
 /* src/dst/ports of the flow's forward direction, for messages. */
 void po_key_format(const po_key *k, int swapped, char *buf, size_t len);
+/* A packet's key worked out ahead (by the reader thread): po_key_of's result
+ * in rc, and when it is PO_OK the key, its hash and the direction. */
+typedef struct po_fkey {
+  po_key key;
+  uint32_t hash;
+  int8_t rc;
+  uint8_t sw;
+} po_fkey;
+void po_key_ahead(const po_hdr h[2], po_fkey *fk);
 
 /* ---- frag.c: first-fragment cache (bounded, direct mapped) ------------- */
 typedef struct po_frag_cache po_frag_cache;
@@ -141,7 +150,9 @@ int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *
  * po_obs_decode (no observer state) fills h[0..1] and says whether the packet
  * is IP; po_obs_decoded takes that result and the headers. */
 int po_obs_decode(uint16_t ethertype, const uint8_t *l3, uint32_t cap, po_hdr h[2]);
-int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2]);
+/* fk: the packet's key worked out ahead (po_key_ahead on h), or NULL. */
+int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], const po_fkey *fk);
+
 po_pkt *po_obs_batch(po_observer *o, unsigned *n);
 int po_obs_batch_full(const po_observer *o);
 void po_obs_batch_reset(po_observer *o);
@@ -199,6 +210,7 @@ typedef struct po_rpkt {
   double ts;
   int rc;             /* po_source_next: 1 a packet, 0 the end, < 0 an error */
   int decoded;        /* po_obs_decode's result */
+  po_fkey fk;         /* its key, when decoded is PO_OK */
 } po_rpkt;
 typedef struct po_reader po_reader;
 typedef struct po_source po_source;

@@ -46,7 +46,10 @@ static void *reader_main(void *arg)
     uint32_t cap = 0;
     uint16_t et = 0;
     e->rc = po_source_next(r->src, &e->ts, &et, &l3, &cap, r->err, sizeof r->err);
-    if (e->rc > 0) e->decoded = po_obs_decode(et, l3, cap, e->h);
+    if (e->rc > 0) {
+      e->decoded = po_obs_decode(et, l3, cap, e->h);
+      if (e->decoded == PO_OK) po_key_ahead(e->h, &e->fk);
+    }
     atomic_store(&r->head, ++head);
     if (atomic_load(&r->waiting)) r->wake(r->ud);
     if (e->rc <= 0) break; /* end of input or error: the loop reads it from the entry */

@@ -226,7 +226,7 @@ static void on_idle(uv_idle_t *h)
       return;
     }
     if (po_obs_must_cut(a->obs, e->ts)) dispatch(a);
-    po_obs_decoded(a->obs, e->ts, e->decoded, e->h);
+    po_obs_decoded(a->obs, e->ts, e->decoded, e->h, e->decoded == PO_OK ? &e->fk : NULL);
     po_reader_next(a->rd);
     /* Packets that make no batch entry (non-IP, short, unmatched fragments, ignored
      * flows) must not keep the reader's ring: with READ_AHEAD of them in a row it

@@ -3,11 +3,22 @@
 #include "check.h"
 #include "pktbuild.h"
 
+/* po_key_of on a packet; po_key_ahead (the reader thread's way) must agree. */
 static int key_of(const uint8_t *b, size_t n, po_key *k, int *sw)
 {
-  po_hdr h, q;
-  if (po_decode(b, (uint32_t)n, &h, &q) != PO_OK) return -100;
-  return po_key_of(&h, &q, k, sw);
+  po_hdr h[2];
+  if (po_decode(b, (uint32_t)n, &h[0], &h[1]) != PO_OK) return -100;
+  int rc = po_key_of(&h[0], &h[1], k, sw);
+  po_fkey fk;
+  memset(&fk, 0xa5, sizeof fk);
+  po_key_ahead(h, &fk);
+  CHECK_EQ(fk.rc, rc);
+  if (rc == PO_OK) {
+    CHECK(memcmp(&fk.key, k, sizeof *k) == 0);
+    CHECK_EQ(fk.sw, *sw);
+    CHECK_EQ(fk.hash, po_key_hash(k));
+  }
+  return rc;
 }
 
 static void both_directions_share_a_key(void)
