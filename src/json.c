@@ -5,6 +5,7 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,12 @@ struct po_json {
   shape shapes[SHAPES];
   size_t top_keys;           /* members of the last top-level object */
   int failed;                /* an item of the tree being built could not be made */
+  po_writer *w;              /* prints and writes finished trees on its thread, or NULL */
 };
 
 static char *arena_alloc(po_json *j, size_t n)
 {
+  if (j->w != NULL) return po_writer_alloc(j->w, n); /* the page the record goes out in */
   n = (n + 15) & ~(size_t)15; /* cJSON items live here too */
   chunk *c = j->arena;
   if (c == NULL || c->size - c->used < n) {
@@ -126,6 +129,28 @@ static const char *clean_string(po_json *j, const char *s, size_t n)
   }
   *o = 0;
   return out;
+}
+
+/* A clean string that lives as long as the tree: with a writer the tree is
+ * printed later, on its thread, when the Lua string may be gone, so copy it. */
+static const char *hold(po_json *j, const char *s, size_t n)
+{
+  const char *c = clean_string(j, s, n);
+  if (j->w == NULL || c != s) return c; /* the record's own string, or a copy already */
+  char *copy = arena_alloc(j, n + 1);
+  if (copy == NULL) {
+    j->failed = 1;
+    return "";
+  }
+  memcpy(copy, s, n);
+  copy[n] = 0;
+  return copy;
+}
+
+/* The same for a key name (clean already). */
+static const char *hold_name(po_json *j, const char *s)
+{
+  return j->w == NULL ? s : hold(j, s, strlen(s));
 }
 
 /* Decimal digits of v (v >= 0) at the end of buf; returns the first. */
@@ -427,7 +452,7 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
       const shape *sh = all_strings && n > 1 ? find_shape(j, m, n) : NULL;
       if (sh != NULL) {
         for (size_t i = 0; i < n; i++)
-          cJSON_AddItemToObjectCS(out, m[sh->order[i]].name, m[sh->order[i]].item);
+          cJSON_AddItemToObjectCS(out, hold_name(j, m[sh->order[i]].name), m[sh->order[i]].item);
       } else {
         int clean = 1;
         for (size_t i = 0; i < n; i++) {
@@ -440,7 +465,7 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
         }
         if (all_strings && clean && n > 1) remember_shape(j, L, m, n);
         sort_members(m, n);
-        for (size_t i = 0; i < n; i++) cJSON_AddItemToObjectCS(out, m[i].name, m[i].item);
+        for (size_t i = 0; i < n; i++) cJSON_AddItemToObjectCS(out, hold_name(j, m[i].name), m[i].item);
       }
     } else {
       for (size_t i = base; i < j->nmembers; i++) cJSON_Delete(j->members[i].item);
@@ -460,8 +485,8 @@ static cJSON *value(po_json *j, lua_State *L, int idx)
   case LUA_TSTRING: {
     size_t n;
     const char *s = lua_tolstring(L, idx, &n);
-    /* the Lua string (or its cleaned copy) outlives the tree: no copy */
-    return cJSON_CreateStringReference(clean_string(j, s, n));
+    /* the Lua string (or its cleaned copy) outlives the tree when it is printed at once */
+    return cJSON_CreateStringReference(hold(j, s, n));
   }
   case LUA_TTABLE: return table_value(j, L, idx);
   case LUA_TLIGHTUSERDATA:
@@ -475,16 +500,25 @@ static cJSON *value(po_json *j, lua_State *L, int idx)
 }
 
 /* While a record is built, cJSON allocates from the record's arena: one
- * reset frees the whole tree, and no malloc/free pair per item. */
+ * reset frees the whole tree, and no malloc/free pair per item.  The hooks
+ * are set once for the process (a writer thread reads cJSON's hooks while it
+ * prints); outside a record they are plain malloc and free (stats.c). */
 static po_json *hook_owner;
-static void *hook_malloc(size_t n) { return arena_alloc(hook_owner, n); }
-static void hook_free(void *p) { (void)p; }
+static void *hook_malloc(size_t n) { return hook_owner ? arena_alloc(hook_owner, n) : malloc(n); }
+static void hook_free(void *p)
+{
+  if (hook_owner == NULL) free(p);
+}
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+static void set_hooks(void)
+{
+  cJSON_Hooks hooks = { hook_malloc, hook_free };
+  cJSON_InitHooks(&hooks);
+}
 
 static void begin(po_json *j)
 {
-  cJSON_Hooks hooks = { hook_malloc, hook_free };
   hook_owner = j;
-  cJSON_InitHooks(&hooks);
   j->depth = 0;
   j->nmembers = 0;
   j->top_keys = 0;
@@ -496,6 +530,7 @@ static const char *finish(po_json *j, cJSON *root, size_t *len)
 {
   const char *text = NULL;
   *len = 0;
+  hook_owner = NULL;
   if (root != NULL && !j->failed) {
     for (;;) {
       if (cJSON_PrintPreallocated(root, j->out, (int)j->out_cap - 1, 0)) {
@@ -511,7 +546,6 @@ static const char *finish(po_json *j, cJSON *root, size_t *len)
       j->out_cap = nc;
     }
   }
-  cJSON_InitHooks(NULL);
   arena_reset(j);
   return text;
 }
@@ -519,8 +553,12 @@ static const char *finish(po_json *j, cJSON *root, size_t *len)
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
 {
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  po_writer *w = j->w;
+  j->w = NULL; /* this one is printed here */
   begin(j);
-  return finish(j, value(j, L, idx), len);
+  const char *text = finish(j, value(j, L, idx), len);
+  j->w = w;
+  return text;
 }
 
 /* ---- flat records built from Lua through the FFI ---------------------------
@@ -541,7 +579,7 @@ cJSON *po_json_object(po_json *j)
 static void add(po_json *j, cJSON *obj, const char *key, cJSON *item)
 {
   if (item == NULL || obj == NULL) { j->failed = 1; return; }
-  cJSON_AddItemToObjectCS(obj, key, item);
+  cJSON_AddItemToObjectCS(obj, hold_name(j, key), item);
 }
 
 void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x)
@@ -551,7 +589,7 @@ void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x)
 
 void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, size_t n)
 {
-  add(j, obj, key, cJSON_CreateStringReference(clean_string(j, s, n)));
+  add(j, obj, key, cJSON_CreateStringReference(hold(j, s, n)));
 }
 
 void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b)
@@ -568,6 +606,12 @@ int po_json_key_ok(po_json *j, const char *s, size_t n) { return clean_string(j,
  * error stays in out->err for the loop to report. */
 int po_json_finish(po_json *j, cJSON *root, po_out *out)
 {
+  if (j->w != NULL) { /* printed and written on the writer's thread */
+    hook_owner = NULL;
+    if (root == NULL || j->failed) return 1;
+    po_writer_add(j->w, root);
+    return 0;
+  }
   size_t len;
   const char *line = finish(j, root, &len);
   if (line == NULL) return 1;
@@ -575,10 +619,20 @@ int po_json_finish(po_json *j, cJSON *root, po_out *out)
   return 0;
 }
 
+int po_json_write(po_json *j, lua_State *L, int idx, po_out *out)
+{
+  idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
+  begin(j);
+  return po_json_finish(j, value(j, L, idx), out);
+}
+
+void po_json_attach(po_json *j, po_writer *w) { j->w = w; }
+
 size_t po_json_top_keys(const po_json *j) { return j->top_keys; }
 
 po_json *po_json_new(void)
 {
+  pthread_once(&hooks_once, set_hooks);
   po_json *j = calloc(1, sizeof *j);
   if (j == NULL) return NULL;
   j->out_cap = 64 * 1024;

@@ -13,6 +13,7 @@ struct po_host {
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
   int ref_hint, ref_write;
   size_t hint;               /* the record size Lua creates tables with */
+  po_writer *writer;         /* prints and writes records on another thread */
   uint32_t *pend;            /* slots emitted outside a batch, not written yet */
   size_t npend, cap_pend;
   po_observer *obs;
@@ -138,6 +139,7 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
 void po_host_free(po_host *h)
 {
   if (h == NULL) return;
+  po_writer_free(h->writer); /* writes what it holds */
   if (h->L) lua_close(h->L);
   po_json_free(h->json);
   free(h->pend);
@@ -206,8 +208,7 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
 /* Write the record at the top of the stack (and pop it). */
 static void write_record(po_host *h)
 {
-  size_t len;
-  const char *line = po_json_line(h->json, h->L, -1, &len);
+  int rc = po_json_write(h->json, h->L, -1, h->out);
   lua_pop(h->L, 1);
   /* Records of this run have this many keys: let Lua make the next ones that
    * big at once rather than grow each (a rehash per doubling). */
@@ -218,11 +219,7 @@ static void write_record(po_host *h)
     lua_pushinteger(h->L, (lua_Integer)keys);
     if (lua_pcall(h->L, 1, 0, 0) != 0) lua_pop(h->L, 1);
   }
-  if (line == NULL) {
-    if (h->diag) h->diag(h->ud, "out of memory while serialising a record");
-    return;
-  }
-  po_out_write(h->out, line, len);
+  if (rc != 0 && h->diag) h->diag(h->ud, "out of memory while serialising a record");
 }
 
 /* Lua's writer hands over records it does not build itself (nested tables,
@@ -241,6 +238,12 @@ void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
   h->obs = o;
   h->out = out;
   h->st = st;
+  /* records are printed and written on a thread of their own; without one
+   * (it could not start) they are printed here */
+  po_json_attach(h->json, NULL);
+  po_writer_free(h->writer);
+  h->writer = po_writer_new(out);
+  po_json_attach(h->json, h->writer);
   unsigned n;
   lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_setup);
   lua_pushlightuserdata(h->L, po_obs_batch(o, &n));
@@ -320,6 +323,24 @@ int po_host_run_batch(po_host *h)
   drain_diag(h);
   po_obs_batch_reset(h->obs);
   return rc;
+}
+
+void po_host_sync(po_host *h)
+{
+  if (h->writer == NULL) return;
+  po_writer_sync(h->writer);
+  uint64_t lost = po_writer_lost(h->writer);
+  if (lost > 0 && h->diag) {
+    char msg[128];
+    snprintf(msg, sizeof msg, "out of memory while printing %llu record%s", (unsigned long long)lost,
+             lost == 1 ? "" : "s");
+    h->diag(h->ud, msg);
+  }
+}
+
+int po_host_write_failed(po_host *h)
+{
+  return h->writer != NULL ? po_writer_failed(h->writer) : h->out != NULL && h->out->err != 0;
 }
 
 void po_host_reset(po_host *h)

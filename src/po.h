@@ -203,6 +203,28 @@ void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b);
 void po_json_add_null(po_json *j, cJSON *obj, const char *key);
 int po_json_key_ok(po_json *j, const char *s, size_t n);
 int po_json_finish(po_json *j, cJSON *root, po_out *out);
+/* Serialise the value at idx and write it to out, or hand it to the writer:
+ * 1 when it could not be made (out of memory), else 0. */
+int po_json_write(po_json *j, lua_State *L, int idx, po_out *out);
+typedef struct po_writer po_writer;
+/* From now on hand finished trees to w (NULL: print and write them at once). */
+void po_json_attach(po_json *j, po_writer *w);
+
+/* ---- writer.c: prints records and writes them out on its own thread ----- */
+/* Start a thread writing to out; out is the thread's until po_writer_sync. */
+po_writer *po_writer_new(po_out *out);
+/* Memory for the record being built, freed once it is written. */
+void *po_writer_alloc(po_writer *w, size_t n);
+/* The record is complete: print and write it after those added before. */
+void po_writer_add(po_writer *w, cJSON *root);
+/* Return when everything added is written to out (po_out_write; not flushed). */
+void po_writer_sync(po_writer *w);
+/* 1 once a write to out failed (out->err says why, after po_writer_sync). */
+int po_writer_failed(po_writer *w);
+/* Records the thread could not print (no memory) since the last call. */
+uint64_t po_writer_lost(po_writer *w);
+/* Write what is left, stop the thread, free everything. */
+void po_writer_free(po_writer *w);
 
 /* ---- reader.c: a thread reading and decoding a file source ahead --------- */
 typedef struct po_rpkt {
@@ -251,6 +273,11 @@ int po_host_run_batch(po_host *h);
 void po_host_emit(void *ud, uint32_t slot);
 /* Write the queued records now. */
 void po_host_flush(po_host *h);
+/* Return when every record written so far is in the sink (po_out_write'n; the
+ * writer thread is idle): before po_out_flush, and before reading out->err. */
+void po_host_sync(po_host *h);
+/* 1 once writing a record failed (then po_host_sync and read out->err). */
+int po_host_write_failed(po_host *h);
 /* Forget every record, queued ones included (before a re-run). */
 void po_host_reset(po_host *h);
 /* Load the scripts again in the same state, modules they require included

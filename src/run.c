@@ -47,6 +47,7 @@ typedef struct app {
   po_stats st;                 /* counters of the current or last run */
   int running, live, poll_on, poll_fd;
   int stopped, status, ever_opened, reported, out_open;
+  int flush_failed;            /* a po_out_flush of the loop's own failed */
   unsigned held;           /* packets taken since the reader's ring was last released */
 } app;
 
@@ -131,8 +132,17 @@ static void close_source(app *a)
   a->src = NULL;
 }
 
+/* Every record so far out of the writer thread and the sink's buffer. */
+static void flush_output(app *a)
+{
+  if (a->host != NULL) po_host_sync(a->host);
+  if (po_out_flush(&a->out) != PO_OK) a->flush_failed = 1;
+}
+
 static int output_failed(app *a)
 {
+  if (!a->flush_failed && (a->host == NULL || !po_host_write_failed(a->host))) return 0;
+  if (a->host != NULL) po_host_sync(a->host); /* the writer thread is done with out */
   if (!a->out.err) return 0;
   say(a, "write error on %s: %s", a->out.name, strerror(a->out.err));
   a->out.len = 0; /* what is left cannot be written */
@@ -147,7 +157,7 @@ static void end_run(app *a)
   dispatch(a);
   po_obs_flush(a->obs);
   po_host_flush(a->host);
-  po_out_flush(&a->out);
+  flush_output(a);
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
   snapshot(a);
@@ -235,7 +245,7 @@ static void on_idle(uv_idle_t *h)
     po_obs_batch(a->obs, &n);
     if (n == 0) po_reader_release(a->rd); /* nothing points into the taken entries */
     else if (po_obs_batch_full(a->obs) || ++a->held >= READ_AHEAD / 2) dispatch(a);
-    if (a->out.err) break;
+    if (po_host_write_failed(a->host)) break;
   }
   if (output_failed(a)) {
     end_run(a);
@@ -322,7 +332,7 @@ static void on_tick(uv_timer_t *h)
   gettimeofday(&tv, NULL);
   po_obs_advance(a->obs, (double)tv.tv_sec + tv.tv_usec / 1e6);
   po_host_flush(a->host);
-  po_out_flush(&a->out);
+  flush_output(a);
   if (output_failed(a)) {
     end_run(a);
     stop_all(a, 1);
@@ -341,6 +351,7 @@ static int open_output(app *a)
 {
   if (a->out_open) po_out_close(&a->out);
   a->out_open = 0;
+  a->flush_failed = 0;
   if (po_out_open(&a->out, a->o->output) != PO_OK) {
     say(a, "cannot write %s: %s", a->o->output, strerror(a->out.err));
     po_out_close(&a->out);
