@@ -42,12 +42,28 @@ struct po_json {
   size_t top_keys;           /* members of the last top-level object */
   int failed;                /* an item of the tree being built could not be made */
   po_writer *w;              /* prints and writes finished trees on its thread, or NULL */
+  char *region, *region_end; /* unused memory of the writer's current page */
 };
+
+enum { REGION = 4096 };
 
 static char *arena_alloc(po_json *j, size_t n)
 {
-  if (j->w != NULL) return po_writer_alloc(j->w, n); /* the page the record goes out in */
   n = (n + 15) & ~(size_t)15; /* cJSON items live here too */
+  if (j->w != NULL) { /* the page the record goes out in, REGION bytes at a time */
+    if ((size_t)(j->region_end - j->region) < n) {
+      size_t want = n > REGION ? n : REGION;
+      j->region = po_writer_alloc(j->w, want);
+      if (j->region == NULL) {
+        j->region_end = NULL;
+        return NULL;
+      }
+      j->region_end = j->region + want;
+    }
+    char *p = j->region;
+    j->region += n;
+    return p;
+  }
   chunk *c = j->arena;
   if (c == NULL || c->size - c->used < n) {
     size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
@@ -579,7 +595,7 @@ cJSON *po_json_object(po_json *j)
 static void add(po_json *j, cJSON *obj, const char *key, cJSON *item)
 {
   if (item == NULL || obj == NULL) { j->failed = 1; return; }
-  cJSON_AddItemToObjectCS(obj, hold_name(j, key), item);
+  cJSON_AddItemToObjectCS(obj, key, item);
 }
 
 void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x)
@@ -609,7 +625,7 @@ int po_json_finish(po_json *j, cJSON *root, po_out *out)
   if (j->w != NULL) { /* printed and written on the writer's thread */
     hook_owner = NULL;
     if (root == NULL || j->failed) return 1;
-    po_writer_add(j->w, root);
+    if (po_writer_add(j->w, root)) j->region = j->region_end = NULL; /* page handed over */
     return 0;
   }
   size_t len;
@@ -626,7 +642,18 @@ int po_json_write(po_json *j, lua_State *L, int idx, po_out *out)
   return po_json_finish(j, value(j, L, idx), out);
 }
 
-void po_json_attach(po_json *j, po_writer *w) { j->w = w; }
+void po_json_attach(po_json *j, po_writer *w)
+{
+  j->w = w;
+  j->region = j->region_end = NULL;
+}
+
+void po_json_sync(po_json *j)
+{
+  if (j->w == NULL) return;
+  po_writer_sync(j->w); /* hands the page over, even when part full */
+  j->region = j->region_end = NULL;
+}
 
 size_t po_json_top_keys(const po_json *j) { return j->top_keys; }
 

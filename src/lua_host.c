@@ -139,6 +139,7 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
 void po_host_free(po_host *h)
 {
   if (h == NULL) return;
+  po_json_attach(h->json, NULL);
   po_writer_free(h->writer); /* writes what it holds */
   if (h->L) lua_close(h->L);
   po_json_free(h->json);
@@ -328,7 +329,7 @@ int po_host_run_batch(po_host *h)
 void po_host_sync(po_host *h)
 {
   if (h->writer == NULL) return;
-  po_writer_sync(h->writer);
+  po_json_sync(h->json);
   uint64_t lost = po_writer_lost(h->writer);
   if (lost > 0 && h->diag) {
     char msg[128];

@@ -193,7 +193,9 @@ const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
 size_t po_json_top_keys(const po_json *j);
 /* The same tree built from Lua, for flat records (see dispatch.lua): begin,
  * one object, its members in sorted key order, then finish prints the line
- * to out (1 when the tree could not be made; write errors stay in out->err). */
+ * to out (1 when the tree could not be made; write errors stay in out->err).
+ * Keys must be clean (po_json_key_ok) and are not copied: the caller keeps
+ * them alive until po_json_sync. */
 typedef struct cJSON cJSON;
 void po_json_begin(po_json *j);
 cJSON *po_json_object(po_json *j);
@@ -202,6 +204,9 @@ void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, 
 void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b);
 void po_json_add_null(po_json *j, cJSON *obj, const char *key);
 int po_json_key_ok(po_json *j, const char *s, size_t n);
+/* Wait until the writer has written every record (before the key strings
+ * passed to po_json_add_* may be collected). */
+void po_json_sync(po_json *j);
 int po_json_finish(po_json *j, cJSON *root, po_out *out);
 /* Serialise the value at idx and write it to out, or hand it to the writer:
  * 1 when it could not be made (out of memory), else 0. */
@@ -213,10 +218,12 @@ void po_json_attach(po_json *j, po_writer *w);
 /* ---- writer.c: prints records and writes them out on its own thread ----- */
 /* Start a thread writing to out; out is the thread's until po_writer_sync. */
 po_writer *po_writer_new(po_out *out);
-/* Memory for the record being built, freed once it is written. */
+/* Memory for the record being built, freed once it is written (its page). */
 void *po_writer_alloc(po_writer *w, size_t n);
-/* The record is complete: print and write it after those added before. */
-void po_writer_add(po_writer *w, cJSON *root);
+/* The record is complete: print and write it after those added before.
+ * Returns 1 when that handed the page over (memory from po_writer_alloc now
+ * belongs to the thread), else 0 (memory left over may serve the next record). */
+int po_writer_add(po_writer *w, cJSON *root);
 /* Return when everything added is written to out (po_out_write; not flushed). */
 void po_writer_sync(po_writer *w);
 /* 1 once a write to out failed (out->err says why, after po_writer_sync). */

@@ -157,11 +157,13 @@ void *po_writer_alloc(po_writer *w, size_t n)
   return out;
 }
 
-void po_writer_add(po_writer *w, cJSON *root)
+int po_writer_add(po_writer *w, cJSON *root)
 {
   page *p = filling(w);
   p->roots[p->n++] = root;
-  if (p->n == PAGE_RECORDS || p->bytes >= PAGE_BYTES) submit(w);
+  if (p->n < PAGE_RECORDS && p->bytes < PAGE_BYTES) return 0;
+  submit(w);
+  return 1;
 }
 
 void po_writer_sync(po_writer *w)

@@ -41,6 +41,7 @@ void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, 
 void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b);
 void po_json_add_null(po_json *j, cJSON *obj, const char *key);
 int po_json_key_ok(po_json *j, const char *s, size_t n);
+void po_json_sync(po_json *j);
 int po_json_finish(po_json *j, cJSON *root, po_out *out);
 
 const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);

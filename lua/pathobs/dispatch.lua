@@ -121,6 +121,8 @@ end
 -- a leaf {idx = positions sorted by key, keys = keys sorted}.  Records of a
 -- set of chains share a few such paths.  The trie is dropped when it grows
 -- past MAX_NODES (records whose keys are made of data would grow it forever).
+-- Its key strings are the ones the trees hold (json.c does not copy them):
+-- before the trie goes, the writer thread must be done with them.
 local J, OUT = nil, nil     -- po_json *, po_out *
 local slow_write = nil      -- C function: writes one record the general way
 local null = require("pathobs.null")
@@ -159,7 +161,13 @@ local function write(rec)
     KEYS[n], VALS[n] = k, v
     local nx = node[k]
     if nx == nil then
-      if nodes >= MAX_NODES then trie, nodes = {}, 0; plain = false; break end
+      if nodes >= MAX_NODES then
+        -- the writer thread may still print trees holding the old trie's key strings
+        C.po_json_sync(J)
+        trie, nodes = {}, 0
+        plain = false
+        break
+      end
       nx = {}
       node[k] = nx
       nodes = nodes + 1
