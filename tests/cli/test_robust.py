@@ -207,6 +207,31 @@ def _():
     eq(s["records"], FLOOD, "records (the evicted ones are written too)")
 
 
+@check("records whose keys are made of data: every key and value written, memory flat")
+def _():
+    # 300 keys per record, new names in every record: the Lua writer's cache of
+    # key orders is dropped (and the writer thread synced) every ~160 records
+    chain = script("datakeys.lua", """
+local n = 0
+return { new_flow = function(rec)
+  n = n + 1
+  rec.n = n
+  for i = 1, 300 do rec["f" .. n .. "_" .. i] = i * n end
+end }
+""")
+    cap = write_flood("datakeys.pcap", 1000, syn)
+    r = run("-q", "-c", chain, cap)
+    eq(r.rc, 0, r.err)
+    recs = records(r.out)
+    eq(len(recs), 1000, "records")
+    for rec in recs:
+        n = rec["n"]
+        eq(len(rec), 303, "keys of record %d" % n)
+        eq([rec["f%d_%d" % (n, i)] for i in (1, 150, 300)], [n, 150 * n, 300 * n], "values of %d" % n)
+    eq(sorted(rec["n"] for rec in recs), list(range(1, 1001)), "each record once")
+    assert r.rss_kb < 256 * 1024, "peak RSS %d KiB" % r.rss_kb
+
+
 @check("flood of ignored keys: forgotten when the table is full, memory flat")
 def _():
     chain = script("ignore_all.lua", "return { new_flow = function() return false end }\n")
