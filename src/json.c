@@ -244,9 +244,20 @@ static cJSON *raw_ref(char *text)
   return item;
 }
 
+/* The text of the small integers records are full of (counts, ports, flags,
+ * code points), made once: such a number costs no formatting and no memory. */
+enum { SMALL = 4096 };
+static char small_text[SMALL][5];
+static void make_small_text(void)
+{
+  for (int i = 0; i < SMALL; i++) snprintf(small_text[i], sizeof small_text[i], "%d", i);
+}
+
 static cJSON *raw_number(po_json *j, double x)
 {
   if (isnan(x) || isinf(x)) return cJSON_CreateNull();
+  if (x >= 0 && x < SMALL && x == (double)(int)x && !(x == 0 && signbit(x)))
+    return raw_ref(small_text[(int)x]);
   char *s = arena_alloc(j, 32);
   if (s == NULL) return NULL;
   format_number(s, 32, x);
@@ -530,6 +541,7 @@ static void set_hooks(void)
 {
   cJSON_Hooks hooks = { hook_malloc, hook_free };
   cJSON_InitHooks(&hooks);
+  make_small_text();
 }
 
 static void begin(po_json *j)
