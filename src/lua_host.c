@@ -8,14 +8,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum { PEND = 4096 }; /* records queued outside a batch before they are written */
+
 struct po_host {
   lua_State *L;
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
   int ref_hint, ref_write;
   size_t hint;               /* the record size Lua creates tables with */
   po_writer *writer;         /* prints and writes records on another thread */
-  uint32_t *pend;            /* slots emitted outside a batch, not written yet */
-  size_t npend, cap_pend;
+  size_t npend;              /* slots emitted outside a batch, not written yet: */
+  uint32_t pend[PEND];       /* Lua reads them here (the address is given once) */
   po_observer *obs;
   po_out *out;
   po_stats *st;
@@ -143,7 +145,6 @@ void po_host_free(po_host *h)
   po_writer_free(h->writer); /* writes what it holds */
   if (h->L) lua_close(h->L);
   po_json_free(h->json);
-  free(h->pend);
   free(h);
 }
 
@@ -253,27 +254,15 @@ void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
   lua_pushlightuserdata(h->L, out);
   lua_pushlightuserdata(h->L, h);
   lua_pushcclosure(h->L, write_slow, 1);
+  lua_pushlightuserdata(h->L, h->pend);
   char err[256];
-  if (call(h, 5, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+  if (call(h, 6, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
 }
 
 void po_host_emit(void *ud, uint32_t slot)
 {
   po_host *h = ud;
-  if (h->npend == h->cap_pend) {
-    size_t nc = h->cap_pend ? h->cap_pend * 2 : 1024;
-    uint32_t *np = realloc(h->pend, nc * sizeof *np);
-    if (np == NULL) {
-      po_host_flush(h); /* write what is queued, then this one alone */
-      if (h->cap_pend == 0) {
-        if (h->diag) h->diag(h->ud, "out of memory while queueing a record");
-        return;
-      }
-    } else {
-      h->pend = np;
-      h->cap_pend = nc;
-    }
-  }
+  if (h->npend == PEND) po_host_flush(h);
   h->pend[h->npend++] = slot;
 }
 
@@ -281,11 +270,10 @@ void po_host_flush(po_host *h)
 {
   if (h->npend == 0) return;
   lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_write);
-  lua_pushlightuserdata(h->L, h->pend);
   lua_pushinteger(h->L, (lua_Integer)h->npend);
   h->npend = 0;
   char err[1024];
-  if (call(h, 2, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+  if (call(h, 1, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
 }
 
 /* Print and clear the messages the batch left in dispatch.diag. */

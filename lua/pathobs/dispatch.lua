@@ -200,11 +200,11 @@ local function write(rec)
   end
 end
 
--- Write the records of slots[0..n-1] (emitted by the C core), in order.
-function M.write_slots(slots, n)
-  slots = ffi.cast("uint32_t *", slots)
+-- Write the records of PEND[0..n-1] (slots emitted by the C core), in order.
+local PEND = ffi.cast("uint32_t *", ffi.new("uint32_t[1]"))
+function M.write_slots(n)
   for i = 0, n - 1 do
-    local s = slots[i]
+    local s = PEND[i]
     local rec = R[s]
     if rec ~= nil then
       R[s] = nil
@@ -213,12 +213,13 @@ function M.write_slots(slots, n)
   end
 end
 
-function M.setup(batch, observer, json, out, slow)
+function M.setup(batch, observer, json, out, slow, pend)
   B = ffi.cast("po_pkt *", batch)
   obs = ffi.cast("po_observer *", observer)
   J = ffi.cast("po_json *", json)
   OUT = ffi.cast("po_out *", out)
   slow_write = slow
+  PEND = ffi.cast("uint32_t *", pend) -- once: casting a light userdata is not compiled
   headers.bind(batch)
 end
 
