@@ -207,9 +207,11 @@ fi
 # ---- --profile / --callgrind -------------------------------------------------
 # perf script (tid,ip,sym,dso with call chains) -> share of samples per part of
 # pathobs, decided by the functions on the stack: the reader thread (libtrace
-# read, decode), wandio's own reader thread, JSON (under po_json_line), output,
-# Lua batches, flow table.  JIT code has no unwind information: a stack that
-# stops in it is Lua chain code.  GCC's .part/.isra/.constprop suffixes are
+# read, decode and flow keys), the writer thread (cJSON print, output), the
+# loop thread's record building (the Lua walk under write_slots and the
+# po_json_* calls it makes, or the C serialiser), Lua batches, flow table.
+# JIT code has no unwind information: a stack that stops in it is Lua code
+# (chains or the record walk).  GCC's .part/.isra/.constprop suffixes are
 # dropped first.
 CATEGORISE='
 function flush(   c, i, has) {
@@ -217,15 +219,19 @@ function flush(   c, i, has) {
   for (i = 1; i <= n; i++) has[sym[i]] = 1
   if ("reader_main" in has) {
     if (("po_obs_decode" in has) || ("po_decode" in has)) c = "reader thread: decode"
+    else if ("po_key_ahead" in has) c = "reader thread: flow keys"
     else c = "reader thread: libtrace read"
   }
-  else if (("start_thread" in has) || chain ~ /libwandio/) c = "libtrace read (wandio thread)"
-  else if (("po_json_line" in has) || ("write_record" in has) || ("po_host_emit" in has)) {
-    if (("cJSON_PrintPreallocated" in has) || ("cJSON_PrintUnformatted" in has) || ("cJSON_PrintBuffered" in has)) c = "JSON: cJSON print"
-    else if (("format_number" in has) || ("format_micro" in has) || ("raw_number" in has)) c = "JSON: number formatting"
-    else if ("cJSON_Delete" in has) c = "JSON: cJSON free"
-    else c = "JSON: walk the Lua table, build the cJSON tree"
+  else if ("writer_main" in has) {
+    if (("po_out_write" in has) || ("write" in has)) c = "writer thread: output write"
+    else c = "writer thread: cJSON print"
   }
+  else if (("start_thread" in has) || chain ~ /libwandio/) c = "libtrace read (wandio thread)"
+  else if (sym[1] ~ /^(po_json_|raw_number|format_number|format_micro|hold|clean_string|arena_alloc|po_writer_alloc|hook_malloc|cJSON_)/ || ("po_json_line" in has) || ("po_json_write" in has) || ("write_record" in has)) {
+    if (("format_number" in has) || ("format_micro" in has) || ("raw_number" in has)) c = "records: number text"
+    else c = "records: cJSON tree (C)"
+  }
+  else if ("po_host_flush" in has) c = "records: Lua walk of the table"
   else if (("po_out_write" in has) || ("po_out_flush" in has)) c = "output write"
   else if (("po_host_run_batch" in has) || ("lua_pcall" in has)) c = "Lua: chains over batches"
   else if (("po_source_next" in has) || ("trace_read_packet" in has)) c = "libtrace read (loop thread)"
@@ -290,7 +296,7 @@ if [ $MODE = callgrind ]; then
       { tail "$TMP/vg.err" >&2; die "callgrind failed"; }
     echo "== $sc: ${cmd[*]}"
     { callgrind_annotate --inclusive=yes --auto=no "$out" 2>/dev/null || true; } |
-      grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]*:(po_run|reader_main|po_source_next|trace_read_packet|po_obs_decode|po_obs_decoded|po_obs_packet|po_obs_advance|po_obs_flush|po_decode|po_key_of|po_host_run_batch|po_host_emit|po_json_line|format_number|cJSON_PrintPreallocated|cJSON_Delete|po_out_write|po_out_flush|lua_pcall) ' |
+      grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]*:(po_run|reader_main|writer_main|po_source_next|trace_read_packet|po_obs_decode|po_obs_decoded|po_obs_packet|po_obs_advance|po_obs_flush|po_decode|po_key_ahead|po_host_run_batch|po_host_flush|po_json_add_number|po_json_add_string|po_json_add_bool|po_json_write|format_number|cJSON_PrintPreallocated|po_out_write|po_out_flush|lua_pcall) ' |
       sed 's/ \[.*$//; s/^/  /' || true
     echo "  (callgrind_annotate --inclusive=yes $out for everything)"
   done
