@@ -3,6 +3,26 @@ local t = require("t")
 local P = require("pkt")
 local pathobs = require("pathobs")
 
+-- IPv4 address strings are cached by address: addresses that share a cache
+-- slot (4096 apart), in turn, and every value of an octet
+do
+  local function src_of(a)
+    local ip = P.decode(P.ip4{ src = a, dst = "198.51.100.2", proto = 17, payload = P.udp{ sp = 1, dp = 2 } }, 1)
+    return ip.src_prefix
+  end
+  for _ = 1, 3 do
+    t.eq(src_of("10.0.0.1"), "10.0.0.1", "cached address")
+    t.eq(src_of("10.0.16.1"), "10.0.16.1", "same slot, other address")
+    t.eq(src_of("10.1.0.1"), "10.1.0.1", "same slot, third address")
+  end
+  local bad = 0
+  for o = 0, 255 do
+    local a = "172." .. o .. "." .. (255 - o) .. "." .. o
+    if src_of(a) ~= a or src_of(a) ~= a then bad = bad + 1 end
+  end
+  t.eq(bad, 0, "addresses read back")
+end
+
 -- IPv4 + TCP with options, payload and Ethernet padding
 do
   local opts = "\2\4\5\180" .. "\1" .. "\3\3\7" .. "\4\2" .. "\8\10" .. P.u32(7) .. P.u32(9) .. "\0\0"
