@@ -13,7 +13,7 @@
 
 enum { MAX_DEPTH = 64, ARENA_CHUNK = 64 * 1024, LUA_TCDATA_ = 10 };
 
-typedef struct chunk { struct chunk *next; size_t used, size; char data[]; } chunk;
+typedef struct chunk { struct chunk *next; size_t used, size; _Alignas(16) char data[]; } chunk;
 
 typedef struct member { const char *name; size_t len; cJSON *item; uint32_t pos; } member;
 

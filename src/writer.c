@@ -14,7 +14,7 @@
  * A page's memory (its arena) is kept for reuse: no malloc per record. */
 enum { PAGES = 4, PAGE_RECORDS = 256, PAGE_BYTES = 512 * 1024, CHUNK = 64 * 1024 };
 
-typedef struct chunk { struct chunk *next; size_t used, size; char data[]; } chunk;
+typedef struct chunk { struct chunk *next; size_t used, size; _Alignas(16) char data[]; } chunk;
 
 typedef struct page {
   chunk *first, *cur;        /* arena chunks; cur: the one being filled */
