@@ -163,10 +163,17 @@ static const char *hold(po_json *j, const char *s, size_t n)
   return copy;
 }
 
-/* The same for a key name (clean already). */
+/* The same for a key name (clean already: a plain copy). */
 static const char *hold_name(po_json *j, const char *s)
 {
-  return j->w == NULL ? s : hold(j, s, strlen(s));
+  if (j->w == NULL) return s;
+  size_t n = strlen(s) + 1;
+  char *copy = arena_alloc(j, n);
+  if (copy == NULL) {
+    j->failed = 1;
+    return "";
+  }
+  return memcpy(copy, s, n);
 }
 
 /* Decimal digits of v (v >= 0) at the end of buf; returns the first. */
@@ -581,12 +588,8 @@ static const char *finish(po_json *j, cJSON *root, size_t *len)
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
 {
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
-  po_writer *w = j->w;
-  j->w = NULL; /* this one is printed here */
   begin(j);
-  const char *text = finish(j, value(j, L, idx), len);
-  j->w = w;
-  return text;
+  return finish(j, value(j, L, idx), len);
 }
 
 /* ---- flat records built from Lua through the FFI ---------------------------

@@ -13,8 +13,7 @@ enum { PEND = 4096 }; /* records queued outside a batch before they are written 
 struct po_host {
   lua_State *L;
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
-  int ref_hint, ref_write;
-  size_t hint;               /* the record size Lua creates tables with */
+  int ref_write;
   po_writer *writer;         /* prints and writes records on another thread */
   size_t npend;              /* slots emitted outside a batch, not written yet: */
   uint32_t pend[PEND];       /* Lua reads them here (the address is given once) */
@@ -129,11 +128,7 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   h->ref_reset = field_ref(L, t, "reset");
   h->ref_files = field_ref(L, t, "module_files");
   h->ref_forget = field_ref(L, t, "forget_modules");
-  h->ref_hint = field_ref(L, t, "size_hint");
   h->ref_write = field_ref(L, t, "write_slots");
-  lua_getfield(L, t, "hint");
-  h->hint = (size_t)lua_tointeger(L, -1);
-  lua_pop(L, 1);
   lua_pop(L, 1);
   return h;
 }
@@ -207,32 +202,18 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
   return rc;
 }
 
-/* Write the record at the top of the stack (and pop it). */
-static void write_record(po_host *h)
-{
-  int rc = po_json_write(h->json, h->L, -1, h->out);
-  lua_pop(h->L, 1);
-  /* Records of this run have this many keys: let Lua make the next ones that
-   * big at once rather than grow each (a rehash per doubling). */
-  size_t keys = po_json_top_keys(h->json);
-  if (keys > h->hint && keys <= 4096) {
-    h->hint = keys;
-    lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_hint);
-    lua_pushinteger(h->L, (lua_Integer)keys);
-    if (lua_pcall(h->L, 1, 0, 0) != 0) lua_pop(h->L, 1);
-  }
-  if (rc != 0 && h->diag) h->diag(h->ud, "out of memory while serialising a record");
-}
-
 /* Lua's writer hands over records it does not build itself (nested tables,
  * keys that are not plain strings, values other than numbers, strings,
- * booleans and null): the general serialiser, through the C API. */
+ * booleans and null): the general serialiser, through the C API.  Returns
+ * the record's top-level key count (dispatch.lua sizes new records by it). */
 static int write_slow(lua_State *L)
 {
   po_host *h = lua_touserdata(L, lua_upvalueindex(1));
   lua_settop(L, 1);
-  write_record(h);
-  return 0;
+  int rc = po_json_write(h->json, L, 1, h->out);
+  if (rc != 0 && h->diag) h->diag(h->ud, "out of memory while serialising a record");
+  lua_pushinteger(L, (lua_Integer)po_json_top_keys(h->json));
+  return 1;
 }
 
 void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)

@@ -31,13 +31,9 @@ local TCP, UDP = headers.tcp[0], headers.udp[0]
 
 local ch = {}   -- chain name -> composed function or nil
 
--- Hash slots of a new record: the most keys a written record had so far (the
--- C host raises it), so that records are made at their size, not grown.
+-- Hash slots of a new record: the most keys a written record had so far, so
+-- that records are made at their size, not grown.
 local hint = 16
-M.hint = hint
-function M.size_hint(n)
-  if n > hint then hint = n end
-end
 
 ------------------------------------------------------------------ loading
 
@@ -124,7 +120,7 @@ end
 -- Its key strings are the ones the trees hold (json.c does not copy them):
 -- before the trie goes, the writer thread must be done with them.
 local J, OUT = nil, nil     -- po_json *, po_out *
-local slow_write = nil      -- C function: writes one record the general way
+local slow_write = nil      -- C function: writes one record the general way, returns its key count
 local null = require("pathobs.null")
 local LEAF = true           -- the key of a trie node's leaf (record keys are strings)
 local MAX_NODES = 50000
@@ -176,7 +172,11 @@ local function write(rec)
   end
   local leaf = plain and n > 0 and node[LEAF]
   if leaf == nil then leaf = make_leaf(node, n) end
-  if not leaf then return slow_write(rec) end
+  if not leaf then
+    local keys = slow_write(rec) -- the C serialiser says how many keys it wrote
+    if keys > hint and keys <= 4096 then hint = keys end
+    return
+  end
   if n > hint then hint = n end
   C.po_json_begin(J)
   local obj = C.po_json_object(J)
