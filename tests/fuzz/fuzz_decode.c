@@ -294,9 +294,11 @@ static void run_source(state *s, uint32_t linktype, const uint8_t *d, size_t n)
     case 3: orig = 0; break;
     }
     if (len + 16 + r.len > cap_file) break;
-    uint32_t sec = (uint32_t)r.ts;
+    /* a pcap record holds 32-bit seconds: the generated clock may run past them */
+    double ts = r.ts < 0 ? 0 : r.ts > 4294967295.0 ? 4294967295.0 : r.ts;
+    uint32_t sec = (uint32_t)ts;
     put32le(f + len, sec);
-    put32le(f + len + 4, (uint32_t)((r.ts - sec) * 1e6));
+    put32le(f + len + 4, (uint32_t)((ts - sec) * 1e6));
     put32le(f + len + 8, caplen);
     put32le(f + len + 12, orig);
     memcpy(f + len + 16, r.p, r.len);
