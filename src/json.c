@@ -43,6 +43,7 @@ struct po_json {
   int failed;                /* an item of the tree being built could not be made */
   po_writer *w;              /* prints and writes finished trees on its thread, or NULL */
   char *region, *region_end; /* unused memory of the writer's current page */
+  po_flat_buf flat;          /* a flat record's tree, without a writer */
 };
 
 enum { REGION = 4096 };
@@ -592,50 +593,10 @@ const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
   return finish(j, value(j, L, idx), len);
 }
 
-/* ---- flat records built from Lua through the FFI ---------------------------
- * lua/pathobs/dispatch.lua walks a record of string keys and scalar values in
- * compiled Lua (pairs() is compiled; lua_next through the C API costs ten
- * times more) and builds the same cJSON tree with these calls, keys already
- * in sorted order.  Values go through the same conversions as above. */
-
-void po_json_begin(po_json *j) { begin(j); }
-
-cJSON *po_json_object(po_json *j)
-{
-  cJSON *o = cJSON_CreateObject();
-  if (o == NULL) j->failed = 1;
-  return o;
-}
-
-static void add(po_json *j, cJSON *obj, const char *key, cJSON *item)
-{
-  if (item == NULL || obj == NULL) { j->failed = 1; return; }
-  cJSON_AddItemToObjectCS(obj, key, item);
-}
-
-void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x)
-{
-  add(j, obj, key, raw_number(j, x));
-}
-
-void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, size_t n)
-{
-  add(j, obj, key, cJSON_CreateStringReference(hold(j, s, n)));
-}
-
-void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b)
-{
-  add(j, obj, key, cJSON_CreateBool(b));
-}
-
-void po_json_add_null(po_json *j, cJSON *obj, const char *key) { add(j, obj, key, cJSON_CreateNull()); }
-
-/* A key that needs no cleaning (valid UTF-8 without NUL) can be used as it is. */
-int po_json_key_ok(po_json *j, const char *s, size_t n) { return clean_string(j, s, n) == s; }
-
-/* Returns 1 when the tree could not be made (out of memory), else 0; a write
- * error stays in out->err for the loop to report. */
-int po_json_finish(po_json *j, cJSON *root, po_out *out)
+/* Hand a finished tree to the writer, or print it to out: 1 when it could not
+ * be made (out of memory), else 0; a write error stays in out->err for the
+ * loop to report. */
+static int emit_tree(po_json *j, cJSON *root, po_out *out)
 {
   if (j->w != NULL) { /* printed and written on the writer's thread */
     hook_owner = NULL;
@@ -650,11 +611,122 @@ int po_json_finish(po_json *j, cJSON *root, po_out *out)
   return 0;
 }
 
+/* ---- flat records ----------------------------------------------------------
+ * lua/pathobs/dispatch.lua walks a record of string keys and scalar values in
+ * compiled Lua (pairs() is compiled; lua_next through the C API costs ten
+ * times more) and stores its values, keys in sorted order, into an array in
+ * the writer's page.  The tree is made from that array where it is printed,
+ * with the same conversions as above: the loop thread only copies strings. */
+
+po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n)
+{
+  po_flat *f = (po_flat *)arena_alloc(j, sizeof *f + (size_t)n * sizeof f->v[0]);
+  if (f == NULL) return NULL;
+  f->keys = keys;
+  f->n = n;
+  return f->v;
+}
+
+int po_json_flat_done(po_json *j, po_fval *v, po_out *out)
+{
+  po_flat *f = (po_flat *)((char *)v - offsetof(po_flat, v));
+  j->failed = 0;
+  for (uint32_t i = 0; i < f->n; i++) /* the Lua strings may be gone when it is printed */
+    if (v[i].kind == PO_FV_STRING) v[i].str = hold(j, v[i].str, v[i].len);
+  if (j->failed) {
+    arena_reset(j);
+    return 1;
+  }
+  if (j->w != NULL) {
+    if (po_writer_add_flat(j->w, f)) j->region = j->region_end = NULL; /* page handed over */
+    return 0;
+  }
+  cJSON *root = po_flat_tree(&j->flat, f);
+  if (root == NULL) {
+    arena_reset(j);
+    return 1;
+  }
+  begin(j);
+  return emit_tree(j, root, out);
+}
+
+static void link_member(cJSON *obj, cJSON *last, cJSON *item)
+{
+  if (last == NULL) obj->child = item;
+  else {
+    last->next = item;
+    item->prev = last;
+  }
+  obj->child->prev = item; /* cJSON keeps the last member in the first one's prev */
+}
+
+cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f)
+{
+  pthread_once(&hooks_once, set_hooks); /* small_text */
+  if (f->n >= b->cap) {
+    size_t cap = (size_t)f->n + 1 > 2 * b->cap ? (size_t)f->n + 1 : 2 * b->cap;
+    cJSON *nodes = realloc(b->nodes, cap * sizeof *nodes);
+    if (nodes != NULL) b->nodes = nodes;
+    po_numtext *text = realloc(b->text, cap * sizeof *text);
+    if (text != NULL) b->text = text;
+    if (nodes == NULL || text == NULL) return NULL;
+    b->cap = cap;
+  }
+  cJSON *nodes = b->nodes, *root = &nodes[0], *last = NULL;
+  po_numtext *text = b->text;
+  memset(root, 0, sizeof *root);
+  root->type = cJSON_Object;
+  for (uint32_t i = 0; i < f->n; i++) {
+    const po_fval *v = &f->v[i];
+    cJSON *item = &nodes[i + 1];
+    memset(item, 0, sizeof *item);
+    item->string = (char *)f->keys[i];
+    switch (v->kind) {
+    case PO_FV_NUMBER: {
+      double x = v->num;
+      if (isnan(x) || isinf(x)) {
+        item->type = cJSON_NULL;
+      } else {
+        item->type = cJSON_Raw | cJSON_IsReference;
+        if (x >= 0 && x < SMALL && x == (double)(int)x && !(x == 0 && signbit(x))) {
+          item->valuestring = small_text[(int)x];
+        } else {
+          format_number(text[i], sizeof text[i], x);
+          item->valuestring = text[i];
+        }
+      }
+      break;
+    }
+    case PO_FV_STRING:
+      item->type = cJSON_String | cJSON_IsReference;
+      item->valuestring = (char *)v->str;
+      break;
+    case PO_FV_FALSE: item->type = cJSON_False; break;
+    case PO_FV_TRUE: item->type = cJSON_True; break;
+    default: item->type = cJSON_NULL; break;
+    }
+    item->type |= cJSON_StringIsConst;
+    link_member(root, last, item);
+    last = item;
+  }
+  return root;
+}
+
+void po_flat_buf_free(po_flat_buf *b)
+{
+  free(b->nodes);
+  free(b->text);
+  memset(b, 0, sizeof *b);
+}
+
+/* A key that needs no cleaning (valid UTF-8 without NUL) can be used as it is. */
+int po_json_key_ok(po_json *j, const char *s, size_t n) { return clean_string(j, s, n) == s; }
+
 int po_json_write(po_json *j, lua_State *L, int idx, po_out *out)
 {
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   begin(j);
-  return po_json_finish(j, value(j, L, idx), out);
+  return emit_tree(j, value(j, L, idx), out);
 }
 
 void po_json_attach(po_json *j, po_writer *w)
@@ -693,6 +765,7 @@ void po_json_free(po_json *j)
     free(j->shapes[i].keys); /* the anchors go with the Lua state */
     free(j->shapes[i].order);
   }
+  po_flat_buf_free(&j->flat);
   free(j->out);
   free(j);
 }

@@ -191,23 +191,31 @@ void po_json_free(po_json *j);
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
 /* Keys of the last line's top-level object (0 when it was no object). */
 size_t po_json_top_keys(const po_json *j);
-/* The same tree built from Lua, for flat records (see dispatch.lua): begin,
- * one object, its members in sorted key order, then finish prints the line
- * to out (1 when the tree could not be made; write errors stay in out->err).
- * Keys must be clean (po_json_key_ok) and are not copied: the caller keeps
- * them alive until po_json_sync. */
+/* Flat records (see dispatch.lua): a record of string keys and scalar values
+ * is walked in compiled Lua into an array of values, keys in sorted order; its
+ * cJSON tree is built where the line is printed (the writer's thread).
+ * po_json_flat gives room for n values beside the keys (which must be clean,
+ * po_json_key_ok, and are not copied: the caller keeps them alive until
+ * po_json_sync), or NULL without memory.  Lua fills the values (a string's
+ * str points into the Lua string); po_json_flat_done copies the strings, then
+ * hands the record to the writer or prints it to out at once: 1 when it could
+ * not be made (out of memory), else 0 (write errors stay in out->err). */
+enum { PO_FV_NULL, PO_FV_NUMBER, PO_FV_STRING, PO_FV_FALSE, PO_FV_TRUE };
+typedef struct po_fval { double num; const char *str; uint32_t len; int32_t kind; } po_fval;
+typedef struct po_flat { const char *const *keys; uint32_t n, pad; po_fval v[]; } po_flat;
 typedef struct cJSON cJSON;
-void po_json_begin(po_json *j);
-cJSON *po_json_object(po_json *j);
-void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x);
-void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, size_t n);
-void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b);
-void po_json_add_null(po_json *j, cJSON *obj, const char *key);
+po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n);
+int po_json_flat_done(po_json *j, po_fval *v, po_out *out);
 int po_json_key_ok(po_json *j, const char *s, size_t n);
+/* The tree of f, made in b's memory (grown as needed; NULL without memory)
+ * and valid until the next call with b.  Safe on any thread with its own b. */
+typedef char po_numtext[32];
+typedef struct po_flat_buf { cJSON *nodes; po_numtext *text; size_t cap; } po_flat_buf;
+cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f);
+void po_flat_buf_free(po_flat_buf *b);
 /* Wait until the writer has written every record (before the key strings
- * passed to po_json_add_* may be collected). */
+ * given to po_json_flat may be collected). */
 void po_json_sync(po_json *j);
-int po_json_finish(po_json *j, cJSON *root, po_out *out);
 /* Serialise the value at idx and write it to out, or hand it to the writer:
  * 1 when it could not be made (out of memory), else 0. */
 int po_json_write(po_json *j, lua_State *L, int idx, po_out *out);
@@ -224,6 +232,8 @@ void *po_writer_alloc(po_writer *w, size_t n);
  * Returns 1 when that handed the page over (memory from po_writer_alloc now
  * belongs to the thread), else 0 (memory left over may serve the next record). */
 int po_writer_add(po_writer *w, cJSON *root);
+/* The same for a flat record (its tree is built on the thread). */
+int po_writer_add_flat(po_writer *w, po_flat *f);
 /* Return when everything added is written to out (po_out_write; not flushed). */
 void po_writer_sync(po_writer *w);
 /* 1 once a write to out failed (out->err says why, after po_writer_sync). */

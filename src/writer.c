@@ -19,7 +19,8 @@ typedef struct chunk { struct chunk *next; size_t used, size; _Alignas(16) char 
 typedef struct page {
   chunk *first, *cur;        /* arena chunks; cur: the one being filled */
   size_t bytes;              /* handed out since the page was last reset */
-  cJSON *roots[PAGE_RECORDS];
+  void *items[PAGE_RECORDS];  /* cJSON trees, or flat records (po_flat) */
+  uint8_t flat[PAGE_RECORDS];
   unsigned n;
 } page;
 
@@ -33,6 +34,7 @@ struct po_writer {
   atomic_ullong lost;        /* records the thread had no memory to print */
   char *buf;                 /* the thread's print buffer */
   size_t cap;
+  po_flat_buf flat;          /* the thread's tree of a flat record */
   pthread_mutex_t mu;
   pthread_cond_t work, freed;
   pthread_t thread;
@@ -51,6 +53,7 @@ static void page_reset(page *p)
 /* Print one record into the thread's buffer, growing it as needed. */
 static const char *print(po_writer *w, cJSON *root, size_t *len)
 {
+  if (root == NULL) return NULL;
   for (;;) {
     if (cJSON_PrintPreallocated(root, w->buf, (int)w->cap - 1, 0)) {
       *len = strlen(w->buf);
@@ -79,7 +82,8 @@ static void *writer_main(void *arg)
     pthread_mutex_unlock(&w->mu);
     for (unsigned i = 0; i < p->n; i++) {
       size_t len;
-      const char *line = print(w, p->roots[i], &len);
+      cJSON *root = p->flat[i] ? po_flat_tree(&w->flat, p->items[i]) : p->items[i];
+      const char *line = print(w, root, &len);
       if (line == NULL) {
         atomic_fetch_add(&w->lost, 1);
         continue;
@@ -157,14 +161,19 @@ void *po_writer_alloc(po_writer *w, size_t n)
   return out;
 }
 
-int po_writer_add(po_writer *w, cJSON *root)
+static int add(po_writer *w, void *item, int flat)
 {
   page *p = filling(w);
-  p->roots[p->n++] = root;
+  p->flat[p->n] = (uint8_t)flat;
+  p->items[p->n++] = item;
   if (p->n < PAGE_RECORDS && p->bytes < PAGE_BYTES) return 0;
   submit(w);
   return 1;
 }
+
+int po_writer_add(po_writer *w, cJSON *root) { return add(w, root, 0); }
+
+int po_writer_add_flat(po_writer *w, po_flat *f) { return add(w, f, 1); }
 
 void po_writer_sync(po_writer *w)
 {
@@ -199,5 +208,6 @@ void po_writer_free(po_writer *w)
   pthread_cond_destroy(&w->work);
   pthread_cond_destroy(&w->freed);
   free(w->buf);
+  po_flat_buf_free(&w->flat);
   free(w);
 }

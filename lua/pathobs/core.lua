@@ -33,16 +33,11 @@ size_t po_abi_layout(size_t *out, size_t n);
 
 typedef struct po_json po_json;
 typedef struct po_out po_out;
-typedef struct cJSON cJSON;
-void po_json_begin(po_json *j);
-cJSON *po_json_object(po_json *j);
-void po_json_add_number(po_json *j, cJSON *obj, const char *key, double x);
-void po_json_add_string(po_json *j, cJSON *obj, const char *key, const char *s, size_t n);
-void po_json_add_bool(po_json *j, cJSON *obj, const char *key, int b);
-void po_json_add_null(po_json *j, cJSON *obj, const char *key);
+typedef struct po_fval { double num; const char *str; uint32_t len; int32_t kind; } po_fval;
+po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n);
+int po_json_flat_done(po_json *j, po_fval *v, po_out *out);
 int po_json_key_ok(po_json *j, const char *s, size_t n);
 void po_json_sync(po_json *j);
-int po_json_finish(po_json *j, cJSON *root, po_out *out);
 
 const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
 ]]
@@ -50,4 +45,5 @@ const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
 return {
   L4_NONE = 0, L4_TCP = 1, L4_UDP = 2, L4_ICMP = 3,
   OP_PKT = 0, OP_NEW = 1, OP_EMIT = 2, OP_NEW_QUOTE = 3,
+  FV_NULL = 0, FV_NUMBER = 1, FV_STRING = 2, FV_FALSE = 3, FV_TRUE = 4,
 }

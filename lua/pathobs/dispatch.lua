@@ -8,6 +8,8 @@ local tnew = require("table.new")
 local C = ffi.C
 local OP_PKT, OP_NEW, OP_EMIT = core.OP_PKT, core.OP_NEW, core.OP_EMIT
 local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
+local FV_NULL, FV_NUMBER, FV_STRING = core.FV_NULL, core.FV_NUMBER, core.FV_STRING
+local FV_FALSE, FV_TRUE = core.FV_FALSE, core.FV_TRUE
 
 local M = {}
 
@@ -108,13 +110,16 @@ end
 ------------------------------------------------------------------ writing
 
 -- A record of string keys and scalar values (the usual kind) is walked here,
--- in compiled code, and built into the cJSON tree through json.c's FFI calls
--- with its keys in sorted order; anything else goes to the C serialiser
--- (slow_write), which gives the same text for what both can write.
+-- in compiled code, and its values stored in sorted key order into an array
+-- of po_fval in the writer's page (plain FFI stores, no call per value); the
+-- writer thread makes the cJSON tree from it and prints it (json.c).  Anything
+-- else goes to the C serialiser (slow_write), which gives the same text for
+-- what both can write.
 --
 -- The sorted order is worked out once per order in which pairs() returns a
 -- set of keys: those orders form a trie of key strings whose nodes end in
--- a leaf {idx = positions sorted by key, keys = keys sorted}.  Records of a
+-- a leaf {idx = positions sorted by key, keys = keys sorted, ckeys = the same
+-- as a C array}.  Records of a
 -- set of chains share a few such paths.  The trie is dropped when it grows
 -- past MAX_NODES (records whose keys are made of data would grow it forever).
 -- Its key strings are the ones the trees hold (json.c does not copy them):
@@ -134,11 +139,13 @@ local function make_leaf(node, n)
   local idx, keys = {}, {}
   for i = 1, n do idx[i] = i end
   table.sort(idx, key_less)
-  local leaf = { idx = idx, keys = keys }
+  local ckeys = ffi.new("const char *[?]", n)
+  local leaf = { idx = idx, keys = keys, ckeys = ckeys }
   for i = 1, n do
     local k = KEYS[idx[i]]
     if C.po_json_key_ok(J, k, #k) == 0 then leaf = false; break end
-    keys[i] = k
+    keys[i] = k -- keeps the string that ckeys points into
+    ckeys[i - 1] = k
   end
   node[LEAF] = leaf
   return leaf
@@ -178,24 +185,32 @@ local function write(rec)
     return
   end
   if n > hint then hint = n end
-  C.po_json_begin(J)
-  local obj = C.po_json_object(J)
-  local idx, keys = leaf.idx, leaf.keys
+  local f = C.po_json_flat(J, leaf.ckeys, n)
+  if f == nil then
+    for i = 1, n do VALS[i] = nil end
+    M.diag[#M.diag + 1] = "out of memory while serialising a record"
+    return
+  end
+  local idx = leaf.idx
   for i = 1, n do
-    local v, k = VALS[idx[i]], keys[i]
+    local v, e = VALS[idx[i]], f[i - 1]
     local t = type(v)
     if t == "number" then
-      C.po_json_add_number(J, obj, k, v)
+      e.kind = FV_NUMBER
+      e.num = v
     elseif t == "string" then
-      C.po_json_add_string(J, obj, k, v, #v)
+      e.kind = FV_STRING
+      e.str = v -- the string's bytes: po_json_flat_done copies them
+      e.len = #v
     elseif t == "boolean" then
-      C.po_json_add_bool(J, obj, k, v and 1 or 0)
+      e.kind = v and FV_TRUE or FV_FALSE
     else
-      C.po_json_add_null(J, obj, k)
+      e.kind = FV_NULL
     end
   end
+  local bad = C.po_json_flat_done(J, f, OUT)
   for i = 1, n do VALS[i] = nil end -- keep no record's strings alive
-  if C.po_json_finish(J, obj, OUT) ~= 0 then
+  if bad ~= 0 then
     M.diag[#M.diag + 1] = "out of memory while serialising a record"
   end
 end

@@ -1,4 +1,4 @@
--- test_abi.lua - the FFI declarations of po_hdr and po_pkt match the C compiler's layout.
+-- test_abi.lua - the FFI declarations of po_hdr, po_pkt and po_fval match the C compiler's layout.
 local ffi = require("ffi")
 local t = require("t")
 require("pathobs.core")
@@ -10,6 +10,8 @@ local want = {
   ffi.offsetof("po_hdr", "fh_off"),
   ffi.sizeof("po_pkt"), ffi.offsetof("po_pkt", "ts"), ffi.offsetof("po_pkt", "slot"),
   ffi.offsetof("po_pkt", "op"), ffi.offsetof("po_pkt", "rev"), ffi.offsetof("po_pkt", "gen"),
+  ffi.sizeof("po_fval"), ffi.offsetof("po_fval", "num"), ffi.offsetof("po_fval", "str"),
+  ffi.offsetof("po_fval", "len"), ffi.offsetof("po_fval", "kind"),
 }
 local out = ffi.new("size_t[32]")
 local n = tonumber(ffi.C.po_abi_layout(out, 32))

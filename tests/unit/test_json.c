@@ -1,10 +1,11 @@
-/* test_json.c - records to JSON: sorted keys, numbers, null, nesting, and values JSON cannot hold. */
+/* test_json.c - records to JSON: sorted keys, numbers, null, nesting, values JSON cannot hold, flat records. */
 #include "po.h"
 #include "check.h"
 
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <unistd.h>
 
 static lua_State *L;
 static po_json *J;
@@ -90,6 +91,70 @@ static void byte_identical_reruns(void)
   for (int i = 0; i < 20; i++) CHECK_STR(encode("{w = 3.25, x = 'q', y = {a = 1, b = 2}, z = 1}"), first);
 }
 
+/* A flat record (dispatch.lua's fast path: values filled through the FFI, no
+ * writer here, so it is printed at once) gives the text po_json_line gives for
+ * the same table. */
+static const char *flat_line(const char *const *keys, const po_fval *vals, uint32_t n)
+{
+  static char text[4096];
+  char path[] = "/tmp/po-test-json-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  close(fd);
+  po_out out;
+  CHECK_EQ(po_out_open(&out, path), PO_OK);
+  po_fval *v = po_json_flat(J, keys, n);
+  CHECK(v != NULL);
+  memcpy(v, vals, n * sizeof *v);
+  CHECK_EQ(po_json_flat_done(J, v, &out), 0);
+  CHECK_EQ(po_out_flush(&out), PO_OK);
+  po_out_close(&out);
+  FILE *f = fopen(path, "rb");
+  size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
+  if (f) fclose(f);
+  unlink(path);
+  text[len] = 0;
+  CHECK(len > 0 && text[len - 1] == '\n');
+  if (len > 0) text[len - 1] = 0;
+  return text;
+}
+
+static void flat_records_match_the_serialiser(void)
+{
+  static const char *const keys[] = { "a", "b", "big", "c", "d", "inf", "m", "nan", "neg",
+                                      "nul", "s", "small", "t", "u", "x", "z" };
+  char raw[] = "a\0b\xff";
+  const po_fval vals[] = {
+    { .kind = PO_FV_NUMBER, .num = 1 },
+    { .kind = PO_FV_NUMBER, .num = -7 },
+    { .kind = PO_FV_NUMBER, .num = 9007199254740992.0 },
+    { .kind = PO_FV_TRUE },
+    { .kind = PO_FV_FALSE },
+    { .kind = PO_FV_NUMBER, .num = 1.0 / 0.0 },
+    { .kind = PO_FV_NUMBER, .num = -0.0 },
+    { .kind = PO_FV_NUMBER, .num = 0.0 / 0.0 },
+    { .kind = PO_FV_NUMBER, .num = -1500000000.5 },
+    { .kind = PO_FV_NULL },
+    { .kind = PO_FV_STRING, .str = raw, .len = 4 },
+    { .kind = PO_FV_NUMBER, .num = 4095 },
+    { .kind = PO_FV_NUMBER, .num = 1500000000.123456 },
+    { .kind = PO_FV_STRING, .str = "caf\xc3\xa9 \"q\"\n", .len = 9 },
+    { .kind = PO_FV_NUMBER, .num = 0.1 },
+    { .kind = PO_FV_NUMBER, .num = 4096 },
+  };
+  char want[4096];
+  snprintf(want, sizeof want, "%s",
+           encode("{a = 1, b = -7, big = 2^53, c = true, d = false, inf = 1/0, m = -0.0, nan = 0/0, "
+                  "neg = -1500000000.5, nul = null, s = 'a\\0b\\255', small = 4095, "
+                  "t = 1500000000.123456, u = 'caf\\195\\169 \"q\"\\n', x = 0.1, z = 4096}"));
+  CHECK_STR(flat_line(keys, vals, 16), want);
+  CHECK_STR(want, "{\"a\":1,\"b\":-7,\"big\":9007199254740992,\"c\":true,\"d\":false,\"inf\":null,"
+                  "\"m\":0,\"nan\":null,\"neg\":-1500000000.5,\"nul\":null,"
+                  "\"s\":\"a\xef\xbf\xbd" "b\xc3\xbf\",\"small\":4095,\"t\":1500000000.123456,"
+                  "\"u\":\"caf\xc3\xa9 \\\"q\\\"\\n\",\"x\":0.1,\"z\":4096}");
+  CHECK_STR(flat_line(keys, vals, 0), "{}");
+}
+
 int main(void)
 {
   L = luaL_newstate();
@@ -103,6 +168,7 @@ int main(void)
   RUN(values_json_cannot_hold);
   RUN(deep_nesting_is_cut);
   RUN(byte_identical_reruns);
+  RUN(flat_records_match_the_serialiser);
   po_json_free(J);
   lua_close(L);
   return check_report();

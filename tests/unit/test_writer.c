@@ -1,4 +1,4 @@
-/* test_writer.c - the writer thread: order across pages, sync, page memory, write errors. */
+/* test_writer.c - the writer thread: order across pages, flat records, sync, page memory, write errors. */
 #include "po.h"
 #include "check.h"
 
@@ -20,6 +20,32 @@ static char *slurp(const char *path, size_t *len)
   return buf;
 }
 
+/* The number of lines of text that read as want(k) for k = 0, 1, ... in turn
+ * (-1 at the first that does not). */
+static int lines_as(const char *text, int (*want)(char *buf, size_t len, int k))
+{
+  int n = 0;
+  for (const char *line = text; line && *line; n++) {
+    char buf[64];
+    int wl = want(buf, sizeof buf, n);
+    if (strncmp(line, buf, (size_t)wl) != 0) {
+      fprintf(stderr, "line %d: %.60s, expected %s", n, line, buf);
+      return -1;
+    }
+    line = strchr(line, '\n');
+    if (line) line++;
+  }
+  return n;
+}
+
+static int plain_line(char *buf, size_t len, int k) { return snprintf(buf, len, "{\"i\":%d}\n", k); }
+
+static int mixed_line(char *buf, size_t len, int k)
+{
+  if (k % 3 == 0) return plain_line(buf, len, k);
+  return snprintf(buf, len, "{\"i\":%d,\"s\":\"<%d>\"}\n", k * 1000, k * 1000);
+}
+
 /* A record {"i":n} made in the writer's page memory, the way json.c makes them. */
 static cJSON *record(po_writer *w, int n)
 {
@@ -39,15 +65,59 @@ static cJSON *record(po_writer *w, int n)
   return o;
 }
 
-static void lines_in_order_across_pages(void)
+/* The flat record {"i":n,"s":"<n>"} in page memory, the way json.c makes them:
+ * the thread builds its tree. */
+static po_flat *flat(po_writer *w, int n)
 {
-  int fd = mkstemp(tmpl);
+  static const char *const keys[] = { "i", "s" };
+  po_flat *f = po_writer_alloc(w, sizeof *f + 2 * sizeof f->v[0]);
+  char *text = po_writer_alloc(w, 16);
+  if (f == NULL || text == NULL) return NULL;
+  f->keys = keys;
+  f->n = 2;
+  f->v[0] = (po_fval){ .kind = PO_FV_NUMBER, .num = n };
+  snprintf(text, 16, "<%d>", n);
+  f->v[1] = (po_fval){ .kind = PO_FV_STRING, .str = text, .len = (uint32_t)strlen(text) };
+  return f;
+}
+
+/* A writer into a new empty file made from path (a mkstemp template). */
+static po_writer *temp_writer(char *path, po_out *out)
+{
+  int fd = mkstemp(path);
   CHECK(fd >= 0);
   close(fd);
-  po_out out;
-  CHECK_EQ(po_out_open(&out, tmpl), PO_OK);
-  po_writer *w = po_writer_new(&out);
+  CHECK_EQ(po_out_open(out, path), PO_OK);
+  po_writer *w = po_writer_new(out);
   CHECK(w != NULL);
+  return w;
+}
+
+static void flat_records_between_trees(void)
+{
+  char path[] = "/tmp/po-test-writer-flat-XXXXXX";
+  po_out out;
+  po_writer *w = temp_writer(path, &out);
+  enum { N = 3000 };
+  for (int i = 0; i < N; i++) {
+    if (i % 3 == 0) po_writer_add(w, record(w, i));
+    else po_writer_add_flat(w, flat(w, i * 1000)); /* beyond the shared small numbers */
+  }
+  po_writer_free(w);
+  CHECK_EQ(po_out_flush(&out), PO_OK);
+  size_t len;
+  char *text = slurp(path, &len);
+  CHECK(text != NULL);
+  int n = lines_as(text, mixed_line);
+  CHECK_EQ(n, N);
+  po_out_close(&out);
+  unlink(path);
+}
+
+static void lines_in_order_across_pages(void)
+{
+  po_out out;
+  po_writer *w = temp_writer(tmpl, &out);
   enum { N = 3000 }; /* a dozen pages */
   for (int i = 0; i < N; i++) po_writer_add(w, record(w, i));
   po_writer_sync(w);
@@ -55,15 +125,7 @@ static void lines_in_order_across_pages(void)
   size_t len;
   char *text = slurp(tmpl, &len);
   CHECK(text != NULL);
-  int n = 0, ok = 1;
-  for (char *line = text; line && *line; n++) {
-    char want[32];
-    int wl = snprintf(want, sizeof want, "{\"i\":%d}\n", n);
-    if (strncmp(line, want, (size_t)wl) != 0) { ok = 0; break; }
-    line = strchr(line, '\n');
-    if (line) line++;
-  }
-  CHECK(ok);
+  int n = lines_as(text, plain_line);
   CHECK_EQ(n, N);
   /* more after a sync, then free: what was added is written */
   for (int i = N; i < N + 10; i++) po_writer_add(w, record(w, i));
@@ -118,6 +180,7 @@ static void write_errors_are_reported(void)
 int main(void)
 {
   RUN(lines_in_order_across_pages);
+  RUN(flat_records_between_trees);
   RUN(page_memory);
   RUN(write_errors_are_reported);
   return check_report();
