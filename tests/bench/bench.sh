@@ -7,6 +7,8 @@
 #                   (callgrind instead with --callgrind, or where perf cannot sample)
 #   --jit-verbose   LuaJIT's trace log (the -jv equivalent): traces, aborts and their places
 #   --jit-profile   LuaJIT's own profiler (the -jp equivalent): VM states and hot Lua lines
+#   --floor         what the record API alone costs (tests/bench/record_floor.lua, in
+#                   pathobs's LuaJIT through build/tests/po_luarun): no capture, no JSON
 #
 # Builds tests/bench/gen_trace.c with plain cc into build-bench/, makes the
 # traces once into ${BENCH_DIR:-/tmp/pathobs-bench} (reused later: their names
@@ -55,7 +57,7 @@ Options:
   --pathobs PATH        the binary to measure (default: build/pathobs, or \$PATHOBS)
   --head                measure the committed code: git archive HEAD, build it in
                         \$BENCH_DIR/head-COMMIT (not the work tree, not build/)
-  --profile, --callgrind, --jit-verbose, --jit-profile   see above
+  --profile, --callgrind, --jit-verbose, --jit-profile, --floor   see above
 EOF
 }
 
@@ -72,6 +74,7 @@ while [ $# -gt 0 ]; do
     --callgrind) MODE=callgrind; shift ;;
     --jit-verbose) MODE=jitv; shift ;;
     --jit-profile) MODE=jitp; shift ;;
+    --floor) MODE=floor; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -82,6 +85,11 @@ for sc in $ONLY; do
 done
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
+if [ $MODE = floor ]; then
+  RUNNER=$ROOT/build/tests/po_luarun
+  [ -x "$RUNNER" ] || die "no $RUNNER: build the tests (cmake --build $ROOT/build -j2)"
+  exec "$RUNNER" "$ROOT/tests/bench/record_floor.lua"
+fi
 command -v cc >/dev/null || die "no C compiler (apt-get install build-essential)"
 command -v tracestats >/dev/null || die "no tracestats (apt-get install libtrace-tools)"
 [ -x /usr/bin/time ] || die "no /usr/bin/time (apt-get install time)"
@@ -296,7 +304,7 @@ if [ $MODE = callgrind ]; then
       { tail "$TMP/vg.err" >&2; die "callgrind failed"; }
     echo "== $sc: ${cmd[*]}"
     { callgrind_annotate --inclusive=yes --auto=no "$out" 2>/dev/null || true; } |
-      grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]*:(po_run|reader_main|writer_main|po_source_next|trace_read_packet|po_obs_decode|po_obs_decoded|po_obs_packet|po_obs_advance|po_obs_flush|po_decode|po_key_ahead|po_host_run_batch|po_host_flush|po_json_add_number|po_json_add_string|po_json_add_bool|po_json_write|format_number|cJSON_PrintPreallocated|po_out_write|po_out_flush|lua_pcall) ' |
+      grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]*:(po_run|reader_main|writer_main|po_source_next|trace_read_packet|po_obs_decode|po_obs_decoded|po_obs_packet|po_obs_advance|po_obs_flush|po_decode|po_key_ahead|po_host_run_batch|po_host_flush|po_json_flat_done|po_flat_tree|po_json_write|format_number|cJSON_PrintPreallocated|po_out_write|po_out_flush|lua_pcall) ' |
       sed 's/ \[.*$//; s/^/  /' || true
     echo "  (callgrind_annotate --inclusive=yes $out for everything)"
   done
