@@ -10,7 +10,7 @@ local ffi = require("ffi")
 local bit = require("bit")
 local core = require("pathobs.core")
 
-local band, bor, rshift, lshift = bit.band, bit.bor, bit.rshift, bit.lshift
+local band, bor, bxor, rshift, lshift = bit.band, bit.bor, bit.bxor, bit.rshift, bit.lshift
 local ffi_string = ffi.string
 local C = ffi.C
 local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
@@ -51,20 +51,24 @@ local function tclass(h)
 end
 
 -- IPv4: four precomputed decimal strings joined in one concatenation (the JIT
--- builds the result in one buffer), remembered in a small direct-mapped cache
--- by address: a capture usually has one address on one side of most flows
--- (the measuring host), and making a string means interning it in LuaJIT's
--- string table, a few cache misses each.  IPv6: inet_ntop's compressed form.
+-- builds the result in one buffer), remembered in a direct-mapped cache by
+-- address: a capture usually has one address on one side of most flows (the
+-- measuring host) and sees the same hosts again and again, and making a string
+-- means interning it in LuaJIT's string table, a few cache misses each.  65536
+-- slots (about 4 MB with their strings) hold the hosts of a busy link; the slot
+-- folds the high bits in, so that one network's clients and another's servers
+-- do not share slots.  IPv6: inet_ntop's compressed form.
 local DEC = {}
 for n = 0, 255 do DEC[n] = tostring(n) end
-local ACACHE = 4096
+local ACACHE = 65536
 local tnew = require("table.new")
 local akey, astr = tnew(ACACHE, 0), tnew(ACACHE, 0)
+local function addr_slot(a) return band(bxor(a, rshift(a, 16), rshift(a, 7)), ACACHE - 1) + 1 end
 local function addr_string(h, off, len)
   local p = h.p
   if len == 4 then
     local a = ((p[off] * 256 + p[off + 1]) * 256 + p[off + 2]) * 256 + p[off + 3]
-    local i = a % ACACHE + 1
+    local i = addr_slot(a)
     if akey[i] == a then return astr[i] end
     local s = DEC[p[off]] .. "." .. DEC[p[off + 1]] .. "." .. DEC[p[off + 2]] .. "." .. DEC[p[off + 3]]
     akey[i], astr[i] = a, s
@@ -311,6 +315,7 @@ for q = 0, 1 do
 end
 QUOTE[4], QUOTE[6] = M.ip4[1], M.ip6[1]
 M.tcp, M.udp, M.icmp = TCP, UDP, ICMP
+M.addr_slot = addr_slot -- for tests: the address cache's slot of an IPv4 address (a number)
 
 -- Point every object at a batch (a po_pkt * the C core owns).
 function M.bind(batch)

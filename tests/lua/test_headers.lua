@@ -4,17 +4,42 @@ local P = require("pkt")
 local pathobs = require("pathobs")
 
 -- IPv4 address strings are cached by address: addresses that share a cache
--- slot (4096 apart), in turn, and every value of an octet
+-- slot, in turn, and every value of an octet
 do
+  local headers = require("pathobs.headers")
   local function src_of(a)
     local ip = P.decode(P.ip4{ src = a, dst = "198.51.100.2", proto = 17, payload = P.udp{ sp = 1, dp = 2 } }, 1)
     return ip.src_prefix
   end
+  local function num(a)
+    local b1, b2, b3, b4 = a:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+    return ((b1 * 256 + b2) * 256 + b3) * 256 + b4
+  end
+  -- two more addresses in the slot of 10.0.0.1
+  local slot, same = headers.addr_slot(num("10.0.0.1")), {}
+  for k = 1, 4000000 do
+    local a = num("10.0.0.1") + k * 4099
+    if headers.addr_slot(a) == slot then
+      same[#same + 1] = ("%d.%d.%d.%d"):format(math.floor(a / 2^24), math.floor(a / 2^16) % 256,
+        math.floor(a / 2^8) % 256, a % 256)
+      if #same == 2 then break end
+    end
+  end
+  t.eq(#same, 2, "addresses that share a slot")
   for _ = 1, 3 do
     t.eq(src_of("10.0.0.1"), "10.0.0.1", "cached address")
-    t.eq(src_of("10.0.16.1"), "10.0.16.1", "same slot, other address")
-    t.eq(src_of("10.1.0.1"), "10.1.0.1", "same slot, third address")
+    t.eq(src_of(same[1]), same[1], "same slot, other address")
+    t.eq(src_of(same[2]), same[2], "same slot, third address")
   end
+  -- one network's clients and another's servers are spread over the slots
+  local used, n = {}, 0
+  for i = 1, 3000 do
+    for _, base in ipairs({ num("10.0.0.0"), num("198.18.0.0") }) do
+      local s = headers.addr_slot(base + i)
+      if not used[s] then used[s] = true; n = n + 1 end
+    end
+  end
+  t.ok(n > 5000, "6000 addresses in more than 5000 slots (" .. n .. ")")
   local bad = 0
   for o = 0, 255 do
     local a = "172." .. o .. "." .. (255 - o) .. "." .. o
