@@ -37,6 +37,33 @@ local ch = {}   -- chain name -> composed function or nil
 -- that records are made at their size, not grown.
 local hint = 16
 
+-- How a new record is made.  At first an empty table of hint slots.  Once a
+-- flat record with the most keys so far is written, a generated function
+-- copies a constant table of those keys (one TDUP: the nodes at once) and
+-- sets each to nil: the record is empty, and the chains' first stores find
+-- their keys instead of inserting them (lj_tab_newkey, a C call each).
+-- Keys that stay nil are invisible (pairs(), next() and the writers skip them).
+-- Records whose key count keeps growing (keys made of data) stop the templates
+-- after a few: each costs a load().
+local MAX_TEMPLATE, MAX_TEMPLATES = 1024, 16
+local function sized() return tnew(0, hint) end
+local new_record, template_keys, templates = sized, 0, 0
+
+local function use_template(keys, n)
+  templates = templates + 1
+  if templates > MAX_TEMPLATES then
+    new_record, template_keys = sized, math.huge
+    return
+  end
+  local src = { "return function()\n  local t = {" }
+  for i = 1, n do src[#src + 1] = ("[%q]=false,"):format(keys[i]) end
+  src[#src + 1] = "}\n"
+  for i = 1, n do src[#src + 1] = ("  t[%q] = nil\n"):format(keys[i]) end
+  src[#src + 1] = "  return t\nend\n"
+  local make = load(table.concat(src), "=pathobs.dispatch.template")
+  if make then new_record, template_keys = make(), n end
+end
+
 ------------------------------------------------------------------ loading
 
 local function line_of(fn)
@@ -104,6 +131,7 @@ function M.compose(scripts)
   for _, name in ipairs(CHAINS) do new[name] = compose(lists[name]) end
   ch = new
   M.chains = new
+  new_record, template_keys, templates = sized, 0, 0 -- the new chains' records have other keys
   return true
 end
 
@@ -181,10 +209,14 @@ local function write(rec)
   if leaf == nil then leaf = make_leaf(node, n) end
   if not leaf then
     local keys = slow_write(rec) -- the C serialiser says how many keys it wrote
-    if keys > hint and keys <= 4096 then hint = keys end
+    if keys > hint and keys <= 4096 then
+      hint = keys
+      if hint > template_keys then new_record, template_keys = sized, 0 end
+    end
     return
   end
   if n > hint then hint = n end
+  if n > template_keys and n >= hint and n <= MAX_TEMPLATE then use_template(leaf.keys, n) end
   local f = C.po_json_flat(J, leaf.ckeys, n)
   if f == nil then
     for i = 1, n do VALS[i] = nil end
@@ -292,7 +324,7 @@ local function loop(first, n)
       local rec
       local go = true
       if op ~= OP_PKT then -- OP_NEW, or OP_NEW_QUOTE: a flow opened by an ICMP error
-        rec = tnew(0, hint)
+        rec = new_record()
         rec.pkt_first = ts
         rec.pkt_last = ts
         R[slot] = rec

@@ -285,6 +285,40 @@ end }
         eq(fast, strip(slow, fn), "record pair %d" % pair)
 
 
+@check("records hold exactly the keys their chains set, whatever records before them held")
+def _():
+    # new records are made from the keys of the largest record so far; the
+    # keys a flow does not set must not show, nor a key set and then cleared
+    chain = script("shapes.lua", r"""
+local n = 0
+return { new_flow = function(rec)
+  n = n + 1
+  rec.n = n
+  if n % 3 == 1 then
+    for i = 1, 40 do rec["big_" .. i] = i end
+  elseif n % 3 == 2 then
+    rec.small = n
+    rec.gone = true
+    rec.gone = nil
+  else
+    rec.big_7 = false
+  end
+end }
+""")
+    cap = write_flood("shapes.pcap", 300, syn, span=300.0)  # records written while flows start
+    r = run("-q", "-c", chain, "--idle-timeout", "5", cap)
+    eq(r.rc, 0, r.err)
+    recs = records(r.out)
+    eq(len(recs), 300, "records")
+    core = {"pkt_first", "pkt_last", "n"}
+    for rec in recs:
+        n = rec["n"]
+        want = {1: core | {"big_%d" % i for i in range(1, 41)}, 2: core | {"small"}, 0: core | {"big_7"}}[n % 3]
+        eq(set(rec), want, "keys of record %d" % n)
+        if n % 3 == 0:
+            eq(rec["big_7"], False, "value of record %d" % n)
+
+
 @check("flood of ignored keys: forgotten when the table is full, memory flat")
 def _():
     chain = script("ignore_all.lua", "return { new_flow = function() return false end }\n")
