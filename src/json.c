@@ -633,8 +633,8 @@ int po_json_flat_done(po_json *j, po_fval *v, po_out *out)
   j->failed = 0;
   for (uint32_t i = 0; i < f->n; i++) /* the Lua strings may be gone when it is printed */
     if (v[i].kind == PO_FV_STRING) v[i].str = hold(j, v[i].str, v[i].len);
-  if (j->failed) {
-    arena_reset(j);
+  if (j->failed) { /* with a writer, the page's memory comes back when the page is reset */
+    if (j->w == NULL) arena_reset(j);
     return 1;
   }
   if (j->w != NULL) {

@@ -321,7 +321,7 @@ void po_host_reset(po_host *h)
   call(h, 0, 0, err, sizeof err);
 }
 
-/* Sizes and offsets of the structs shared with Lua (po_hdr, po_pkt, po_fval), for tests/lua/test_abi.lua. */
+/* Sizes and offsets of the structs shared with Lua (po_hdr, po_pkt, po_fval), and po_fval's kinds, for tests/lua/test_abi.lua. */
 size_t po_abi_layout(size_t *out, size_t n)
 {
   const size_t v[] = {
@@ -331,7 +331,7 @@ size_t po_abi_layout(size_t *out, size_t n)
     sizeof(po_pkt), offsetof(po_pkt, ts), offsetof(po_pkt, slot), offsetof(po_pkt, op),
     offsetof(po_pkt, rev), offsetof(po_pkt, gen),
     sizeof(po_fval), offsetof(po_fval, num), offsetof(po_fval, str), offsetof(po_fval, len),
-    offsetof(po_fval, kind),
+    offsetof(po_fval, kind), PO_FV_NULL, PO_FV_NUMBER, PO_FV_STRING, PO_FV_FALSE, PO_FV_TRUE,
   };
   size_t count = sizeof v / sizeof v[0];
   for (size_t i = 0; i < n && i < count; i++) out[i] = v[i];

@@ -195,9 +195,10 @@ size_t po_json_top_keys(const po_json *j);
  * is walked in compiled Lua into an array of values, keys in sorted order; its
  * cJSON tree is built where the line is printed (the writer's thread).
  * po_json_flat gives room for n values beside the keys (which must be clean,
- * po_json_key_ok, and are not copied: the caller keeps them alive until
- * po_json_sync), or NULL without memory.  Lua fills the values (a string's
- * str points into the Lua string); po_json_flat_done copies the strings, then
+ * po_json_key_ok, and are not copied: the caller keeps the array and its
+ * strings alive and unchanged until po_json_sync), or NULL without memory.
+ * Lua fills the values (a string's str points into the Lua string, which must
+ * live until po_json_flat_done returns); po_json_flat_done copies them, then
  * hands the record to the writer or prints it to out at once: 1 when it could
  * not be made (out of memory), else 0 (write errors stay in out->err). */
 enum { PO_FV_NULL, PO_FV_NUMBER, PO_FV_STRING, PO_FV_FALSE, PO_FV_TRUE };

@@ -44,8 +44,10 @@ local hint = 16
 -- their keys instead of inserting them (lj_tab_newkey, a C call each).
 -- Keys that stay nil are invisible (pairs(), next() and the writers skip them).
 -- Records whose key count keeps growing (keys made of data) stop the templates
--- after a few: each costs a load().
-local MAX_TEMPLATE, MAX_TEMPLATES = 1024, 16
+-- after a few: each costs a load().  Larger records get no template: the copy
+-- and the stores of one of more than about 150 keys make a trace too long for
+-- LuaJIT, and the loop would make every new record in the interpreter.
+local MAX_TEMPLATE, MAX_TEMPLATES = 96, 16
 local function sized() return tnew(0, hint) end
 local new_record, template_keys, templates = sized, 0, 0
 
@@ -216,7 +218,9 @@ local function write(rec)
     return
   end
   if n > hint then hint = n end
-  if n > template_keys and n >= hint and n <= MAX_TEMPLATE then use_template(leaf.keys, n) end
+  if n > template_keys and n >= hint then
+    if n <= MAX_TEMPLATE then use_template(leaf.keys, n) else new_record, template_keys = sized, 0 end
+  end
   local f = C.po_json_flat(J, leaf.ckeys, n)
   if f == nil then
     for i = 1, n do VALS[i] = nil end

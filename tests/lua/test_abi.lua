@@ -1,7 +1,7 @@
--- test_abi.lua - the FFI declarations of po_hdr, po_pkt and po_fval match the C compiler's layout.
+-- test_abi.lua - the FFI declarations of po_hdr, po_pkt and po_fval (and its kinds) match the C compiler's layout.
 local ffi = require("ffi")
 local t = require("t")
-require("pathobs.core")
+local core = require("pathobs.core")
 
 local want = {
   ffi.sizeof("po_hdr"), ffi.offsetof("po_hdr", "cap"), ffi.offsetof("po_hdr", "pkt_len"),
@@ -12,6 +12,7 @@ local want = {
   ffi.offsetof("po_pkt", "op"), ffi.offsetof("po_pkt", "rev"), ffi.offsetof("po_pkt", "gen"),
   ffi.sizeof("po_fval"), ffi.offsetof("po_fval", "num"), ffi.offsetof("po_fval", "str"),
   ffi.offsetof("po_fval", "len"), ffi.offsetof("po_fval", "kind"),
+  core.FV_NULL, core.FV_NUMBER, core.FV_STRING, core.FV_FALSE, core.FV_TRUE,
 }
 local out = ffi.new("size_t[32]")
 local n = tonumber(ffi.C.po_abi_layout(out, 32))
