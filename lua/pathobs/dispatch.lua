@@ -210,6 +210,7 @@ local function write(rec)
   local leaf = plain and n > 0 and node[LEAF]
   if leaf == nil then leaf = make_leaf(node, n) end
   if not leaf then
+    for i = 1, n do VALS[i] = nil end
     local keys = slow_write(rec) -- the C serialiser says how many keys it wrote
     if keys > hint and keys <= 4096 then
       hint = keys
