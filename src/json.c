@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <lauxlib.h>
+#include <locale.h>
 #include <lua.h>
 #include <math.h>
 #include <pthread.h>
@@ -221,6 +222,10 @@ static int format_micro(char *buf, double x)
   return (int)n;
 }
 
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
 /* Shortest decimal text that reads back as x; integers without a point. */
 static int format_number(char *buf, size_t len, double x)
 {
@@ -235,11 +240,16 @@ static int format_number(char *buf, size_t len, double x)
   }
   int n = format_micro(buf, x);
   if (n > 0) return n;
-  for (int prec = 15; prec < 17; prec++) {
-    int n = snprintf(buf, len, "%.*g", prec, x);
-    if (strtod(buf, NULL) == x) return n;
+  /* printf and strtod follow the locale, which a chain may change
+   * (os.setlocale): "0,1" is no JSON.  This thread uses "C" meanwhile. */
+  pthread_once(&c_locale_once, make_c_locale);
+  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  for (int prec = 15; prec <= 17 && n == 0; prec++) {
+    int k = snprintf(buf, len, "%.*g", prec, x);
+    if (prec == 17 || strtod(buf, NULL) == x) n = k;
   }
-  return snprintf(buf, len, "%.17g", x);
+  if (old) uselocale(old);
+  return n;
 }
 
 /* A raw item whose text stays in the arena (cJSON_CreateRaw would copy it). */

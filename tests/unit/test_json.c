@@ -1,9 +1,10 @@
-/* test_json.c - records to JSON: sorted keys, numbers, null, nesting, values JSON cannot hold, flat records. */
+/* test_json.c - records to JSON: sorted keys, numbers (in any locale), null, nesting, values JSON cannot hold, flat records. */
 #include "po.h"
 #include "check.h"
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <locale.h>
 #include <lualib.h>
 #include <unistd.h>
 
@@ -155,6 +156,39 @@ static void flat_records_match_the_serialiser(void)
   CHECK_STR(flat_line(keys, vals, 0), "{}");
 }
 
+/* A chain may switch the locale (os.setlocale) to one with a decimal comma:
+ * numbers stay JSON.  Needs a de_DE locale made with localedef (Debian:
+ * package locales); without one the check is skipped, and says so. */
+static void numbers_whatever_the_locale(void)
+{
+  const char *table = "{third = 1/3, tiny = 2.5e-7, huge = -1e300}";
+  char want[256];
+  snprintf(want, sizeof want, "%s", encode(table));
+  static const char *const keys[] = { "third" };
+  const po_fval third = { .kind = PO_FV_NUMBER, .num = 1.0 / 3.0 };
+  char want_flat[64];
+  snprintf(want_flat, sizeof want_flat, "%s", flat_line(keys, &third, 1));
+
+  char dir[] = "/tmp/po-test-locale-XXXXXX", cmd[256];
+  CHECK(mkdtemp(dir) != NULL);
+  snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1", dir);
+  setenv("LOCPATH", dir, 1);
+  if (system(cmd) == 0 && setlocale(LC_ALL, "de_DE.UTF-8") != NULL) {
+    char probe[16];
+    snprintf(probe, sizeof probe, "%.1f", 0.5);
+    CHECK_STR(probe, "0,5"); /* the locale is in force */
+    CHECK_STR(encode(table), want);
+    CHECK_STR(flat_line(keys, &third, 1), want_flat);
+    setlocale(LC_ALL, "C");
+  } else {
+    printf("skip numbers_whatever_the_locale: no de_DE locale (localedef, Debian package locales)\n");
+  }
+  unsetenv("LOCPATH");
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CHECK_EQ(system(cmd), 0);
+  CHECK_STR(want, "{\"huge\":-1e+300,\"third\":0.3333333333333333,\"tiny\":2.5e-07}");
+}
+
 int main(void)
 {
   L = luaL_newstate();
@@ -169,6 +203,7 @@ int main(void)
   RUN(deep_nesting_is_cut);
   RUN(byte_identical_reruns);
   RUN(flat_records_match_the_serialiser);
+  RUN(numbers_whatever_the_locale);
   po_json_free(J);
   lua_close(L);
   return check_report();
