@@ -271,11 +271,18 @@ static void make_small_text(void)
   for (int i = 0; i < SMALL; i++) snprintf(small_text[i], sizeof small_text[i], "%d", i);
 }
 
+/* The shared text of x when it is one of those integers, else NULL. */
+static char *small_number(double x)
+{
+  if (x >= 0 && x < SMALL && x == (double)(int)x && !(x == 0 && signbit(x))) return small_text[(int)x];
+  return NULL;
+}
+
 static cJSON *raw_number(po_json *j, double x)
 {
   if (isnan(x) || isinf(x)) return cJSON_CreateNull();
-  if (x >= 0 && x < SMALL && x == (double)(int)x && !(x == 0 && signbit(x)))
-    return raw_ref(small_text[(int)x]);
+  char *small = small_number(x);
+  if (small != NULL) return raw_ref(small);
   char *s = arena_alloc(j, 32);
   if (s == NULL) return NULL;
   format_number(s, 32, x);
@@ -698,9 +705,8 @@ cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f)
         item->type = cJSON_NULL;
       } else {
         item->type = cJSON_Raw | cJSON_IsReference;
-        if (x >= 0 && x < SMALL && x == (double)(int)x && !(x == 0 && signbit(x))) {
-          item->valuestring = small_text[(int)x];
-        } else {
+        item->valuestring = small_number(x);
+        if (item->valuestring == NULL) {
           format_number(text[i], sizeof text[i], x);
           item->valuestring = text[i];
         }

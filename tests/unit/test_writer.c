@@ -38,6 +38,16 @@ static int lines_as(const char *text, int (*want)(char *buf, size_t len, int k))
   return n;
 }
 
+/* Flush out, then the lines of the file at path that read as want(k) (-1: not all). */
+static int written_lines(po_out *out, const char *path, int (*want)(char *buf, size_t len, int k))
+{
+  CHECK_EQ(po_out_flush(out), PO_OK);
+  size_t len;
+  char *text = slurp(path, &len);
+  CHECK(text != NULL);
+  return text ? lines_as(text, want) : -1;
+}
+
 static int plain_line(char *buf, size_t len, int k) { return snprintf(buf, len, "{\"i\":%d}\n", k); }
 
 static int mixed_line(char *buf, size_t len, int k)
@@ -104,12 +114,7 @@ static void flat_records_between_trees(void)
     else po_writer_add_flat(w, flat(w, i * 1000)); /* beyond the shared small numbers */
   }
   po_writer_free(w);
-  CHECK_EQ(po_out_flush(&out), PO_OK);
-  size_t len;
-  char *text = slurp(path, &len);
-  CHECK(text != NULL);
-  int n = lines_as(text, mixed_line);
-  CHECK_EQ(n, N);
+  CHECK_EQ(written_lines(&out, path, mixed_line), N);
   po_out_close(&out);
   unlink(path);
 }
@@ -121,17 +126,13 @@ static void lines_in_order_across_pages(void)
   enum { N = 3000 }; /* a dozen pages */
   for (int i = 0; i < N; i++) po_writer_add(w, record(w, i));
   po_writer_sync(w);
-  CHECK_EQ(po_out_flush(&out), PO_OK);
-  size_t len;
-  char *text = slurp(tmpl, &len);
-  CHECK(text != NULL);
-  int n = lines_as(text, plain_line);
-  CHECK_EQ(n, N);
+  CHECK_EQ(written_lines(&out, tmpl, plain_line), N);
   /* more after a sync, then free: what was added is written */
   for (int i = N; i < N + 10; i++) po_writer_add(w, record(w, i));
   po_writer_free(w);
   CHECK_EQ(po_out_flush(&out), PO_OK);
-  text = slurp(tmpl, &len);
+  size_t len;
+  char *text = slurp(tmpl, &len);
   CHECK(text != NULL && strstr(text, "{\"i\":3009}\n") != NULL);
   po_out_close(&out);
   unlink(tmpl);
