@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <libtrace.h>
 #include <luajit.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,6 +187,14 @@ int main(int argc, char **argv)
                     ? ((rlim_t)64 << 20) : rl.rlim_max;
     setrlimit(RLIMIT_STACK, &rl);
   }
+#ifdef M_TRIM_THRESHOLD
+  /* libwandio reads a file through a 1 MiB buffer that it frees when it is used up
+   * and allocates again for the next read.  glibc would give each one fresh pages
+   * (a page fault per 4 KiB, a quarter of a million for 1 GB of capture): keep such
+   * blocks in the heap and what is freed at its top for the next one. */
+  mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  mallopt(M_TRIM_THRESHOLD, 32 << 20);
+#endif
   const char *chains[MAX_CHAINS], *ldirs[MAX_LDIRS];
   int nchains = 0, nldirs = 0, list = 0;
   po_run_opts ro;
