@@ -255,7 +255,7 @@ typedef struct po_rpkt {
 typedef struct po_reader po_reader;
 typedef struct po_source po_source;
 /* Start reading src (opened with a ring of at least depth packets) into a
- * ring of depth entries; wake(ud) is called from the thread when the loop
+ * ring of depth entries (rounded down to a power of two); wake(ud) is called from the thread when the loop
  * waits for entries. */
 int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
                     void *ud);

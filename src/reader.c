@@ -6,19 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The reader thread and the loop each write their own cache line and read the
+ * other's only when their copy of it runs out: a line both write on every packet
+ * would move between the cores twice per packet. */
 struct po_reader {
   po_source *src;
   po_rpkt *ring;
-  unsigned depth;
-  atomic_uint head;      /* entries produced (reader) */
-  unsigned consumed;     /* entries taken (loop thread only) */
-  atomic_uint released;  /* entries the reader may overwrite (loop) */
-  atomic_int waiting;    /* the loop found the ring empty and waits for wake() */
+  unsigned depth;         /* a power of two */
+  void (*wake)(void *ud);
+  void *ud;
+  /* reader thread */
+  _Alignas(64) atomic_uint head; /* entries produced */
+  unsigned released_seen;        /* its last look at released */
+  /* loop thread */
+  _Alignas(64) unsigned consumed; /* entries taken */
+  unsigned head_seen;             /* its last look at head */
+  atomic_uint released;           /* entries the reader may overwrite */
+  /* rarely written */
+  _Alignas(64) atomic_int waiting; /* the loop found the ring empty and waits for wake() */
   atomic_int full;       /* the reader found the ring full and waits for space */
   atomic_int stop;
   atomic_int finished;   /* the thread has left its loop */
-  void (*wake)(void *ud);
-  void *ud;
   pthread_mutex_t mu;
   pthread_cond_t space;  /* the loop released entries, or stop */
   pthread_t thread;
@@ -30,18 +38,19 @@ static void *reader_main(void *arg)
   po_reader *r = arg;
   unsigned head = 0;
   for (;;) {
-    if (head - atomic_load(&r->released) >= r->depth) {
+    if (head - r->released_seen >= r->depth && head - (r->released_seen = atomic_load(&r->released)) >= r->depth) {
       /* Full: sleep until a quarter of the ring is free, so that one wake-up
        * (a futex call on each side) pays for many packets, not one. */
       pthread_mutex_lock(&r->mu);
       atomic_store(&r->full, 1);
-      while (!atomic_load(&r->stop) && head - atomic_load(&r->released) > r->depth - r->depth / 4)
+      while (!atomic_load(&r->stop) &&
+             head - (r->released_seen = atomic_load(&r->released)) > r->depth - r->depth / 4)
         pthread_cond_wait(&r->space, &r->mu);
       atomic_store(&r->full, 0);
       pthread_mutex_unlock(&r->mu);
     }
     if (atomic_load(&r->stop)) break;
-    po_rpkt *e = &r->ring[head % r->depth];
+    po_rpkt *e = &r->ring[head & (r->depth - 1)];
     const uint8_t *l3 = NULL;
     uint32_t cap = 0;
     uint16_t et = 0;
@@ -61,8 +70,11 @@ static void *reader_main(void *arg)
 int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
                     void *ud)
 {
-  po_reader *r = calloc(1, sizeof *r);
+  if (depth < 2) depth = 2;
+  while (depth & (depth - 1)) depth &= depth - 1; /* a power of two, at most what was asked */
+  po_reader *r = aligned_alloc(64, (sizeof *r + 63) / 64 * 64);
   if (r == NULL) return PO_ENOMEM;
+  memset(r, 0, sizeof *r);
   r->ring = calloc(depth, sizeof *r->ring);
   if (r->ring == NULL) {
     free(r);
@@ -87,12 +99,15 @@ int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake
 
 const po_rpkt *po_reader_peek(po_reader *r)
 {
-  if (r->consumed != atomic_load(&r->head)) return &r->ring[r->consumed % r->depth];
+  if (r->consumed != r->head_seen) return &r->ring[r->consumed & (r->depth - 1)];
+  r->head_seen = atomic_load(&r->head);
+  if (r->consumed != r->head_seen) return &r->ring[r->consumed & (r->depth - 1)];
   /* empty: ask to be woken, then look again (the reader may have just produced) */
   atomic_store(&r->waiting, 1);
-  if (r->consumed != atomic_load(&r->head)) {
+  r->head_seen = atomic_load(&r->head);
+  if (r->consumed != r->head_seen) {
     atomic_store(&r->waiting, 0);
-    return &r->ring[r->consumed % r->depth];
+    return &r->ring[r->consumed & (r->depth - 1)];
   }
   return NULL;
 }
