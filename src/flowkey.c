@@ -66,10 +66,13 @@ int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped)
 
 void po_key_ahead(const po_hdr h[2], po_fkey *fk)
 {
-  int sw = 0;
+  int sw = 0, first = 0;
+  uint32_t id;
   fk->rc = (int8_t)po_key_of(&h[0], &h[1], &fk->key, &sw);
   fk->sw = (uint8_t)sw;
   fk->hash = fk->rc == PO_OK ? po_key_hash(&fk->key) : 0;
+  fk->frag_first = (uint8_t)(fk->rc == PO_OK && has_ports(h[0].proto) && h[1].p == NULL &&
+                             po_frag_info(&h[0], &id, &first) && first);
 }
 
 uint32_t po_key_hash(const po_key *k)

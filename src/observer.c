@@ -312,7 +312,7 @@ static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, const po
   }
   uint32_t id;
   int first;
-  int rc;
+  int rc, frag_first;
   if (fk != NULL) {
     rc = fk->rc;
     if (rc == PO_OK) {
@@ -320,12 +320,15 @@ static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, const po
       *sw = fk->sw;
       *hash = fk->hash;
     }
+    frag_first = fk->frag_first; /* worked out with the key: no need to read the packet here */
   } else {
     rc = po_key_of(h, q, k, sw);
     if (rc == PO_OK) *hash = po_key_hash(k);
+    frag_first = rc == PO_OK && has_ports(h->proto) && (q == NULL || q->p == NULL) &&
+                 po_frag_info(h, &id, &first) && first;
   }
   if (rc == PO_OK) {
-    if (has_ports(h->proto) && (q == NULL || q->p == NULL) && po_frag_info(h, &id, &first) && first) {
+    if (frag_first && po_frag_info(h, &id, &first)) {
       const uint8_t *l4 = h->p + h->hdr_len;
       po_frag_put(o->frags, h, id, (uint16_t)(l4[0] << 8 | l4[1]), (uint16_t)(l4[2] << 8 | l4[3]),
                   o->clock);

@@ -93,12 +93,16 @@ int po_key_uses_quote(const po_hdr *q);
 /* src/dst/ports of the flow's forward direction, for messages. */
 void po_key_format(const po_key *k, int swapped, char *buf, size_t len);
 /* A packet's key worked out ahead (by the reader thread): po_key_of's result
- * in rc, and when it is PO_OK the key, its hash and the direction. */
+ * in rc, and when it is PO_OK the key, its hash, the direction, and whether
+ * the packet is the first fragment of a packet with ports (whose later
+ * fragments find their flow through it): then the packet's bytes are needed
+ * again, otherwise the loop thread never reads them. */
 typedef struct po_fkey {
   po_key key;
   uint32_t hash;
   int8_t rc;
   uint8_t sw;
+  uint8_t frag_first;
 } po_fkey;
 void po_key_ahead(const po_hdr h[2], po_fkey *fk);
 
