@@ -12,19 +12,38 @@ static int has_ports(uint8_t proto)
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
+static uint32_t rd32(const uint8_t *p)
+{
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) << 32 | rd32(p + 4); }
+
+/* Every packet's key is made on the reader thread: fixed-size compares and
+ * copies (the byte order of memcmp), no library calls. */
 void po_key_make(po_key *k, int *swapped, uint8_t version, uint8_t proto,
                  const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp)
 {
-  size_t alen = version == 4 ? 4 : 16;
-  int c = memcmp(src, dst, alen);
+  int c;
+  *k = (po_key){ .version = version, .proto = proto };
+  if (version == 4) {
+    uint32_t s = rd32(src), d = rd32(dst);
+    c = (s > d) - (s < d);
+    int sw = c > 0 || (c == 0 && sp > dp);
+    memcpy(k->a, sw ? dst : src, 4);
+    memcpy(k->b, sw ? src : dst, 4);
+    k->pa = sw ? dp : sp;
+    k->pb = sw ? sp : dp;
+    *swapped = sw;
+    return;
+  }
+  uint64_t s0 = rd64(src), d0 = rd64(dst), s1 = rd64(src + 8), d1 = rd64(dst + 8);
+  c = s0 != d0 ? (s0 > d0) - (s0 < d0) : (s1 > d1) - (s1 < d1);
   int sw = c > 0 || (c == 0 && sp > dp);
-  memset(k, 0, sizeof *k);
-  memcpy(k->a, sw ? dst : src, alen);
-  memcpy(k->b, sw ? src : dst, alen);
+  memcpy(k->a, sw ? dst : src, 16);
+  memcpy(k->b, sw ? src : dst, 16);
   k->pa = sw ? dp : sp;
   k->pb = sw ? sp : dp;
-  k->version = version;
-  k->proto = proto;
   *swapped = sw;
 }
 

@@ -212,12 +212,13 @@ static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, u
    * wire: GRO/TSO super-frames captured on loopback with a snap length, or a corrupt
    * record.  pathobs never uses the wire length: fill libtrace's cache with the
    * capture length (below 64 KiB once read) so that it is never computed. */
-  p->wire_length = (int)trace_get_capture_length(p);
+  size_t caplen = trace_get_capture_length(p);
+  p->wire_length = (int)caplen;
   /* It also crashes looking for layer 3 in an empty frame (a NULL payload read for
    * raw IP, Linux cooked and loopback; an assertion for pflog and radiotap).  An empty
    * frame holds no IP header anyway. */
   const uint8_t *l = NULL;
-  if (trace_get_capture_length(p) > 0) l = trace_get_layer3(p, &et, &remaining);
+  if (caplen > 0) l = trace_get_layer3(p, &et, &remaining);
   if (l == NULL) remaining = 0, et = 0;
   l = skip_tags(l, &et, &remaining);
   const uint8_t *own = p->buffer;

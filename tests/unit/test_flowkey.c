@@ -136,6 +136,41 @@ static void fragment_without_ports(void)
   CHECK_EQ(key_of(a, n, &k, &sw), PO_EFRAG);
 }
 
+/* The lower endpoint comes first, by the bytes of the address (memcmp order),
+ * then by port; the same pair the other way round gives the same key. Pairs
+ * that differ in one byte anywhere, both versions. */
+static void lower_endpoint_first(void)
+{
+  uint32_t seed = 12345;
+  int bad = 0;
+  for (int n = 0; n < 20000; n++) {
+    uint8_t version = n % 2 ? 6 : 4, src[16], dst[16];
+    size_t alen = version == 4 ? 4 : 16;
+    for (size_t i = 0; i < alen; i++) {
+      seed = seed * 1103515245u + 12345u;
+      src[i] = dst[i] = (uint8_t)(seed >> 16);
+    }
+    seed = seed * 1103515245u + 12345u;
+    size_t at = (seed >> 8) % alen; /* one byte differs, or (1 in 8) none */
+    if ((seed >> 20) % 8) dst[at] = (uint8_t)(dst[at] + 1 + (seed >> 24) % 255);
+    uint16_t sp = (uint16_t)(seed >> 3), dp = (uint16_t)(seed >> 13);
+    po_key k, r;
+    int sw, rsw;
+    po_key_make(&k, &sw, version, 17, src, dst, sp, dp);
+    po_key_make(&r, &rsw, version, 17, dst, src, dp, sp);
+    int c = memcmp(src, dst, alen);
+    int want = c > 0 || (c == 0 && sp > dp);
+    const uint8_t *lo = want ? dst : src, *hi = want ? src : dst;
+    if (sw != want || memcmp(k.a, lo, alen) != 0 || memcmp(k.b, hi, alen) != 0 ||
+        k.pa != (want ? dp : sp) || k.pb != (want ? sp : dp) || memcmp(&k, &r, sizeof k) != 0 ||
+        (!(c == 0 && sp == dp) && rsw == sw))
+      bad++;
+    for (size_t i = alen; i < 16; i++)
+      if (k.a[i] || k.b[i]) bad++;
+  }
+  CHECK_EQ(bad, 0);
+}
+
 int main(void)
 {
   RUN(both_directions_share_a_key);
@@ -145,5 +180,6 @@ int main(void)
   RUN(icmp4_error_joins_quoted_flow_reversed);
   RUN(icmp6_error_joins_quoted_flow);
   RUN(fragment_without_ports);
+  RUN(lower_endpoint_first);
   return check_report();
 }
