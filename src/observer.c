@@ -247,19 +247,34 @@ void po_obs_advance(po_observer *o, double ts)
   o->clock = now;
 }
 
+/* Every flow goes, so instead of unlinking each one from its hash chain (a
+ * cache miss or more per flow: a quarter of a second for a million) the
+ * lists, the buckets and the slots are emptied at once when all are written.
+ * The emit callback may describe a slot (its key stays) but adds no flow. */
 void po_obs_flush(po_observer *o)
 {
   for (int pass = 0; pass < 2; pass++) {
     bins *w = pass == 0 ? &o->expire : &o->idle;
     for (uint32_t d = 1; d <= o->wmask + 1; d++) {
-      uint32_t i = (o->clock + d) & o->wmask, s;
-      while ((s = w->head[i]) != 0) {
-        bin_del(o, w, s);
-        if (o->f[s].state == ST_IGNORED) slot_free(o, s);
-        else write_now(o, s);
+      uint32_t i = (o->clock + d) & o->wmask;
+      for (uint32_t s = w->head[i]; s != 0;) {
+        flow *f = &o->f[s];
+        uint32_t next = f->next;
+        if (f->state != ST_IGNORED) {
+          o->st.records++;
+          o->emit(o->ud, s);
+        }
+        f->state = ST_FREE;
+        f->prev = f->next = 0;
+        s = next;
       }
+      w->head[i] = w->tail[i] = 0;
     }
   }
+  memset(o->bucket, 0, (size_t)o->nbucket * sizeof *o->bucket);
+  o->live = 0;
+  o->free_head = 0;
+  o->next_unused = 1; /* slots keep their generation: entries made before stay stale */
 }
 
 static flow *entry_flow(po_observer *o, unsigned i, int state)

@@ -172,6 +172,23 @@ static void flush_writes_expiring_then_active(void)
   CHECK_STR(L.what[1], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
   CHECK_EQ(po_obs_live(L.o), 0);
   CHECK_EQ(po_obs_stats(L.o)->records, 2);
+  /* the table is empty afterwards: the same keys are new flows again, an
+   * ignored flow is not written, and the next flush writes what came since */
+  i = feed(2.0, "10.0.0.2", 2, "10.0.0.1", 1); /* A's key, the other way */
+  CHECK(i >= 0);
+  CHECK_EQ(entry(i)->op, PO_OP_NEW);
+  CHECK_EQ(entry(i)->rev, 0);
+  int c = feed(2.0, "10.0.0.5", 5, "10.0.0.6", 6);
+  po_obs_ignore(L.o, (unsigned)c);
+  CHECK_EQ(feed(2.5, "10.0.0.5", 5, "10.0.0.6", 6), -1); /* ignored: no entry */
+  CHECK_EQ(entry(feed(2.5, "10.0.0.1", 1, "10.0.0.2", 2))->op, PO_OP_PKT);
+  CHECK_EQ(po_obs_live(L.o), 2);
+  drain();
+  po_obs_flush(L.o);
+  CHECK_EQ(L.n, 3);
+  CHECK_STR(L.what[2], "10.0.0.2:2 -> 10.0.0.1:1 proto 17");
+  CHECK_EQ(po_obs_live(L.o), 0);
+  CHECK_EQ(po_obs_stats(L.o)->records, 3);
   stop();
 }
 
