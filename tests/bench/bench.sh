@@ -21,6 +21,8 @@
 #           flow (minus the peak RSS of the same command on a one-packet
 #           capture; and, to leave out the fixed read buffers, minus that on
 #           as many packets in one flow), and its speed for information
+#   noop    (only with --only) mix trace, -c noop: everything but chain work
+#           (records of pkt_first and pkt_last), for information
 # Records go to /dev/null.  Exit status 0 whatever the figures (they are
 # figures, not assertions); 1 only when something could not run.  Every run
 # is also written to $BENCH_DIR/runs.tsv.
@@ -50,7 +52,8 @@ usage() {
 Options:
   -n RUNS               runs of each program per scenario (default 5; -n 3 for a quick look)
   --quick               small traces (10k flows / 90k packets, 100k-flow flood) for iteration
-  --only LIST           scenarios, e.g. --only "basic flood" (default: "basic eight flood")
+  --only LIST           scenarios, e.g. --only "basic flood" (default: "basic eight flood";
+                        "noop" measures everything but chain work)
   --full-frames         whole frames in the mix trace (default: 128-byte snaplen, headers
                         only, as flow observers usually capture)
   --flood-chains LIST   chains for the flood (default: basic; e.g. "$EIGHT")
@@ -81,7 +84,7 @@ while [ $# -gt 0 ]; do
 done
 case $RUNS in ''|*[!0-9]*|0) echo "bench.sh: -n needs a positive number" >&2; exit 2 ;; esac
 for sc in $ONLY; do
-  case $sc in basic|eight|flood) ;; *) echo "bench.sh: unknown scenario '$sc' (basic, eight, flood)" >&2; exit 2 ;; esac
+  case $sc in basic|eight|flood|noop) ;; *) echo "bench.sh: unknown scenario '$sc' (basic, eight, flood, noop)" >&2; exit 2 ;; esac
 done
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
@@ -162,6 +165,7 @@ chain_args() { local c; CHAIN_ARGS=(); for c in $1; do CHAIN_ARGS+=(-c "$c"); do
 scenario_cmd() {
   case $1 in
     basic) printf '%s\n' "$PATHOBS" -q -c basic "$MIX" ;;
+    noop) printf '%s\n' "$PATHOBS" -q -c noop "$MIX" ;;
     eight) chain_args "$EIGHT"; printf '%s\n' "$PATHOBS" -q "${CHAIN_ARGS[@]}" "$MIX" ;;
     flood) chain_args "$FLOOD_CHAINS"
            printf '%s\n' "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$FLOOD" ;;
