@@ -33,9 +33,10 @@ local TCP, UDP = headers.tcp[0], headers.udp[0]
 
 local ch = {}   -- chain name -> composed function or nil
 
--- Hash slots of a new record: the most keys a written record had so far, so
--- that records are made at their size, not grown.
-local hint = 16
+-- Hash slots of a new record: the most keys a written record had so far (16
+-- before the first), so that records are made at their size, not grown.
+-- most: the most keys a written record had so far (0 before the first).
+local hint, most = 16, 0
 
 -- How a new record is made.  At first an empty table of hint slots.  Once a
 -- flat record with the most keys so far is written, a generated function
@@ -51,19 +52,50 @@ local MAX_TEMPLATE, MAX_TEMPLATES = 96, 16
 local function sized() return tnew(0, hint) end
 local new_record, template_keys, templates = sized, 0, 0
 
-local function use_template(keys, n)
+-- A record made from the template with every key set (the usual case: chains
+-- give each of their fields a value, null included, when the flow starts)
+-- has the template's hash layout, so pairs() gives its keys in one order:
+-- SEQ[1..TN], whose sorted places are POS (0-based) and whose leaf (see the
+-- writer) is TLEAF.  write() checks each key against SEQ and stores the
+-- values straight to their sorted places; any other record takes the trie.
+-- TLEAVES keeps the leaves used so alive (the writer thread prints their key
+-- strings) until the trie is dropped, which waits for the writer first.
+local SEQ, POS, TN, TLEAF, TLEAVES = nil, nil, 0, nil, {}
+
+local function no_template(keys)
+  new_record, template_keys, SEQ, TLEAF = sized, keys, nil, nil
+end
+
+local function use_template(leaf, n)
   templates = templates + 1
   if templates > MAX_TEMPLATES then
-    new_record, template_keys = sized, math.huge
+    no_template(math.huge)
     return
   end
+  local keys = leaf.keys
   local src = { "return function()\n  local t = {" }
   for i = 1, n do src[#src + 1] = ("[%q]=false,"):format(keys[i]) end
   src[#src + 1] = "}\n"
   for i = 1, n do src[#src + 1] = ("  t[%q] = nil\n"):format(keys[i]) end
   src[#src + 1] = "  return t\nend\n"
   local make = load(table.concat(src), "=pathobs.dispatch.template")
-  if make then new_record, template_keys = make(), n end
+  if not make then return end
+  new_record, template_keys = make(), n
+  local t, rank, seq, pos = new_record(), {}, {}, {}
+  for i = 1, n do
+    t[keys[i]] = true
+    rank[keys[i]] = i - 1
+  end
+  for k in pairs(t) do
+    seq[#seq + 1] = k
+    pos[#pos + 1] = rank[k]
+  end
+  if #seq == n then
+    SEQ, POS, TN, TLEAF = seq, pos, n, leaf
+    TLEAVES[#TLEAVES + 1] = leaf
+  else
+    SEQ, TLEAF = nil, nil
+  end
 end
 
 ------------------------------------------------------------------ loading
@@ -133,7 +165,8 @@ function M.compose(scripts)
   for _, name in ipairs(CHAINS) do new[name] = compose(lists[name]) end
   ch = new
   M.chains = new
-  new_record, template_keys, templates = sized, 0, 0 -- the new chains' records have other keys
+  no_template(0) -- the new chains' records have other keys
+  templates, most = 0, 0
   return true
 end
 
@@ -161,6 +194,12 @@ local LEAF = true           -- the key of a trie node's leaf (record keys are st
 local MAX_NODES = 50000
 local trie, nodes = {}, 0
 local KEYS, VALS = {}, {}   -- one record's keys and values, in pairs() order
+local STAGE_MEM = ffi.new("po_fval[?]", MAX_TEMPLATE) -- a template record's values, sorted
+-- through a plain pointer: an element of an array object is a reference that
+-- keeps the array alive, which compiled code allocates, one per value
+local STAGE = ffi.cast("po_fval *", STAGE_MEM)
+M.stage_mem = STAGE_MEM -- keeps the array (the pointer does not)
+local FVAL = ffi.sizeof("po_fval")
 
 local function key_less(a, b) return KEYS[a] < KEYS[b] end
 
@@ -198,6 +237,7 @@ local function write(rec)
         -- the writer thread may still print trees holding the old trie's key strings
         C.po_json_sync(J)
         trie, nodes = {}, 0
+        TLEAVES = { TLEAF }
         plain = false
         break
       end
@@ -212,15 +252,17 @@ local function write(rec)
   if not leaf then
     for i = 1, n do VALS[i] = nil end
     local keys = slow_write(rec) -- the C serialiser says how many keys it wrote
-    if keys > hint and keys <= 4096 then
-      hint = keys
-      if hint > template_keys then new_record, template_keys = sized, 0 end
+    if keys > most and keys <= 4096 then
+      most = keys
+      if keys > hint then hint = keys end
+      if most > template_keys then no_template(0) end
     end
     return
   end
   if n > hint then hint = n end
-  if n > template_keys and n >= hint then
-    if n <= MAX_TEMPLATE then use_template(leaf.keys, n) else new_record, template_keys = sized, 0 end
+  if n > most then most = n end
+  if n > template_keys and n >= most then
+    if n <= MAX_TEMPLATE then use_template(leaf, n) else no_template(0) end
   end
   local f = C.po_json_flat(J, leaf.ckeys, n)
   if f == nil then
@@ -252,17 +294,72 @@ local function write(rec)
   end
 end
 
+-- Write q[1..n] in order and empty q.  A record made from the template with
+-- every key set has its values stored straight to their sorted places (see
+-- SEQ); the others go through write().  The walk is written out here, in the
+-- loop over the records, so that the code after it is compiled with it: in a
+-- function of its own, the exit that ends the walk was left to the
+-- interpreter (each record's calls and copy then boxed every cdata).
+local function write_queue(q, n)
+  for r = 1, n do
+    local rec = q[r]
+    q[r] = nil
+    local seq, i = SEQ, -1
+    if seq ~= nil then
+      local pos, st = POS, STAGE
+      i = 0
+      for k, v in pairs(rec) do
+        i = i + 1
+        if k ~= seq[i] then i = -1; break end
+        -- st[p] in each branch, not one reference kept across them: a
+        -- reference live at a branch's exit is allocated there
+        local p, t = pos[i], type(v)
+        if t == "number" then
+          st[p].kind = FV_NUMBER
+          st[p].num = v
+        elseif t == "string" then
+          st[p].kind = FV_STRING
+          st[p].str = v -- the string's bytes: rec keeps it alive, po_json_flat_done copies them
+          st[p].len = #v
+        elseif t == "boolean" then
+          st[p].kind = v and FV_TRUE or FV_FALSE
+        elseif t == "userdata" and v == null then
+          st[p].kind = FV_NULL
+        else
+          i = -1
+          break
+        end
+      end
+    end
+    if i == TN then
+      local f = C.po_json_flat(J, TLEAF.ckeys, i)
+      local bad = true
+      if f ~= nil then
+        ffi.copy(f, STAGE, i * FVAL)
+        bad = C.po_json_flat_done(J, f, OUT) ~= 0
+      end
+      if bad then M.diag[#M.diag + 1] = "out of memory while serialising a record" end
+    else
+      write(rec)
+    end
+  end
+end
+
 -- Write the records of PEND[0..n-1] (slots emitted by the C core), in order.
 local PEND = ffi.cast("uint32_t *", ffi.new("uint32_t[1]"))
+local WQ = {}
 function M.write_slots(n)
+  local m = 0
   for i = 0, n - 1 do
     local s = PEND[i]
     local rec = R[s]
     if rec ~= nil then
       R[s] = nil
-      write(rec)
+      m = m + 1
+      WQ[m] = rec
     end
   end
+  write_queue(WQ, m)
 end
 
 function M.setup(batch, observer, json, out, slow, pend)
@@ -392,12 +489,7 @@ function M.batch(n)
     chain_error(err)
     first = cur + 1
   end
-  -- the records this batch emitted (evictions), in order
-  for k = 1, #E do
-    local rec = E[k]
-    E[k] = nil
-    write(rec)
-  end
+  write_queue(E, #E) -- the records this batch emitted (evictions), in order
   return errors
 end
 
