@@ -33,9 +33,9 @@ local TCP, UDP = headers.tcp[0], headers.udp[0]
 
 local ch = {}   -- chain name -> composed function or nil
 
--- Hash slots of a new record: the most keys a written record had so far (16
--- before the first), so that records are made at their size, not grown.
 -- most: the most keys a written record had so far (0 before the first).
+-- hint: hash slots of a new record without a template, max(16, most), so
+-- that records are made at their size, not grown.
 local hint, most = 16, 0
 
 -- How a new record is made.  At first an empty table of hint slots.  Once a
@@ -56,8 +56,8 @@ local new_record, template_keys, templates = sized, 0, 0
 -- give each of their fields a value, null included, when the flow starts)
 -- has the template's hash layout, so pairs() gives its keys in one order:
 -- SEQ[1..TN], whose sorted places are POS (0-based) and whose leaf (see the
--- writer) is TLEAF.  write() checks each key against SEQ and stores the
--- values straight to their sorted places; any other record takes the trie.
+-- writer) is TLEAF.  write_queue() checks each key against SEQ and stores the
+-- values straight to their sorted places; any other record goes to write().
 -- TLEAVES keeps the leaves used so alive (the writer thread prints their key
 -- strings) until the trie is dropped, which waits for the writer first.
 local SEQ, POS, TN, TLEAF, TLEAVES = nil, nil, 0, nil, {}
@@ -297,9 +297,9 @@ end
 -- Write q[1..n] in order and empty q.  A record made from the template with
 -- every key set has its values stored straight to their sorted places (see
 -- SEQ); the others go through write().  The walk is written out here, in the
--- loop over the records, so that the code after it is compiled with it: in a
--- function of its own, the exit that ends the walk was left to the
--- interpreter (each record's calls and copy then boxed every cdata).
+-- loop over the records, so that the code after it is compiled in the same
+-- frame (in a function of its own the trace log showed no trace for the end
+-- of the walk, and the calls after it ran in the interpreter).
 local function write_queue(q, n)
   for r = 1, n do
     local rec = q[r]
