@@ -9,6 +9,7 @@
 #include <string.h>
 
 enum { PEND = 4096 }; /* records queued outside a batch before they are written */
+enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
 
 struct po_host {
   lua_State *L;
@@ -23,6 +24,10 @@ struct po_host {
   po_json *json;
   po_diag_fn diag;
   void *ud;
+  int tab_ok;                /* tabwalk.c can read this LuaJIT's tables */
+  uint64_t null;             /* the null sentinel as a table value */
+  po_tabtmpl *tmpl;          /* the record template's layout, or NULL */
+  po_fval stage[TAB_MAX];    /* one record's values, before they go to the page */
 };
 
 /* Snabb's limits: room for many chains compiled into traces. */
@@ -140,6 +145,7 @@ void po_host_free(po_host *h)
   po_writer_free(h->writer); /* writes what it holds */
   if (h->L) lua_close(h->L);
   po_json_free(h->json);
+  po_tab_template_free(h->tmpl);
   free(h);
 }
 
@@ -216,6 +222,56 @@ static int write_slow(lua_State *L)
   return 1;
 }
 
+/* tab.probe(t): true when tabwalk.c reads t, {n = 1.5, s = "xy", f = false,
+ * t = true, z = null}, as it should (this LuaJIT's layout is the one it knows). */
+static int tab_probe(lua_State *L)
+{
+  po_host *h = lua_touserdata(L, lua_upvalueindex(1));
+  h->tab_ok = lua_type(L, 1) == LUA_TTABLE && po_tab_probe(lua_topointer(L, 1), &h->null) == PO_OK;
+  lua_pushboolean(L, h->tab_ok);
+  return 1;
+}
+
+/* tab.template(sample, keys, n): records with sample's layout are written from
+ * C from now on (keys: a const char *[n] cdata, the sorted keys, which the
+ * caller keeps alive); tab.template(nil): none are.  Returns true when set. */
+static int tab_template(lua_State *L)
+{
+  po_host *h = lua_touserdata(L, lua_upvalueindex(1));
+  po_tab_template_free(h->tmpl);
+  h->tmpl = NULL;
+  lua_Integer n = lua_tointeger(L, 3);
+  if (h->tab_ok && lua_type(L, 1) == LUA_TTABLE && n > 0 && n <= TAB_MAX)
+    h->tmpl = po_tab_template(lua_topointer(L, 1), lua_topointer(L, 2), (uint32_t)n, h->null);
+  lua_pushboolean(L, h->tmpl != NULL);
+  return 1;
+}
+
+/* tab.write(q, r, n): writes the records q[r], q[r+1], ... while they have the
+ * template's layout and plain values; returns the index of the first it did
+ * not write (n + 1 when it wrote them all), for the Lua writer. */
+static int tab_write(lua_State *L)
+{
+  po_host *h = lua_touserdata(L, lua_upvalueindex(1));
+  lua_Integer r = lua_tointeger(L, 2), n = lua_tointeger(L, 3);
+  const po_tabtmpl *tm = h->tmpl;
+  if (tm != NULL && lua_type(L, 1) == LUA_TTABLE) {
+    uint32_t k = po_tab_keys(tm);
+    for (; r <= n; r++) {
+      lua_rawgeti(L, 1, (int)r);
+      int ok = lua_type(L, -1) == LUA_TTABLE && po_tab_stage(tm, lua_topointer(L, -1), h->stage) == PO_OK;
+      lua_pop(L, 1); /* q[r] keeps the record and its strings alive */
+      if (!ok) break;
+      po_fval *f = po_json_flat(h->json, po_tab_key_names(tm), k);
+      if (f != NULL) memcpy(f, h->stage, k * sizeof *f);
+      if ((f == NULL || po_json_flat_done(h->json, f, h->out) != 0) && h->diag)
+        h->diag(h->ud, "out of memory while serialising a record");
+    }
+  }
+  lua_pushinteger(L, r);
+  return 1;
+}
+
 void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
 {
   h->obs = o;
@@ -236,8 +292,16 @@ void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
   lua_pushlightuserdata(h->L, h);
   lua_pushcclosure(h->L, write_slow, 1);
   lua_pushlightuserdata(h->L, h->pend);
+  lua_createtable(h->L, 0, 3);
+  static const struct { const char *name; lua_CFunction fn; } tab[] = {
+    { "probe", tab_probe }, { "template", tab_template }, { "write", tab_write } };
+  for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+    lua_pushlightuserdata(h->L, h);
+    lua_pushcclosure(h->L, tab[i].fn, 1);
+    lua_setfield(h->L, -2, tab[i].name);
+  }
   char err[256];
-  if (call(h, 6, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+  if (call(h, 7, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
 }
 
 void po_host_emit(void *ud, uint32_t slot)

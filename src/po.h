@@ -19,7 +19,8 @@
   X(ESCRIPT,  -9,  "chain script error")                                    \
   X(EUSAGE,   -10, "usage error")                                           \
   X(EFILTER,  -11, "bad filter expression")                                 \
-  X(EFULL,    -12, "flow table full")
+  X(EFULL,    -12, "flow table full")                                      \
+  X(ELAYOUT,  -13, "Lua table not in the layout tabwalk.c reads")
 
 enum {
 #define PO_X_(name, code, text) PO_##name = code,
@@ -218,6 +219,21 @@ typedef char po_numtext[32];
 typedef struct po_flat_buf { cJSON *nodes; po_numtext *text; size_t cap; } po_flat_buf;
 cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f);
 void po_flat_buf_free(po_flat_buf *b);
+/* tabwalk.c: a record's values read from LuaJIT's table memory, for records
+ * with the template's layout (dispatch.lua).  Tables are what lua_topointer
+ * gives.  po_tab_probe checks the layout on {n = 1.5, s = "xy", f = false,
+ * t = true, z = null} and gives null's value.  po_tab_template maps the nodes
+ * of sample (made from the template, every key set to true) to keys, the
+ * template's keys sorted (kept alive by the caller), or NULL.  po_tab_stage
+ * stores the values of a record with that layout in sorted key order into
+ * out[0..n-1] (strings point into the Lua strings), or PO_ELAYOUT. */
+typedef struct po_tabtmpl po_tabtmpl;
+int po_tab_probe(const void *table, uint64_t *null);
+po_tabtmpl *po_tab_template(const void *sample, const char *const *keys, uint32_t n, uint64_t null);
+void po_tab_template_free(po_tabtmpl *tm);
+int po_tab_stage(const po_tabtmpl *tm, const void *table, po_fval *out);
+uint32_t po_tab_keys(const po_tabtmpl *tm);
+const char *const *po_tab_key_names(const po_tabtmpl *tm);
 /* Wait until the writer has written every record (before the key strings
  * given to po_json_flat may be collected). */
 void po_json_sync(po_json *j);

@@ -54,16 +54,20 @@ local new_record, template_keys, templates = sized, 0, 0
 
 -- A record made from the template with every key set (the usual case: chains
 -- give each of their fields a value, null included, when the flow starts)
--- has the template's hash layout, so pairs() gives its keys in one order:
--- SEQ[1..TN], whose sorted places are POS (0-based) and whose leaf (see the
--- writer) is TLEAF.  write_queue() checks each key against SEQ and stores the
--- values straight to their sorted places; any other record goes to write().
--- TLEAVES keeps the leaves used so alive (the writer thread prints their key
--- strings) until the trie is dropped, which waits for the writer first.
-local SEQ, POS, TN, TLEAF, TLEAVES = nil, nil, 0, nil, {}
+-- has the template's hash layout: each key in the same node.  Such records
+-- are written by tabwalk.c, which reads their values from the table's memory
+-- in one pass over its nodes (TAB.write); the others go through write().
+-- TLEAF is the template's leaf in the writer's trie (see there): its keys,
+-- sorted.  TLEAVES keeps the leaves used so alive (the writer thread prints
+-- their key strings) until the trie is dropped, which waits for the writer.
+local TAB = nil      -- the C functions of tabwalk.c (probe, template, write); see setup()
+local WALK = false   -- tabwalk.c reads this LuaJIT's tables (its probe passed)
+local TWRITE = nil   -- TAB.write while a template is set in C, else nil
+local TLEAF, TLEAVES = nil, {}
 
 local function no_template(keys)
-  new_record, template_keys, SEQ, TLEAF = sized, keys, nil, nil
+  new_record, template_keys, TLEAF, TWRITE = sized, keys, nil, nil
+  if TAB then TAB.template(nil) end
 end
 
 local function use_template(leaf, n)
@@ -80,21 +84,12 @@ local function use_template(leaf, n)
   src[#src + 1] = "  return t\nend\n"
   local make = load(table.concat(src), "=pathobs.dispatch.template")
   if not make then return end
-  new_record, template_keys = make(), n
-  local t, rank, seq, pos = new_record(), {}, {}, {}
-  for i = 1, n do
-    t[keys[i]] = true
-    rank[keys[i]] = i - 1
-  end
-  for k in pairs(t) do
-    seq[#seq + 1] = k
-    pos[#pos + 1] = rank[k]
-  end
-  if #seq == n then
-    SEQ, POS, TN, TLEAF = seq, pos, n, leaf
-    TLEAVES[#TLEAVES + 1] = leaf
-  else
-    SEQ, TLEAF = nil, nil
+  new_record, template_keys, TLEAF, TWRITE = make(), n, leaf, nil
+  TLEAVES[#TLEAVES + 1] = leaf
+  if WALK then
+    local sample = new_record()
+    for i = 1, n do sample[keys[i]] = true end
+    if TAB.template(sample, leaf.ckeys, n) then TWRITE = TAB.write end
   end
 end
 
@@ -194,12 +189,6 @@ local LEAF = true           -- the key of a trie node's leaf (record keys are st
 local MAX_NODES = 50000
 local trie, nodes = {}, 0
 local KEYS, VALS = {}, {}   -- one record's keys and values, in pairs() order
-local STAGE_MEM = ffi.new("po_fval[?]", MAX_TEMPLATE) -- a template record's values, sorted
--- through a plain pointer: an element of an array object is a reference that
--- keeps the array alive, which compiled code allocates, one per value
-local STAGE = ffi.cast("po_fval *", STAGE_MEM)
-M.stage_mem = STAGE_MEM -- keeps the array (the pointer does not)
-local FVAL = ffi.sizeof("po_fval")
 
 local function key_less(a, b) return KEYS[a] < KEYS[b] end
 
@@ -294,55 +283,21 @@ local function write(rec)
   end
 end
 
--- Write q[1..n] in order and empty q.  A record made from the template with
--- every key set has its values stored straight to their sorted places (see
--- SEQ); the others go through write().  The walk is written out here, in the
--- loop over the records, so that the code after it is compiled in the same
--- frame (in a function of its own the trace log showed no trace for the end
--- of the walk, and the calls after it ran in the interpreter).
+-- For tests: whether records with the template's layout are now read from C.
+function M.template_in_c() return TWRITE ~= nil end
+
+-- Write q[1..n] in order and empty q: runs of records with the template's
+-- layout from C, each other record through write().
 local function write_queue(q, n)
-  for r = 1, n do
-    local rec = q[r]
-    q[r] = nil
-    local seq, i = SEQ, -1
-    if seq ~= nil then
-      local pos, st = POS, STAGE
-      i = 0
-      for k, v in pairs(rec) do
-        i = i + 1
-        if k ~= seq[i] then i = -1; break end
-        -- st[p] in each branch, not one reference kept across them: a
-        -- reference live at a branch's exit is allocated there
-        local p, t = pos[i], type(v)
-        if t == "number" then
-          st[p].kind = FV_NUMBER
-          st[p].num = v
-        elseif t == "string" then
-          st[p].kind = FV_STRING
-          st[p].str = v -- the string's bytes: rec keeps it alive, po_json_flat_done copies them
-          st[p].len = #v
-        elseif t == "boolean" then
-          st[p].kind = v and FV_TRUE or FV_FALSE
-        elseif t == "userdata" and v == null then
-          st[p].kind = FV_NULL
-        else
-          i = -1
-          break
-        end
-      end
-    end
-    if i == TN then
-      local f = C.po_json_flat(J, TLEAF.ckeys, i)
-      local bad = true
-      if f ~= nil then
-        ffi.copy(f, STAGE, i * FVAL)
-        bad = C.po_json_flat_done(J, f, OUT) ~= 0
-      end
-      if bad then M.diag[#M.diag + 1] = "out of memory while serialising a record" end
-    else
-      write(rec)
+  local r = 1
+  while r <= n do
+    if TWRITE ~= nil then r = TWRITE(q, r, n) end
+    if r <= n then
+      write(q[r])
+      r = r + 1
     end
   end
+  for i = 1, n do q[i] = nil end
 end
 
 -- Write the records of PEND[0..n-1] (slots emitted by the C core), in order.
@@ -362,13 +317,18 @@ function M.write_slots(n)
   write_queue(WQ, m)
 end
 
-function M.setup(batch, observer, json, out, slow, pend)
+function M.setup(batch, observer, json, out, slow, pend, tab)
   B = ffi.cast("po_pkt *", batch)
   obs = ffi.cast("po_observer *", observer)
   J = ffi.cast("po_json *", json)
   OUT = ffi.cast("po_out *", out)
   slow_write = slow
   PEND = ffi.cast("uint32_t *", pend) -- once: casting a light userdata is not compiled
+  TAB = tab
+  WALK = tab.probe({ n = 1.5, s = "xy", f = false, t = true, z = null })
+  M.table_walk = WALK -- for tests: whether tabwalk.c reads this LuaJIT's tables
+  no_template(0) -- learn the template again, now that C may read it
+  templates, most = 0, 0
   headers.bind(batch)
 end
 
