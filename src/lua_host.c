@@ -9,7 +9,7 @@
 #include <string.h>
 
 enum { PEND = 4096 }; /* records queued outside a batch before they are written */
-enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
+enum { TAB_MAX = 128, TAB_AHEAD = 2 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
 
 struct po_host {
   lua_State *L;
@@ -255,18 +255,33 @@ static int tab_write(lua_State *L)
   po_host *h = lua_touserdata(L, lua_upvalueindex(1));
   lua_Integer r = lua_tointeger(L, 2), n = lua_tointeger(L, 3);
   const po_tabtmpl *tm = h->tmpl;
-  if (tm != NULL && lua_type(L, 1) == LUA_TTABLE) {
-    uint32_t k = po_tab_keys(tm);
-    for (; r <= n; r++) {
-      lua_rawgeti(L, 1, (int)r);
-      int ok = lua_type(L, -1) == LUA_TTABLE && po_tab_stage(tm, lua_topointer(L, -1), h->stage) == PO_OK;
-      lua_pop(L, 1); /* q[r] keeps the record and its strings alive */
-      if (!ok) break;
-      po_fval *f = po_json_flat(h->json, po_tab_key_names(tm), k);
-      if (f != NULL) memcpy(f, h->stage, k * sizeof *f);
-      if ((f == NULL || po_json_flat_done(h->json, f, h->out) != 0) && h->diag)
-        h->diag(h->ud, "out of memory while serialising a record");
+  if (tm == NULL || lua_type(L, 1) != LUA_TTABLE) n = r - 1;
+  uint32_t k = tm ? po_tab_keys(tm) : 0;
+  /* the records were last touched long ago: their lines are fetched two
+   * records ahead (the table's header, then its nodes) so that the misses overlap */
+  const void *t[TAB_AHEAD + 1] = { 0 };
+  for (int i = 0; i <= TAB_AHEAD && r + i <= n; i++) {
+    lua_rawgeti(L, 1, (int)(r + i));
+    t[i] = lua_type(L, -1) == LUA_TTABLE ? lua_topointer(L, -1) : NULL;
+    lua_pop(L, 1); /* q keeps the records and their strings alive */
+    if (t[i] != NULL) po_tab_prefetch(t[i], i == 0 ? 1 : i);
+  }
+  for (; r <= n; r++) {
+    const void *cur = t[0];
+    memmove(t, t + 1, TAB_AHEAD * sizeof t[0]);
+    t[TAB_AHEAD] = NULL;
+    if (r + 1 + TAB_AHEAD <= n) {
+      lua_rawgeti(L, 1, (int)(r + 1 + TAB_AHEAD));
+      t[TAB_AHEAD] = lua_type(L, -1) == LUA_TTABLE ? lua_topointer(L, -1) : NULL;
+      lua_pop(L, 1);
     }
+    for (int i = 1; i <= TAB_AHEAD; i++)
+      if (t[i] != NULL) po_tab_prefetch(t[i], i);
+    if (cur == NULL || po_tab_stage(tm, cur, h->stage) != PO_OK) break;
+    po_fval *f = po_json_flat(h->json, po_tab_key_names(tm), k);
+    if (f != NULL) memcpy(f, h->stage, k * sizeof *f);
+    if ((f == NULL || po_json_flat_done(h->json, f, h->out) != 0) && h->diag)
+      h->diag(h->ud, "out of memory while serialising a record");
   }
   lua_pushinteger(L, r);
   return 1;

@@ -232,6 +232,9 @@ int po_tab_probe(const void *table, uint64_t *null);
 po_tabtmpl *po_tab_template(const void *sample, const char *const *keys, uint32_t n, uint64_t null);
 void po_tab_template_free(po_tabtmpl *tm);
 int po_tab_stage(const po_tabtmpl *tm, const void *table, po_fval *out);
+/* Ask for a table's memory ahead of po_tab_stage: step 2 its header, step 1
+ * (the header already fetched) its hash nodes. */
+void po_tab_prefetch(const void *table, int step);
 uint32_t po_tab_keys(const po_tabtmpl *tm);
 const char *const *po_tab_key_names(const po_tabtmpl *tm);
 /* Wait until the writer has written every record (before the key strings

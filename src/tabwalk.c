@@ -187,5 +187,18 @@ int po_tab_stage(const po_tabtmpl *tm, const void *table, po_fval *out)
   return PO_OK;
 }
 
+void po_tab_prefetch(const void *table, int step)
+{
+  const struct lj_tab *t = tab_of(table);
+  if (step > 1) {
+    __builtin_prefetch(t);
+    return;
+  }
+  const char *node = (const char *)t->node; /* its header came a step earlier */
+  size_t bytes = ((size_t)t->hmask + 1) * sizeof(struct lj_node);
+  if (t->hmask >= (1u << 12)) return;
+  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(node + o);
+}
+
 uint32_t po_tab_keys(const po_tabtmpl *tm) { return tm->n; }
 const char *const *po_tab_key_names(const po_tabtmpl *tm) { return tm->keys; }
