@@ -220,8 +220,9 @@ fi
 # perf script (tid,ip,sym,dso with call chains) -> share of samples per part of
 # pathobs, decided by the functions on the stack: the reader thread (libtrace
 # read, decode and flow keys), the writer thread (cJSON print, output), the
-# loop thread's record building (the Lua walk under write_slots and the
-# po_json_* calls it makes, or the C serialiser), Lua batches, flow table.
+# loop thread's record building (tabwalk.c reading records, the Lua walk under
+# write_slots and the po_json_* calls it makes, or the C serialiser), Lua
+# batches, flow table.
 # JIT code has no unwind information: a stack that stops in it is Lua code
 # (chains or the record walk).  GCC's .part/.isra/.constprop suffixes are
 # dropped first.
@@ -239,6 +240,7 @@ function flush(   c, i, has) {
     else c = "writer thread: cJSON print"
   }
   else if (("start_thread" in has) || chain ~ /libwandio/) c = "libtrace read (wandio thread)"
+  else if (sym[1] ~ /^(po_tab_|tab_write)/ || ("tab_write" in has)) c = "records: read from the table in C"
   else if (sym[1] ~ /^(po_json_|raw_number|format_number|format_micro|hold|clean_string|arena_alloc|po_writer_alloc|hook_malloc|cJSON_)/ || ("po_json_line" in has) || ("po_json_write" in has) || ("write_record" in has)) {
     if (("format_number" in has) || ("format_micro" in has) || ("raw_number" in has)) c = "records: number text"
     else c = "records: cJSON tree (C)"
@@ -308,7 +310,7 @@ if [ $MODE = callgrind ]; then
       { tail "$TMP/vg.err" >&2; die "callgrind failed"; }
     echo "== $sc: ${cmd[*]}"
     { callgrind_annotate --inclusive=yes --auto=no "$out" 2>/dev/null || true; } |
-      grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]*:(po_run|reader_main|writer_main|po_source_next|trace_read_packet|po_obs_decode|po_obs_decoded|po_obs_packet|po_obs_advance|po_obs_flush|po_decode|po_key_ahead|po_host_run_batch|po_host_flush|po_json_flat_done|po_flat_tree|po_json_write|format_number|cJSON_PrintPreallocated|po_out_write|po_out_flush|lua_pcall) ' |
+      grep -E '^ *[0-9,]+ \( *[0-9.]+%\)  [^ ]*:(po_run|reader_main|writer_main|po_source_next|trace_read_packet|po_obs_decode|po_obs_decoded|po_obs_packet|po_obs_advance|po_obs_flush|po_decode|po_key_ahead|po_host_run_batch|po_host_flush|po_tab_stage|po_json_flat_done|po_flat_tree|po_json_write|format_number|cJSON_PrintPreallocated|po_out_write|po_out_flush|lua_pcall) ' |
       sed 's/ \[.*$//; s/^/  /' || true
     echo "  (callgrind_annotate --inclusive=yes $out for everything)"
   done
