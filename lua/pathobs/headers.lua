@@ -11,7 +11,8 @@ local bit = require("bit")
 local core = require("pathobs.core")
 
 local band, bor, bxor, rshift, lshift = bit.band, bit.bor, bit.bxor, bit.rshift, bit.lshift
-local ffi_string = ffi.string
+local ffi_string, ffi_cast = ffi.string, ffi.cast
+local U32P = ffi.typeof("const uint32_t *")
 local C = ffi.C
 local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
 
@@ -58,9 +59,10 @@ end
 -- slots (about 4 MB with their strings) hold the hosts of a busy link; the slot
 -- folds the high bits in, so that one network's clients and another's servers
 -- do not share slots.  IPv6: inet_ntop's compressed form (a few thousand
--- instructions: glibc prints each group with sprintf), remembered by the
--- address's 16 bytes as a string (interning 16 bytes is cheap), in a table
--- emptied when it holds V6CACHE of them.
+-- instructions: glibc prints each group with sprintf), remembered in a
+-- direct-mapped cache too: V6CACHE slots, each the address's four 32-bit words
+-- (compared as they are, so a hit makes no string) and its string, made the
+-- first time an IPv6 address is read (a capture without IPv6 pays nothing).
 local DEC = {}
 for n = 0, 255 do DEC[n] = tostring(n) end
 local ACACHE = 65536
@@ -68,8 +70,13 @@ local tnew = require("table.new")
 local akey, astr = tnew(ACACHE, 0), tnew(ACACHE, 0)
 local function addr_slot(a) return band(bxor(a, rshift(a, 16), rshift(a, 7)), ACACHE - 1) + 1 end
 local V6CACHE = 16384
-local v6str, v6n = {}, 0 -- grown as needed: made at its full size, it added 12 MB to the flood's peak
-local tclear = require("table.clear")
+local v6key, v6str = nil, nil -- uint32_t[4 * V6CACHE], and the strings by slot
+local V6MASK = V6CACHE - 1
+local rol = bit.rol
+local function v6_slot(a, b, c, d)
+  local h = bxor(a, rol(b, 8), rol(c, 16), rol(d, 24))
+  return band(bxor(h, rshift(h, 14)), V6MASK)
+end
 local function addr_string(h, off, len)
   local p = h.p
   if len == 4 then
@@ -80,13 +87,21 @@ local function addr_string(h, off, len)
     akey[i], astr[i] = a, s
     return s
   end
-  local raw = ffi_string(p + off, 16)
-  local s = v6str[raw]
-  if s ~= nil then return s end
+  local w = ffi_cast(U32P, p + off)
+  local a, b, c, d = w[0], w[1], w[2], w[3]
+  local i = v6_slot(a, b, c, d)
+  local k = v6key
+  if k == nil then
+    k = ffi.new("uint32_t[?]", 4 * V6CACHE)
+    v6key, v6str = k, tnew(V6CACHE, 0)
+  end
+  local s = v6str[i]
+  local j = 4 * i
+  if s ~= nil and k[j] == a and k[j + 1] == b and k[j + 2] == c and k[j + 3] == d then return s end
   C.inet_ntop(10, p + off, ntop_buf, 48)
   s = ffi_string(ntop_buf)
-  if v6n >= V6CACHE then tclear(v6str); v6n = 0 end
-  v6str[raw], v6n = s, v6n + 1
+  k[j], k[j + 1], k[j + 2], k[j + 3] = a, b, c, d
+  v6str[i] = s
   return s
 end
 
@@ -328,7 +343,12 @@ end
 QUOTE[4], QUOTE[6] = M.ip4[1], M.ip6[1]
 M.tcp, M.udp, M.icmp = TCP, UDP, ICMP
 M.addr_slot = addr_slot -- for tests: the address cache's slot of an IPv4 address (a number)
-M.V6CACHE = V6CACHE     -- for tests: IPv6 address strings remembered before the cache is emptied
+M.V6CACHE = V6CACHE     -- for tests: the IPv6 address cache's slots
+-- for tests: the IPv6 cache's slot of an address given as its 16 bytes
+function M.v6_slot_of(raw)
+  local w = ffi_cast(U32P, ffi_cast("const char *", raw))
+  return v6_slot(w[0], w[1], w[2], w[3])
+end
 
 -- Point every object at a batch (a po_pkt * the C core owns).
 function M.bind(batch)

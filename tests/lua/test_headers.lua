@@ -80,6 +80,41 @@ do
   t.eq(bad, 0, "IPv6 addresses read back through the cache")
 end
 
+-- Two IPv6 addresses in one slot of the cache, differing in one 32-bit word
+-- (each word in turn): each reads back as itself, again and again
+do
+  local headers = require("pathobs.headers")
+  local function ip_of(a)
+    return P.decode(P.ip6{ src = a, nh = 17, payload = P.udp{ sp = 1, dp = 2 } }, 1)
+  end
+  local base = { 0x2001, 0xdb8, 0x1111, 0x2222, 0x3333, 0x4444, 0x5555, 0x6666 }
+  local function addr(g, v)
+    local groups = {}
+    for k = 1, 8 do groups[k] = ("%x"):format(k == g and v or base[k]) end
+    return table.concat(groups, ":")
+  end
+  local pairs_found, bad = 0, 0
+  for g = 1, 8, 2 do -- groups 1, 3, 5, 7: one in each 32-bit word
+    local first = {}
+    for v = 1, 0xffff do
+      local a = addr(g, v)
+      local slot = headers.v6_slot_of(ip_of(a).src_addr)
+      local other = first[slot]
+      if other then
+        pairs_found = pairs_found + 1
+        for _ = 1, 3 do
+          if ip_of(a).src_prefix ~= a then bad = bad + 1 end
+          if ip_of(other).src_prefix ~= other then bad = bad + 1 end
+        end
+        break
+      end
+      first[slot] = a
+    end
+  end
+  t.eq(pairs_found, 4, "an address pair sharing a slot for each word")
+  t.eq(bad, 0, "addresses sharing a slot read back")
+end
+
 -- IPv4 + TCP with options, payload and Ethernet padding
 do
   local opts = "\2\4\5\180" .. "\1" .. "\3\3\7" .. "\4\2" .. "\8\10" .. P.u32(7) .. P.u32(9) .. "\0\0"
