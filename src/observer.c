@@ -8,9 +8,10 @@
 enum { ST_FREE = 0, ST_ACTIVE, ST_EXPIRING, ST_IGNORED };
 enum { FRAG_CACHE_LOG2 = 14, MAX_TIMEOUT = 7 * 86400 };
 
+/* One cache line per flow (the array is aligned to them): a lookup that finds
+ * its flow touches one line, not two. */
 typedef struct flow {
   po_key key;
-  double last;             /* pkt_last */
   uint32_t hnext;          /* hash chain, or free list */
   uint32_t prev, next;     /* timer bin list */
   uint32_t deadline;       /* idle deadline (active, ignored) or emission deadline */
@@ -20,6 +21,8 @@ typedef struct flow {
   uint8_t fwd_sw;          /* orientation of the first packet against the key */
 } flow;
 
+_Static_assert(sizeof(flow) == 64, "a flow slot is one cache line");
+
 typedef struct bins { uint32_t *head, *tail; } bins;
 
 struct po_observer {
@@ -28,6 +31,7 @@ struct po_observer {
   void *ud;
   flow *f;                 /* slots 1..cap; f[0] unused */
   uint32_t cap, live, free_head, next_unused;
+  uint32_t used;           /* slots 1..used have been used (next_unused restarts at a flush) */
   uint32_t *bucket, nbucket;
   bins idle, expire;       /* timer wheels, one list per second */
   uint32_t wmask;
@@ -103,6 +107,15 @@ static int rehash(po_observer *o, uint32_t nb)
   return PO_OK;
 }
 
+/* Room for slots 0..n (0 unused), aligned to cache lines.  A slot is zeroed
+ * when first used (see slot_alloc), so that unused room costs no memory. */
+static flow *flows_new(uint32_t n)
+{
+  flow *f = aligned_alloc(64, ((size_t)n + 1) * sizeof(flow));
+  if (f != NULL) memset(&f[0], 0, sizeof f[0]);
+  return f;
+}
+
 static uint32_t slot_alloc(po_observer *o)
 {
   uint32_t s = o->free_head;
@@ -114,12 +127,19 @@ static uint32_t slot_alloc(po_observer *o)
     uint32_t ncap = o->cap * 2;
     if (ncap > o->cfg.max_flows) ncap = o->cfg.max_flows;
     if (ncap <= o->cap) return 0;
-    flow *nf = realloc(o->f, ((size_t)ncap + 1) * sizeof *nf);
+    flow *nf = flows_new(ncap);
     if (nf == NULL) return 0;
+    memcpy(nf, o->f, ((size_t)o->used + 1) * sizeof *nf);
+    free(o->f);
     o->f = nf;
     o->cap = ncap;
   }
-  return o->next_unused++;
+  s = o->next_unused++;
+  if (s > o->used) { /* first use; a slot used before keeps its generation */
+    memset(&o->f[s], 0, sizeof o->f[s]);
+    o->used = s;
+  }
+  return s;
 }
 
 static void slot_free(po_observer *o, uint32_t s)
@@ -433,7 +453,6 @@ int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], co
     e->op = PO_OP_PKT;
     e->rev = (uint8_t)(sw != f->fwd_sw);
   }
-  f->last = ts;
   if (f->state != ST_EXPIRING) {
     uint32_t d = later_than_clock(o, ceil(ts + o->cfg.idle_timeout));
     if (e->op != PO_OP_PKT) bin_push(o, &o->idle, s, d);
@@ -480,7 +499,7 @@ po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud)
   o->cap = o->cfg.max_flows < 1024 ? o->cfg.max_flows : 1024;
   o->next_unused = 1;
   o->nbucket = 1024;
-  o->f = calloc((size_t)o->cap + 1, sizeof *o->f);
+  o->f = flows_new(o->cap);
   o->bucket = calloc(o->nbucket, sizeof *o->bucket);
   /* one spare entry: an eviction may add its entry before the packet that caused it */
   o->batch = calloc((size_t)o->cfg.batch_size + 2, sizeof *o->batch);

@@ -192,6 +192,87 @@ static void flush_writes_expiring_then_active(void)
   stop();
 }
 
+/* Flows due in one second complete in the order their idle deadlines were
+ * last set, whatever order they came into that second's list in; a deadline
+ * that moves back (a timestamp earlier than the one before) is kept. */
+static double keeper_t;
+static void keep_clock_until(double t)
+{
+  for (; keeper_t <= t; keeper_t += 1) feed(keeper_t, "10.0.9.9", 9, "10.0.9.8", 8);
+}
+
+static void flows_due_together_complete_in_the_order_their_deadlines_were_set(void)
+{
+  start(100);
+  keeper_t = 1.25;
+  feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);   /* A: deadline 31 */
+  feed(1.0, "10.0.0.3", 3, "10.0.0.4", 4);   /* B: 31, never moves */
+  feed(1.0, "10.0.0.5", 5, "10.0.0.6", 6);   /* C: 31 */
+  keep_clock_until(2.0);
+  feed(2.0, "10.0.0.7", 7, "10.0.0.8", 8);   /* D: 32 */
+  feed(2.5, "10.0.0.5", 5, "10.0.0.6", 6);   /* C: 33 */
+  feed(2.6, "10.0.0.1", 1, "10.0.0.2", 2);   /* A: 33, after C */
+  keep_clock_until(3.0);
+  feed(3.0, "10.0.0.7", 7, "10.0.0.8", 8);   /* D: 33, after A */
+  feed(12.0, "10.0.1.1", 1, "10.0.1.2", 2);  /* G: 42 ... */
+  feed(10.5, "10.0.1.1", 1, "10.0.1.2", 2);  /* ... back to 41 (an earlier timestamp) */
+  keep_clock_until(50.0);
+  CHECK_EQ(L.n, 5);
+  /* B completes at 31, written at 30 + 5 = 35; C, A, D complete at 33 and are
+   * written at 37 in that order (the order their deadlines were set, not the
+   * order they came into the bin of 33); G completes at 41, written at 45 */
+  CHECK_STR(L.what[0], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
+  CHECK(L.when[0] == 34.25);
+  CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
+  CHECK_STR(L.what[2], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  CHECK_STR(L.what[3], "10.0.0.7:7 -> 10.0.0.8:8 proto 17");
+  CHECK(L.when[1] == 36.25 && L.when[3] == 36.25);
+  CHECK_STR(L.what[4], "10.0.1.1:1 -> 10.0.1.2:2 proto 17");
+  CHECK(L.when[4] == 44.25);
+  stop();
+}
+
+/* The flush writes active flows in the order they would have completed. */
+static void flush_writes_active_flows_in_deadline_order(void)
+{
+  start(100);
+  feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);   /* A: 31 */
+  feed(1.0, "10.0.0.3", 3, "10.0.0.4", 4);   /* B: 31 */
+  feed(1.5, "10.0.0.5", 5, "10.0.0.6", 6);   /* C: 32 */
+  feed(2.5, "10.0.0.5", 5, "10.0.0.6", 6);   /* C: 33 */
+  feed(2.6, "10.0.0.1", 1, "10.0.0.2", 2);   /* A: 33, after C */
+  drain();
+  po_obs_flush(L.o);
+  CHECK_EQ(L.n, 3);
+  CHECK_STR(L.what[0], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
+  CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
+  CHECK_STR(L.what[2], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  stop();
+}
+
+/* Eviction takes the flow idle longest: the earliest deadline, set first. */
+static void eviction_sees_moved_deadlines(void)
+{
+  start(3);
+  feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);   /* A: 31 */
+  feed(1.5, "10.0.0.3", 3, "10.0.0.4", 4);   /* B: 32 */
+  feed(2.0, "10.0.0.5", 5, "10.0.0.6", 6);   /* C: 32 */
+  feed(3.0, "10.0.0.1", 1, "10.0.0.2", 2);   /* A: 33 (still in the bin of 31) */
+  int i = feed(3.0, "10.0.0.7", 7, "10.0.0.8", 8); /* a fourth flow: B goes */
+  CHECK(i >= 1);
+  CHECK_EQ(entry(i - 1)->op, PO_OP_EMIT);
+  char d[64];
+  po_obs_describe(L.o, entry(i)->slot, d, sizeof d);
+  CHECK_STR(d, "10.0.0.7:7 -> 10.0.0.8:8 proto 17");
+  drain();
+  po_obs_flush(L.o); /* what stays: C (32), A (33), then the new one (33) */
+  CHECK_EQ(L.n, 4);
+  CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
+  CHECK_STR(L.what[2], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  CHECK_STR(L.what[3], "10.0.0.7:7 -> 10.0.0.8:8 proto 17");
+  stop();
+}
+
 static void batches_are_cut_where_the_clock_moves(void)
 {
   start(100);
@@ -274,6 +355,9 @@ int main(void)
   RUN(ignored_key_is_dropped_until_idle);
   RUN(full_table_evicts_the_oldest);
   RUN(flush_writes_expiring_then_active);
+  RUN(flows_due_together_complete_in_the_order_their_deadlines_were_set);
+  RUN(flush_writes_active_flows_in_deadline_order);
+  RUN(eviction_sees_moved_deadlines);
   RUN(batches_are_cut_where_the_clock_moves);
   RUN(non_ip_and_short_are_counted);
   RUN(fragments_follow_their_first);
