@@ -2,12 +2,16 @@
 #include "po.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <unistd.h>
 #include <uv.h>
 
 enum {
@@ -32,8 +36,11 @@ typedef struct app {
   uv_timer_t tick;             /* live sources: wall clock and output flush, every second */
   uv_timer_t stats_timer;      /* --stats-interval */
   uv_timer_t settle;           /* --watch: reload once the editor is done */
-  uv_signal_t sigint, sigterm, sighup;
+  uv_signal_t sighup;
   uv_async_t async;            /* the reader thread has packets again */
+  uv_async_t stop;             /* SIGINT or SIGTERM came (see signal_main) */
+  pthread_t sig_thread;
+  int sig_thread_on;
   watch *watch[MAX_FILES];     /* one per folder holding a watched file */
   int nwatch;
   path_t files[MAX_FILES];     /* scripts and the modules they loaded */
@@ -515,6 +522,40 @@ static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int stat
 
 /* ---- signals and the whole run ------------------------------------------------- */
 
+/* SIGINT and SIGTERM are blocked in every thread and taken here, not by a
+ * libuv handler: that one only writes to a pipe the loop reads, and the loop
+ * thread also runs the chains, so a chain that never returns would leave the
+ * process deaf to them.  The first signal asks the loop to stop cleanly (every
+ * record written); a second, while it has not finished, exits at once. */
+static sigset_t stop_signals;
+static atomic_int signals_seen;
+
+static void *signal_main(void *arg)
+{
+  app *a = arg;
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&stop_signals, &sig) != 0) continue;
+    if (atomic_fetch_add(&signals_seen, 1) == 0) {
+      uv_async_send(&a->stop);
+      continue;
+    }
+    static const char msg[] = "pathobs: second signal: exiting at once; records not written yet are lost\n";
+    ssize_t w = write(2, msg, sizeof msg - 1);
+    (void)w;
+    _exit(128 + sig);
+  }
+  return NULL;
+}
+
+static void stop_signal_thread(app *a)
+{
+  if (!a->sig_thread_on) return;
+  a->sig_thread_on = 0;
+  pthread_cancel(a->sig_thread); /* sigwait is a cancellation point */
+  pthread_join(a->sig_thread, NULL);
+}
+
 static void stop_all(app *a, int status)
 {
   if (a->stopped) return;
@@ -526,17 +567,16 @@ static void stop_all(app *a, int status)
   close_handle((uv_handle_t *)&a->tick);
   close_handle((uv_handle_t *)&a->stats_timer);
   close_handle((uv_handle_t *)&a->settle);
-  close_handle((uv_handle_t *)&a->sigint);
-  close_handle((uv_handle_t *)&a->sigterm);
+  stop_signal_thread(a); /* before its handle goes */
+  close_handle((uv_handle_t *)&a->stop);
   close_handle((uv_handle_t *)&a->sighup);
   close_handle((uv_handle_t *)&a->async);
   for (int i = 0; i < a->nwatch; i++) uv_close((uv_handle_t *)&a->watch[i]->h, free_watch);
   a->nwatch = 0;
 }
 
-static void on_stop_signal(uv_signal_t *h, int signum)
+static void on_stop_signal(uv_async_t *h)
 {
-  (void)signum;
   app *a = h->data;
   end_run(a); /* stop capturing, write every expiring then active record */
   output_failed(a);
@@ -557,17 +597,21 @@ int po_run(const po_run_opts *o)
   /* The loop's descriptors come first: libtrace closes standard input at the
    * end of "-", and libuv must not be handed descriptor 0 after that. */
   uv_loop_init(&a->loop);
+  /* before any thread starts (the writer, the reader, libtrace's): they inherit the mask */
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
   uv_idle_init(&a->loop, &a->idle);
   uv_timer_init(&a->loop, &a->tick);
   uv_timer_init(&a->loop, &a->stats_timer);
   uv_timer_init(&a->loop, &a->settle);
-  uv_signal_init(&a->loop, &a->sigint);
-  uv_signal_init(&a->loop, &a->sigterm);
   uv_signal_init(&a->loop, &a->sighup);
+  uv_async_init(&a->loop, &a->stop, on_stop_signal);
   uv_async_init(&a->loop, &a->async, on_async);
   a->async.data = a;
   a->idle.data = a->tick.data = a->stats_timer.data = a->settle.data = a;
-  a->sigint.data = a->sigterm.data = a->sighup.data = a;
+  a->sighup.data = a->stop.data = a;
 
   char err[2048];
   int status = 0;
@@ -584,8 +628,8 @@ int po_run(const po_run_opts *o)
   if (status != 0) {
     stop_all(a, status);
   } else if (!a->stopped) {
-    uv_signal_start(&a->sigint, on_stop_signal, SIGINT);
-    uv_signal_start(&a->sigterm, on_stop_signal, SIGTERM);
+    if (pthread_create(&a->sig_thread, NULL, signal_main, a) == 0) a->sig_thread_on = 1;
+    else pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL); /* no thread: let them kill */
     if (o->watch) {
       uv_signal_start(&a->sighup, on_hup, SIGHUP);
       arm_watches(a);

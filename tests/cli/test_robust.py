@@ -21,6 +21,7 @@ import re
 import shutil
 import struct
 import subprocess
+import signal
 import sys
 import tempfile
 import time
@@ -628,6 +629,34 @@ def _():
     assert "15 chain errors" in r.err, r.err
     msgs = messages(r.err)
     assert len(msgs) <= 4, "one message per kind of error and flow, got %d: %r" % (len(msgs), msgs[:6])
+
+
+@check("a chain that never returns: the first SIGINT waits for it, a second exits at once")
+def _():
+    # compiled code checks no hook, so nothing can stop the loop thread; the
+    # signals are taken on a thread of their own
+    chain = script("forever.lua", r"""
+local n = 0
+return { new_flow = function(rec) n = n + 1; if n == 2 then while true do end end end }
+""")
+    cap = write_flood("forever.pcap", 10, syn)
+    for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
+        with open(path("forever.out"), "wb") as o, open(path("forever.err"), "wb") as e:
+            p = subprocess.Popen([PATHOBS, "-q", "-c", chain, cap], stdout=o, stderr=e,
+                                 stdin=subprocess.DEVNULL)
+            time.sleep(0.5)
+            p.send_signal(sig)
+            time.sleep(0.5)
+            eq(p.poll(), None, "still in the chain after one %s" % name)
+            p.send_signal(sig)
+            try:
+                rc = p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                raise AssertionError("a second %s did not stop pathobs" % name)
+        eq(rc, 128 + int(sig), "exit status after two %s" % name)
+        err = open(path("forever.err")).read()
+        assert "second signal: exiting at once" in err, err
 
 
 @check("a script that raises while loading: file:line, exit 3")
