@@ -56,6 +56,7 @@ static const char usage_text[] =
   "\n"
   "Environment: PATHOBS_PATH=DIR:DIR adds folders like -L.\n"
   "Exit status: 0 success, 1 runtime failure, 2 usage error, 3 chain script error.\n"
+  "SIGINT/SIGTERM: stop, writing every record; a second one exits at once (130/143).\n"
   "\n"
   "Example:\n"
   "  pathobs -c basic -c tcp -o flows.jsonl capture.pcap\n"
