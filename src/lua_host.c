@@ -9,7 +9,7 @@
 #include <string.h>
 
 enum { PEND = 4096 }; /* records queued outside a batch before they are written */
-enum { TAB_MAX = 128, TAB_AHEAD = 2 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
+enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
 
 struct po_host {
   lua_State *L;
@@ -247,9 +247,21 @@ static int tab_template(lua_State *L)
   return 1;
 }
 
+/* q[i] as a table for tabwalk.c (q keeps it and its strings alive), or NULL. */
+static const void *queued(lua_State *L, lua_Integer i, lua_Integer n)
+{
+  if (i > n) return NULL;
+  lua_rawgeti(L, 1, (int)i);
+  const void *t = lua_type(L, -1) == LUA_TTABLE ? lua_topointer(L, -1) : NULL;
+  lua_pop(L, 1);
+  return t;
+}
+
 /* tab.write(q, r, n): writes the records q[r], q[r+1], ... while they have the
  * template's layout and plain values; returns the index of the first it did
- * not write (n + 1 when it wrote them all), for the Lua writer. */
+ * not write (n + 1 when it wrote them all), for the Lua writer.  The records
+ * were last touched long ago: the table header of the one two ahead and the
+ * nodes of the next are asked for first, so that the misses overlap. */
 static int tab_write(lua_State *L)
 {
   po_host *h = lua_touserdata(L, lua_upvalueindex(1));
@@ -257,26 +269,10 @@ static int tab_write(lua_State *L)
   const po_tabtmpl *tm = h->tmpl;
   if (tm == NULL || lua_type(L, 1) != LUA_TTABLE) n = r - 1;
   uint32_t k = tm ? po_tab_keys(tm) : 0;
-  /* the records were last touched long ago: their lines are fetched two
-   * records ahead (the table's header, then its nodes) so that the misses overlap */
-  const void *t[TAB_AHEAD + 1] = { 0 };
-  for (int i = 0; i <= TAB_AHEAD && r + i <= n; i++) {
-    lua_rawgeti(L, 1, (int)(r + i));
-    t[i] = lua_type(L, -1) == LUA_TTABLE ? lua_topointer(L, -1) : NULL;
-    lua_pop(L, 1); /* q keeps the records and their strings alive */
-    if (t[i] != NULL) po_tab_prefetch(t[i], i == 0 ? 1 : i);
-  }
   for (; r <= n; r++) {
-    const void *cur = t[0];
-    memmove(t, t + 1, TAB_AHEAD * sizeof t[0]);
-    t[TAB_AHEAD] = NULL;
-    if (r + 1 + TAB_AHEAD <= n) {
-      lua_rawgeti(L, 1, (int)(r + 1 + TAB_AHEAD));
-      t[TAB_AHEAD] = lua_type(L, -1) == LUA_TTABLE ? lua_topointer(L, -1) : NULL;
-      lua_pop(L, 1);
-    }
-    for (int i = 1; i <= TAB_AHEAD; i++)
-      if (t[i] != NULL) po_tab_prefetch(t[i], i);
+    const void *ahead2 = queued(L, r + 2, n), *ahead1 = queued(L, r + 1, n), *cur = queued(L, r, n);
+    if (ahead2 != NULL) po_tab_prefetch(ahead2, 2);
+    if (ahead1 != NULL) po_tab_prefetch(ahead1, 1);
     if (cur == NULL || po_tab_stage(tm, cur, h->stage) != PO_OK) break;
     po_fval *f = po_json_flat(h->json, po_tab_key_names(tm), k);
     if (f != NULL) memcpy(f, h->stage, k * sizeof *f);

@@ -194,9 +194,9 @@ void po_tab_prefetch(const void *table, int step)
     __builtin_prefetch(t);
     return;
   }
-  const char *node = (const char *)t->node; /* its header came a step earlier */
+  if (t->hmask >= (1u << 12)) return; /* its header came a step earlier */
+  const char *node = (const char *)t->node;
   size_t bytes = ((size_t)t->hmask + 1) * sizeof(struct lj_node);
-  if (t->hmask >= (1u << 12)) return;
   for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(node + o);
 }
 
