@@ -25,11 +25,18 @@ M.ICMP6_UNREACHABLE, M.ICMP6_TTLEXCEEDED = 1, 3
 
 local null = M.null
 
--- src_port, dst_port of a TCP or UDP packet; null, null otherwise.
+-- src_port, dst_port of a TCP or UDP packet; null, null otherwise.  A TCP
+-- header cut short (an ICMP error's quotation, a small snaplen) still gives
+-- its ports when their four bytes are there, as they are in the flow's key.
 function M.extract_ports(ip)
   local t = ip.tcp or ip.udp
-  if t == nil then return null, null end
-  return t.src_port, t.dst_port
+  if t ~= nil then return t.src_port, t.dst_port end
+  local proto = ip.proto
+  if proto == 6 or proto == 17 then
+    local sp, dp = headers.ports(ip)
+    if sp ~= nil then return sp, dp end
+  end
+  return null, null
 end
 
 local function keep_first(opts, kind, value)

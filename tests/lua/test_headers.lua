@@ -265,10 +265,24 @@ do
   t.eq(q.pkt_len, 40, "quote pkt_len as claimed")
   t.eq(q.size, 28, "quote size as quoted")
   t.eq(q.tcp, nil, "quoted TCP header incomplete")
+  local qsp, qdp = pathobs.extract_ports(q)
+  t.eq(qsp, 1234, "extract_ports of a quote with 8 bytes of TCP: src")
+  t.eq(qdp, 80, "extract_ports of a quote with 8 bytes of TCP: dst")
   t.eq(ip.src_prefix, "192.0.2.9", "outer header unchanged by the quote")
   local sp, dp = pathobs.extract_ports(ip)
   t.eq(sp, pathobs.null, "extract_ports of ICMP: null")
   t.eq(dp, pathobs.null, "extract_ports of ICMP: null")
+  -- quotations too short for the ports, and a TCP header cut by the snaplen
+  local short = P.decode(P.ip4{ proto = 1,
+    payload = P.icmp{ type = 3, code = 3, payload = syn:sub(1, 22) } }).icmp.quote
+  t.eq(short.proto, 6, "quote with 2 bytes of TCP: proto")
+  t.eq(pathobs.extract_ports(short), pathobs.null, "extract_ports of a quote with 2 bytes of TCP: null")
+  local cut = P.decode(syn, 0, 24)
+  t.eq(cut.tcp, nil, "TCP header cut at 4 bytes")
+  t.eq(select(2, pathobs.extract_ports(cut)), 80, "extract_ports of a cut TCP header: its ports")
+  t.eq(pathobs.extract_ports(P.decode(syn, 0, 23)), pathobs.null, "extract_ports of 3 bytes of TCP: null")
+  local frag = P.decode(P.ip4{ proto = 6, frag = 8, payload = P.tcp{ sp = 1, dp = 2 } })
+  t.eq(pathobs.extract_ports(frag), pathobs.null, "extract_ports of a non-first fragment: null")
   -- echo: no quote
   ip = P.decode(P.ip4{ proto = 1, payload = P.icmp{ type = 8 } })
   t.eq(ip.icmp.quote, nil, "no quote in an echo request")

@@ -375,8 +375,9 @@ def make_short():
     #    short, skipped
     add(eth(pg.tcp_packet("192.0.2.20", "198.51.100.70", 40030, 80,
                           flags="S", options=syn_options(1))), caplen=14 + 20 + 2)
-    # 2. TCP/IPv4 cut inside the TCP header after the ports: a flow, but no
-    #    complete TCP header for the chains
+    # 2. TCP/IPv4 cut inside the TCP header after the ports: a flow with its
+    #    ports (extract_ports reads them as the key does), but no complete
+    #    TCP header for the chains
     add(eth(pg.tcp_packet("192.0.2.21", "198.51.100.71", 40031, 80,
                           flags="S", options=syn_options(1))), caplen=14 + 20 + 8)
     # 3. IPv4 cut inside its own header
