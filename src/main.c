@@ -37,13 +37,14 @@ static const char usage_text[] =
   "Chains:\n"
   "  -c, --chain NAME|FILE    chain script, repeatable, run in order (default: basic)\n"
   "  -L, --lua-path DIR       extra folder for chains and modules, repeatable\n"
-  "      --list-chains        list the bundled chains and exit\n"
+  "      --list-chains        list the chains (bundled, -L, PATHOBS_PATH) and exit\n"
   "  -w, --watch              reload the chains when their files change (and on SIGHUP)\n"
   "\n"
   "Flows:\n"
   "      --idle-timeout SEC   complete a flow idle this long (default 30)\n"
   "      --expiry-timeout SEC write a completed record this much later (default 5)\n"
-  "      --max-flows N        bound on live records; the oldest is evicted (default 4194304)\n"
+  "      --max-flows N        bound on live records; the one idle longest is written\n"
+  "                           early (default 4194304)\n"
   "      --aggregate          one flow per IP version for all packets\n"
   "\n"
   "Output:\n"
@@ -231,7 +232,12 @@ int main(int argc, char **argv)
         return usage_error("--stats-interval wants whole seconds from 1 to 86400, not '%s'", optarg);
       break;
     case 'w': ro.watch = 1; break;
-    case 'i': ro.source = optarg; break;
+    case 'i': { /* always live: a file of that name in the current folder is not read */
+      static char live[4096];
+      snprintf(live, sizeof live, "int:%s", optarg);
+      ro.source = live;
+      break;
+    }
     case 'q': ro.quiet = 1; break;
     case 'L':
       if (nldirs == MAX_LDIRS) return usage_error("too many --lua-path folders (at most %s)", "32");

@@ -34,13 +34,23 @@ static const char *const live_formats[] = { "int:", "ring:", "pcapint:", "dag:",
 static const char *sniff(const char *path, char *err, size_t errlen)
 {
   unsigned char m[16] = { 0 };
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+    snprintf(err, errlen, "is a folder, not a capture file");
+    return NULL;
+  }
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     snprintf(err, errlen, "%s", strerror(errno));
     return NULL;
   }
   size_t n = fread(m, 1, sizeof m, f);
+  int bad = ferror(f), e = errno;
   fclose(f);
+  if (bad) {
+    snprintf(err, errlen, "%s", strerror(e));
+    return NULL;
+  }
   if (n == 0) {
     snprintf(err, errlen, "empty file");
     return NULL;

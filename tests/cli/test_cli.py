@@ -159,6 +159,23 @@ def _():
             lines = err.splitlines()
             eq(len(lines), 1, "stderr lines for " + src)
             assert src in lines[0], lines[0]
+        rc, out, err = run(d)
+        eq((rc, out), (1, ""), "a folder")
+        eq(err, "pathobs: cannot open %s: is a folder, not a capture file\n" % d, "a folder")
+
+
+@check("-i IFACE always captures live, even beside a file of that name")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        with open(TCP4, "rb") as src, open(os.path.join(d, "nosuchif0"), "wb") as dst:
+            dst.write(src.read())
+        p = subprocess.run([os.path.abspath(PATHOBS), "-q", "-i", "nosuchif0"], cwd=d, capture_output=True, timeout=30)
+        eq((p.returncode, p.stdout), (1, b""), "the file was not read")
+        err = p.stderr.decode()
+        assert err.startswith("pathobs: cannot open int:nosuchif0: ") and "interface" in err, err
+        p = subprocess.run([os.path.abspath(PATHOBS), "-q", "nosuchif0"], cwd=d, capture_output=True, timeout=30)
+        eq(p.returncode, 0, "the same name as SOURCE is the file")
+        eq(len(p.stdout.splitlines()), 2, "its records")
 
 
 @check("a capture cut in the middle: records first, then the reason, exit 1")
