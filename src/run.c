@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -530,16 +531,30 @@ static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int stat
 static sigset_t stop_signals;
 static atomic_int signals_seen;
 
+static double monotonic_seconds(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The first SIGINT/SIGTERM asks for the clean stop; one that comes a second
+ * or more later exits at once.  Copies within that second are the same
+ * request: coreutils' timeout signals pathobs and then its process group, and
+ * a shell's Ctrl-C reaches every process of a pipeline. */
 static void *signal_main(void *arg)
 {
   app *a = arg;
+  double first = 0;
   for (;;) {
     int sig = 0;
     if (sigwait(&stop_signals, &sig) != 0) continue;
     if (atomic_fetch_add(&signals_seen, 1) == 0) {
+      first = monotonic_seconds();
       uv_async_send(&a->stop);
       continue;
     }
+    if (monotonic_seconds() - first < 1.0) continue;
     static const char msg[] = "pathobs: second signal: exiting at once; records not written yet are lost\n";
     ssize_t w = write(2, msg, sizeof msg - 1);
     (void)w;

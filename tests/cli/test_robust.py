@@ -646,7 +646,9 @@ return { new_flow = function(rec) n = n + 1; if n == 2 then while true do end en
                                  stdin=subprocess.DEVNULL)
             time.sleep(0.5)
             p.send_signal(sig)
-            time.sleep(0.5)
+            time.sleep(0.2)
+            p.send_signal(sig)  # within the second: the same request
+            time.sleep(1.3)
             eq(p.poll(), None, "still in the chain after one %s" % name)
             p.send_signal(sig)
             try:
@@ -657,6 +659,24 @@ return { new_flow = function(rec) n = n + 1; if n == 2 then while true do end en
         eq(rc, 128 + int(sig), "exit status after two %s" % name)
         err = open(path("forever.err")).read()
         assert "second signal: exiting at once" in err, err
+
+
+@check("timeout(1) signals twice at once: one clean stop, every record written")
+def _():
+    # coreutils' timeout sends SIGTERM to pathobs and then to its process group
+    chain = script("slow.lua", r"""
+return { new_flow = function(rec)
+  local t = os.clock() + 0.25
+  while os.clock() < t do end
+end }
+""")
+    cap = write_flood("slow.pcap", 8, syn)
+    p = subprocess.run(["timeout", "--preserve-status", "1", PATHOBS, "-c", chain, cap],
+                       capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
+    err = p.stderr.decode()
+    eq(p.returncode, 0, "exit status (a clean stop): " + err)
+    assert "second signal" not in err, err
+    eq(len(records(p.stdout.decode())), 8, "records")
 
 
 @check("a script that raises while loading: file:line, exit 3")
