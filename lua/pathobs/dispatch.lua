@@ -1,5 +1,11 @@
 -- pathobs.dispatch: loads chain scripts into chains and runs them over each batch.
 -- Internal to pathobs: the C host calls setup(), compose() and batch().
+
+-- The globals this module calls, bound once: a chain that assigns one by
+-- mistake (type = ip.proto) must not break the runtime.
+local assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require =
+  assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require
+local table, tostring, type, xpcall = table, tostring, type, xpcall
 local ffi = require("ffi")
 local core = require("pathobs.core")
 local headers = require("pathobs.headers")
@@ -339,15 +345,40 @@ local MAX_SEEN = 10000
 local desc = ffi.new("char[160]")
 M.diag = {}
 
+-- The text of an error object that is not a string: its __tostring if it has
+-- one that works, else its type (error({}) would print "table: 0x...": a new
+-- message, and a new line, every time).  Never raises.
+local function error_text(err)
+  local t = type(err)
+  if t == "number" then return tostring(err) end
+  local mt = debug.getmetatable(err) -- the real one, whatever __metatable says
+  if type(mt) == "table" and rawget(mt, "__tostring") ~= nil then
+    local ok, s = pcall(tostring, err)
+    if ok and type(s) == "string" then return s end
+  end
+  return "(error object is a " .. t .. " value)"
+end
+
+-- xpcall's handler: runs where the error was raised, so an error object that
+-- is not a string still gets the file:line of the Lua code that raised it.
+local function error_message(err)
+  if type(err) == "string" then return err end
+  local text = error_text(err)
+  for level = 2, 40 do
+    local info = debug.getinfo(level, "Sl")
+    if info == nil then break end
+    if info.what ~= "C" and info.currentline > 0 then
+      return info.short_src .. ":" .. info.currentline .. ": " .. text
+    end
+  end
+  return text
+end
+
 local function chain_error(err)
   local slot = B[cur].slot
   C.po_obs_describe(obs, slot, desc, 160)
-  local t = type(err)
-  if t ~= "string" and t ~= "number" and not (getmetatable(err) or {}).__tostring then
-    -- error({}) would print "table: 0x...": a new message, and a new line, every time
-    err = "(error object is a " .. t .. " value)"
-  end
-  local msg = tostring(err) .. " (flow " .. ffi.string(desc) .. ")"
+  if type(err) ~= "string" then err = error_text(err) end
+  local msg = err .. " (flow " .. ffi.string(desc) .. ")"
   if seen[msg] then return end
   if nseen >= MAX_SEEN then
     if nseen == MAX_SEEN then
@@ -443,7 +474,7 @@ end
 function M.batch(n)
   local first, errors = 0, 0
   while first < n do
-    local ok, err = pcall(loop, first, n)
+    local ok, err = xpcall(loop, error_message, first, n)
     if ok then break end
     errors = errors + 1
     chain_error(err)

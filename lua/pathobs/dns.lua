@@ -5,6 +5,11 @@
 -- Nothing here raises on packet bytes: any malformed input is just "no".
 -- Loading this module raises when libldns cannot be found (Debian: libldns3,
 -- or libldns-dev for the unversioned name).
+
+-- The globals this module calls, bound once: a chain that assigns one by
+-- mistake (type = ip.proto) must not break the runtime.
+local error, pcall, require, string, tostring =
+  error, pcall, require, string, tostring
 local ffi = require("ffi")
 
 local byte = string.byte

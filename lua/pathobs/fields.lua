@@ -4,6 +4,11 @@
 -- no string building:
 --   local FIN = fields.dir("tcp_fin")   -- { [false] = "tcp_fin_fwd", [true] = "tcp_fin_rev" }
 --   rec[FIN[rev]] = true
+
+-- The globals this module calls, bound once: a chain that assigns one by
+-- mistake (type = ip.proto) must not break the runtime.
+local error, type =
+  error, type
 local M = {}
 
 -- { [false] = prefix .. "_fwd", [true] = prefix .. "_rev" }

@@ -6,6 +6,11 @@
 -- must copy what it needs and never keep the object.  Fields are computed on
 -- access from the packet bytes; every access is bounds-checked by the decoder
 -- (fixed headers are complete) or clipped here (options, payloads).
+
+-- The globals this module calls, bound once: a chain that assigns one by
+-- mistake (type = ip.proto) must not break the runtime.
+local error, getmetatable, pairs, require, setmetatable, tostring =
+  error, getmetatable, pairs, require, setmetatable, tostring
 local ffi = require("ffi")
 local bit = require("bit")
 local core = require("pathobs.core")

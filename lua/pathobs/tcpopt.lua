@@ -11,6 +11,11 @@
 --   to the capture) they use the span walker; otherwise they walk
 --   tcp:options(), which hands out one value string per option. Both give the
 --   same answers. No tables and no closures are created per call.
+
+-- The globals this module calls, bound once: a chain that assigns one by
+-- mistake (type = ip.proto) must not break the runtime.
+local error, require, string, type =
+  error, require, string, type
 local bit = require("bit")
 local pathobs = require("pathobs")
 local headers = require("pathobs.headers")

@@ -203,6 +203,20 @@ def _():
     assert "6 chain errors" in err, err
 
 
+@check("odd error objects and clobbered globals: counted with file:line, every record written")
+def _():
+    rc, out, err = run("-c", "basic", "-c", os.path.join(CH, "odd_errors.lua"), TCP4)
+    eq(rc, 0)
+    recs = records(out)
+    eq([r["n"] for r in recs], [5, 10], "every packet seen")
+    eq([r["pkt_fwd"] + r["pkt_rev"] for r in recs], [5, 10], "basic counted every packet")
+    assert "15 chain errors" in err, err
+    msgs = {re.sub(r" \(flow .*\)$", "", l) for l in err.splitlines() if "odd_errors" in l}
+    eq(msgs, {"pathobs: %s:%d: %s" % (os.path.join(CH, "odd_errors.lua"), line, text)
+              for line, text in ((11, "(error object is a table value)"), (13, "(error object is a table value)"),
+                                 (15, "fine text"), (17, "(error object is a table value)"))}, "messages")
+
+
 @check("scripts that do not load: file:line, exit 3")
 def _():
     cases = {"syntax.lua": r"syntax\.lua:3: unexpected symbol",
