@@ -361,13 +361,15 @@ end
 
 -- xpcall's handler: runs where the error was raised, so an error object that
 -- is not a string still gets the file:line of the Lua code that raised it.
+local STALE = headers.STALE
 local function error_message(err)
   if type(err) == "string" then return err end
   local text = error_text(err)
   for level = 2, 40 do
     local info = debug.getinfo(level, "Sl")
     if info == nil then break end
-    if info.what ~= "C" and info.currentline > 0 then
+    if info.what ~= "C" and info.currentline > 0
+      and not (err == STALE and info.short_src:find("pathobs/headers.lua", 1, true)) then
       return info.short_src .. ":" .. info.currentline .. ": " .. text
     end
   end
@@ -480,6 +482,7 @@ function M.batch(n)
     chain_error(err)
     first = cur + 1
   end
+  headers.release() -- a header object kept by a chain raises when read later
   write_queue(E, #E) -- the records this batch emitted (evictions), in order
   return errors
 end

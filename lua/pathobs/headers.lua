@@ -32,7 +32,21 @@ struct po_icmpv { int32_t i, q; };
 local B = ffi.new("po_pkt[1]") -- replaced by bind(); a harmless empty batch until then
 local ntop_buf = ffi.new("char[48]")
 
-local function hdr(v) return B[v.i].h[v.q] end
+-- A header object is valid during the call that received it.  Within a batch
+-- a kept object still reads a packet of that batch (whichever the object was
+-- last handed out for), so its reads stay inside packet memory; at the end of
+-- the batch release() sets every object's i to -1, and reading a kept one
+-- later raises STALE instead of reading an entry that is not its packet (an
+-- eviction, a packet without a quotation: no memory at all).
+local STALE = setmetatable({}, { __tostring = function()
+  return "a header object was read after the call that received it (copy the fields it needs instead)"
+end })
+local function stale() error(STALE, 0) end
+local function hdr(v)
+  local i = v.i
+  if i < 0 then stale() end
+  return B[i].h[v.q]
+end
 local function u16(p, o) return p[o] * 256 + p[o + 1] end
 local function u32(p, o) return ((p[o] * 256 + p[o + 1]) * 256 + p[o + 2]) * 256 + p[o + 3] end
 
@@ -368,6 +382,15 @@ end
 function M.bind(batch)
   B = ffi.cast("po_pkt *", batch)
 end
+
+-- The end of a batch: every header object handed out so far is dead.
+M.STALE = STALE
+function M.release()
+  for q = 0, 1 do
+    M.ip4[q].i, M.ip6[q].i, TCP[q].i, UDP[q].i, ICMP[q].i = -1, -1, -1, -1, -1
+  end
+end
+M.release()
 
 -- The option bytes of a TCP object (pointer, first, last offset), for
 -- string-free option walkers such as pathobs.tcpopt.

@@ -661,6 +661,33 @@ return { new_flow = function(rec) n = n + 1; if n == 2 then while true do end en
         assert "second signal: exiting at once" in err, err
 
 
+@check("header objects kept past their call: a chain error when read in a later batch, no crash")
+def _():
+    # ip4 runs before tcp: it reads the TCP object of the packet before
+    chain = script("keep.lua", r"""
+local saved
+return {
+  new_flow = function(rec) rec.n = 1 end,
+  tcp = function(rec, tcp) saved = tcp end,
+  ip4 = function(rec)
+    if saved then rec.late = saved.src_port end
+  end,
+}
+""")
+    cap = write_flood("keep.pcap", 5000, syn)
+    r = run("-c", chain, cap)
+    eq(r.rc, 0, "exit status")
+    recs = records(r.out)
+    eq(len(recs), 5000, "every record written")
+    eq(sum(x["n"] for x in recs), 5000, "every flow went on")
+    msgs = messages(r.err)
+    assert msgs and all(re.search(r"keep\.lua:7: a header object was read after the call that received it", m)
+                        for m in msgs), msgs[:3]
+    # after the first stale read the chain never reaches tcp again (the error
+    # skips the rest of the packet), so the object stays stale
+    assert re.search(r"\b[1-9]\d* chain errors", r.err), r.err
+
+
 @check("timeout(1) signals twice at once: one clean stop, every record written")
 def _():
     # coreutils' timeout sends SIGTERM to pathobs and then to its process group

@@ -336,4 +336,21 @@ do
   t.eq(ip.proto, 6, "proto of a cut header")
 end
 
+-- Objects kept past their batch raise STALE instead of reading another entry
+do
+  local headers = require("pathobs.headers")
+  local ip = P.decode(P.ip4{ proto = 1, payload = P.icmp{ type = 3, code = 3,
+    payload = P.ip4{ proto = 6, payload = P.tcp{ sp = 7, dp = 8 } } } })
+  local q, icmp = ip.icmp.quote, ip.icmp
+  local tcp = q.tcp
+  t.eq(tcp.src_port, 7, "quoted tcp before release")
+  headers.release()
+  for _, case in ipairs({ { ip, "ttl" }, { q, "ttl" }, { icmp, "type" }, { tcp, "src_port" }, { tcp, "syn_flag" } }) do
+    local ok, err = pcall(function() return case[1][case[2]] end)
+    t.ok(not ok and err == headers.STALE, "released object raises STALE: " .. case[2])
+  end
+  t.ok(tostring(headers.STALE):find("after the call that received it", 1, true), "STALE says what happened")
+  t.eq(P.decode(P.ip4{ ttl = 9 }).ttl, 9, "a new packet's object works again")
+end
+
 t.done()
