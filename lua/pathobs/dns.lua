@@ -8,8 +8,8 @@
 
 -- The globals this module calls, bound once: a chain that assigns one by
 -- mistake (type = ip.proto) must not break the runtime.
-local error, pcall, require, string, tostring =
-  error, pcall, require, string, tostring
+local error, floor, pcall, require, string, tostring, type =
+  error, math.floor, pcall, require, string, tostring, type
 local ffi = require("ffi")
 
 local byte = string.byte
@@ -45,10 +45,18 @@ local out = ffi.new("po_ldns_pkt *[1]") -- reused: no allocation per call
 local M = { lib = lib }
 
 -- True when bytes off .. #s-1 of string s (off defaults to 0) are a complete,
--- well-formed DNS message with QR set.
+-- well-formed DNS message with QR set.  A chain that passes something else
+-- than a string or nil, or an offset that is not a whole number from 0, gets
+-- an error at its own line (a negative offset would read before the string).
 local function is_response(s, off)
   if s == nil then return false end
+  if type(s) ~= "string" then
+    error("pathobs.dns: the payload must be a string or nil, not a " .. type(s), 2)
+  end
   off = off or 0
+  if type(off) ~= "number" or off < 0 or off ~= floor(off) then
+    error("pathobs.dns: the offset must be a whole number from 0, not " .. tostring(off), 2)
+  end
   local n = #s - off
   if n <= 0 then return false end
   out[0] = nil

@@ -39,6 +39,18 @@ is(dns.is_response("\0\0\128\0" .. ("\255"):rep(8)), false, "65535 questions tha
 is(dns.is_response("xx" .. RESPONSE, 2), true, "offset skips a prefix")
 is(dns.is_response(RESPONSE, #RESPONSE), false, "offset at the end")
 is(dns.is_response(RESPONSE, #RESPONSE + 5), false, "offset past the end")
+-- wrong arguments: an error at the caller's line, never a read outside the string
+local function raises(pattern, what, ...)
+  local ok, err = pcall(dns.is_response, ...)
+  if ok or not tostring(err):find(pattern) then
+    error(what .. ": got " .. tostring(ok) .. ", " .. tostring(err), 2)
+  end
+end
+raises("offset must be a whole number from 0, not %-1000000000", "negative offset", RESPONSE, -1e9)
+raises("offset must be a whole number from 0, not %-1$", "offset -1", RESPONSE, -1)
+raises("offset must be a whole number from 0, not 1.5", "fractional offset", RESPONSE, 1.5)
+raises("offset must be a whole number from 0, not x", "string offset", RESPONSE, "x")
+raises("payload must be a string or nil, not a table", "a table as payload", {})
 
 -- TCP payloads: 2-byte length prefix that must match the rest exactly
 is(dns.is_response_tcp(tcp(RESPONSE)), true, "TCP: valid response")
