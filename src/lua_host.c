@@ -171,6 +171,38 @@ static int last_code_line(const char *path)
   return last;
 }
 
+/* Whether a message starts with a position, "file:line: ". */
+static int has_position(const char *m)
+{
+  const char *c = strchr(m, ':');
+  if (c == NULL || c == m || memchr(m, '\n', (size_t)(c - m)) != NULL) return 0;
+  const char *d = c + 1;
+  while (*d >= '0' && *d <= '9') d++;
+  return d > c + 1 && d[0] == ':' && d[1] == ' ';
+}
+
+/* Message handler for a script's main chunk, run where the error was raised:
+ * a message without a position (error("x", 0), error(42), error({})) gets
+ * the position of the Lua code that raised it. */
+static int where_raised(lua_State *L)
+{
+  int t = lua_type(L, 1);
+  const char *m = t == LUA_TSTRING || t == LUA_TNUMBER ? lua_tostring(L, 1) : NULL;
+  if (m != NULL && has_position(m)) return 1;
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+      if (m != NULL)
+        lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, m);
+      else
+        lua_pushfstring(L, "%s:%d: the script raised a %s value, not a message", ar.short_src,
+                        ar.currentline, luaL_typename(L, 1));
+      return 1;
+    }
+  }
+  return 1;
+}
+
 int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen)
 {
   lua_State *L = h->L;
@@ -184,8 +216,12 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
       return PO_ESCRIPT;
     }
     int lastline = last_code_line(paths[i]);
-    if (lua_pcall(L, 0, 1, 0) != 0) {
-      /* error({}) carries no position: say where, as for every other load error */
+    lua_pushcfunction(L, where_raised);
+    lua_insert(L, -2);
+    int failed = lua_pcall(L, 0, 1, -2);
+    lua_remove(L, -2); /* the handler, below the result or the message */
+    if (failed) {
+      /* a value where_raised found no Lua code for: say where, as for every other load error */
       if (lua_type(L, -1) == LUA_TSTRING || lua_type(L, -1) == LUA_TNUMBER)
         snprintf(err, errlen, "%s", lua_tostring(L, -1));
       else

@@ -5,7 +5,7 @@
 -- mistake (type = ip.proto) must not break the runtime.
 local assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require =
   assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require
-local table, tostring, type, xpcall = table, tostring, type, xpcall
+local table, tostring, type, unpack, xpcall = table, tostring, type, unpack, xpcall
 local ffi = require("ffi")
 local core = require("pathobs.core")
 local headers = require("pathobs.headers")
@@ -106,10 +106,20 @@ local function line_of(fn)
   return info and info.linedefined or 0
 end
 
--- Compose a list of functions into one that stops at the first false.
+-- Compose a list of functions into one that stops at the first false.  A
+-- generated function holds at most GROUP of them (LuaJIT allows 60 upvalues);
+-- longer lists are composed from composed groups.
+local GROUP = 50
 local function compose(fns)
   if #fns == 0 then return nil end
   if #fns == 1 then return fns[1] end
+  if #fns > GROUP then
+    local groups = {}
+    for i = 1, #fns, GROUP do
+      groups[#groups + 1] = compose({ unpack(fns, i, math.min(i + GROUP - 1, #fns)) })
+    end
+    return compose(groups)
+  end
   local src = { "local f = ...\n" }
   for k = 1, #fns do src[#src + 1] = ("local f%d = f[%d]\n"):format(k, k) end
   src[#src + 1] = "return function(a, b, c, d)\n"

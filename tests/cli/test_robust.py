@@ -710,9 +710,17 @@ end }
 def _():
     for text, pattern in (("error('at load')\n", r"raises_at_load\.lua:1: at load"),
                           ("local x = nil + 1\n", r"raises_at_load\.lua:1: attempt to perform arithmetic"),
-                          ("error({})\n", r"raises_at_load\.lua")):
+                          ("local x = 1\nerror({})\nreturn {}\n",
+                           r"raises_at_load\.lua:2: the script raised a table value, not a message"),
+                          ("\nerror('no position', 0)\n", r"raises_at_load\.lua:2: no position"),
+                          ("error(42)\n", r"raises_at_load\.lua:1: 42"),
+                          ("local t = {}\nfor i = 1, 1000 do t[i] = function() end end\n"
+                           "return { tcp = t, udp = function() error('late') end }\n", None)):
         chain = script("raises_at_load.lua", text)
         r = run("-c", chain, TCP4)
+        if pattern is None:  # 1000 functions for one chain load and run
+            eq((r.rc, len(records(r.out))), (0, 2), "a chain of 1000 functions: " + r.err)
+            continue
         eq(r.rc, 3, "exit status for " + text.strip())
         eq(r.out, "", "stdout")
         assert re.search(pattern, r.err), "%r: %s" % (text, r.err)
