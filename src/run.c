@@ -122,6 +122,7 @@ static void report_stats(app *a, int final)
 /* ---- one run over the source ---------------------------------------------- */
 
 static void stop_all(app *a, int status);
+static int stop_requested(void);
 
 static void dispatch(app *a)
 {
@@ -486,6 +487,10 @@ static void reload(app *a)
       po_host_free(h);
       return;
     }
+    if (stop_requested()) { /* a signal came while loading: keep the output as it is */
+      po_host_free(h);
+      return;
+    }
     abort_run(a);
     po_host_free(a->host);
     a->host = h;
@@ -530,6 +535,10 @@ static void on_fs_event(uv_fs_event_t *h, const char *name, int events, int stat
  * record written); a second, while it has not finished, exits at once. */
 static sigset_t stop_signals;
 static atomic_int signals_seen;
+static atomic_int signal_thread_quit;
+
+/* A stop was asked for: whatever is starting (a load, a source to open) need not. */
+static int stop_requested(void) { return atomic_load(&signals_seen) > 0; }
 
 static double monotonic_seconds(void)
 {
@@ -549,6 +558,7 @@ static void *signal_main(void *arg)
   for (;;) {
     int sig = 0;
     if (sigwait(&stop_signals, &sig) != 0) continue;
+    if (atomic_load(&signal_thread_quit)) return NULL; /* stop_signal_thread woke us */
     if (atomic_fetch_add(&signals_seen, 1) == 0) {
       first = monotonic_seconds();
       uv_async_send(&a->stop);
@@ -563,11 +573,16 @@ static void *signal_main(void *arg)
   return NULL;
 }
 
+/* Not pthread_cancel: write() in uv_async_send is a cancellation point too, and
+ * a thread cancelled there leaves the handle's pending flag set, on which
+ * uv_close would spin for ever.  The thread finishes what it does, then takes
+ * the signal sent to it alone and sees the flag. */
 static void stop_signal_thread(app *a)
 {
   if (!a->sig_thread_on) return;
   a->sig_thread_on = 0;
-  pthread_cancel(a->sig_thread); /* sigwait is a cancellation point */
+  atomic_store(&signal_thread_quit, 1);
+  pthread_kill(a->sig_thread, SIGTERM);
   pthread_join(a->sig_thread, NULL);
 }
 
@@ -627,6 +642,11 @@ int po_run(const po_run_opts *o)
   a->async.data = a;
   a->idle.data = a->tick.data = a->stats_timer.data = a->settle.data = a;
   a->sighup.data = a->stop.data = a;
+  /* From here on, not once started: loading the scripts and opening the source
+   * can take long (a slow chain, "-" on a quiet pipe, a FIFO without a writer),
+   * and a signal must work then as later.  It wakes a->stop, which exists. */
+  if (pthread_create(&a->sig_thread, NULL, signal_main, a) == 0) a->sig_thread_on = 1;
+  else pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL); /* no thread: let them kill */
 
   char err[2048];
   int status = 0;
@@ -637,14 +657,14 @@ int po_run(const po_run_opts *o)
   } else if (po_host_load(a->host, o->scripts, o->nscripts, err, sizeof err) != PO_OK) {
     say(a, "%s", err);
     status = 3;
-  } else if (open_output(a) != PO_OK || start_run(a) != PO_OK) {
+  } else if (open_output(a) != PO_OK || (!stop_requested() && start_run(a) != PO_OK)) {
     status = 1;
   }
   if (status != 0) {
     stop_all(a, status);
+  } else if (stop_requested()) {
+    on_stop_signal(&a->stop); /* it came while starting: stop before reading on */
   } else if (!a->stopped) {
-    if (pthread_create(&a->sig_thread, NULL, signal_main, a) == 0) a->sig_thread_on = 1;
-    else pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL); /* no thread: let them kill */
     if (o->watch) {
       uv_signal_start(&a->sighup, on_hup, SIGHUP);
       arm_watches(a);

@@ -706,6 +706,60 @@ end }
     eq(len(records(p.stdout.decode())), 8, "records")
 
 
+@check("signals while starting: '-' on a quiet pipe, a second SIGTERM a second later exits at once")
+def _():
+    # libwandio waits for 1 MiB or the end of a pipe before the source is open;
+    # the signals are taken from the start, not once it is
+    with open(path("quiet.err"), "wb") as e:
+        p = subprocess.Popen([PATHOBS, "-q", "-"], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=e)
+        try:
+            p.stdin.write(open(TCP4, "rb").read())
+            p.stdin.flush()
+            time.sleep(0.5)
+            p.send_signal(signal.SIGTERM)
+            time.sleep(1.3)
+            p.send_signal(signal.SIGTERM)
+            rc = p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        finally:
+            p.kill()
+            p.stdin.close()
+            p.wait()
+    err = open(path("quiet.err")).read()
+    eq(rc, 128 + int(signal.SIGTERM), "exit status after two SIGTERM while opening: " + err)
+    assert "second signal: exiting at once" in err, err
+
+
+@check("a SIGINT while the chains load: stop without opening the source (a FIFO nobody writes), exit 0")
+def _():
+    chain = script("slow_load.lua", r"""
+local t = os.clock() + 1.0
+while os.clock() < t do end
+return { new_flow = function(rec) rec.late = true end }
+""")
+    fifo = path("nobody.fifo")
+    os.mkfifo(fifo)
+    out = path("slow_load.jsonl")
+    with open(path("slow_load.err"), "wb") as e:
+        p = subprocess.Popen([PATHOBS, "-c", chain, "-o", out, fifo], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=e)
+        time.sleep(0.3)
+        p.send_signal(signal.SIGINT)
+        try:
+            rc = p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            rc = None
+            p.kill()
+            p.wait()
+    err = open(path("slow_load.err")).read()
+    os.unlink(fifo)
+    eq(rc, 0, "exit status (None: still waiting for the FIFO to open): " + err)
+    eq(open(out).read(), "", "output")
+    assert "second signal" not in err, err
+
+
 @check("a script that raises while loading: file:line, exit 3")
 def _():
     for text, pattern in (("error('at load')\n", r"raises_at_load\.lua:1: at load"),
