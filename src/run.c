@@ -24,6 +24,12 @@ enum {
 
 typedef char path_t[4096];
 
+typedef struct seen_file {     /* a watched file as it was before a load */
+  char *path;
+  struct stat st;
+  int ok;                      /* stat() succeeded */
+} seen_file;
+
 typedef struct watch {
   uv_fs_event_t h;             /* first: the handle's address is the struct's */
   path_t dir;
@@ -46,6 +52,9 @@ typedef struct app {
   int nwatch;
   path_t files[MAX_FILES];     /* scripts and the modules they loaded */
   int nfiles;
+  seen_file seen[2 * MAX_FILES]; /* the scripts and files[] before the current load */
+  int nseen;
+  struct timespec load_start;  /* when it began, on the clock of file times */
 
   po_host *host;
   po_source *src;
@@ -462,10 +471,86 @@ static void arm_watches(app *a)
   }
 }
 
+/* ---- saves made while the scripts load ----
+ * No watch sees them: the loop, which would take the events, does not run
+ * during a load, and arm_watches closes the old watches (their queued events
+ * go with them) before it starts new ones.  So each file is noted before the
+ * load and looked at again once the new watches are armed. */
+
+static void forget_files(app *a)
+{
+  for (int i = 0; i < a->nseen; i++) free(a->seen[i].path);
+  a->nseen = 0;
+}
+
+static void note_file(app *a, const char *path)
+{
+  if (a->nseen >= 2 * MAX_FILES) return;
+  seen_file *f = &a->seen[a->nseen];
+  if ((f->path = strdup(path)) == NULL) return;
+  f->ok = stat(path, &f->st) == 0;
+  a->nseen++;
+}
+
+static void before_load(app *a)
+{
+  forget_files(a);
+  /* the kernel stamps files with the coarse clock: read the same one */
+  clock_gettime(CLOCK_REALTIME_COARSE, &a->load_start);
+  for (int i = 0; i < a->o->nscripts; i++) {
+    char *r = realpath(a->o->scripts[i], NULL);
+    note_file(a, r ? r : a->o->scripts[i]);
+    free(r);
+  }
+  for (int i = 0; i < a->nfiles; i++) note_file(a, a->files[i]); /* the modules of the last load */
+}
+
+static int same_time(struct timespec x, struct timespec y)
+{
+  return x.tv_sec == y.tv_sec && x.tv_nsec == y.tv_nsec;
+}
+
+/* Did a watched file change since before_load?  A file noted then must be the
+ * same file with the same size and times; one that was not (a module required
+ * for the first time) must not have changed since the load began. */
+static int changed_while_loading(app *a)
+{
+  for (int i = 0; i < a->nfiles; i++) {
+    struct stat st;
+    int ok = stat(a->files[i], &st) == 0;
+    const seen_file *f = NULL;
+    for (int k = 0; k < a->nseen && f == NULL; k++)
+      if (strcmp(a->seen[k].path, a->files[i]) == 0) f = &a->seen[k];
+    if (f != NULL) {
+      if (ok != f->ok) return 1;
+      if (ok && (st.st_dev != f->st.st_dev || st.st_ino != f->st.st_ino ||
+                 st.st_size != f->st.st_size || !same_time(st.st_mtim, f->st.st_mtim) ||
+                 !same_time(st.st_ctim, f->st.st_ctim)))
+        return 1;
+    } else if (ok && (st.st_ctim.tv_sec > a->load_start.tv_sec ||
+                      (st.st_ctim.tv_sec == a->load_start.tv_sec &&
+                       st.st_ctim.tv_nsec > a->load_start.tv_nsec))) {
+      return 1;
+    }
+  }
+  return 0;
+}
+
+static void on_settled(uv_timer_t *h);
+
+/* After a load: watch the files it read; reload again if one changed meanwhile. */
+static void rearm(app *a)
+{
+  arm_watches(a);
+  if (changed_while_loading(a)) uv_timer_start(&a->settle, on_settled, SETTLE_MS, 0);
+  forget_files(a);
+}
+
 static void reload(app *a)
 {
   char err[2048];
   if (a->stopped) return;
+  before_load(a);
   if (a->live && a->running) {
     /* between two batches: no packet sees a mix of old and new chains */
     dispatch(a);
@@ -504,7 +589,7 @@ static void reload(app *a)
       return;
     }
   }
-  arm_watches(a);
+  rearm(a);
 }
 
 static void on_settled(uv_timer_t *h) { reload(h->data); }
@@ -650,6 +735,7 @@ int po_run(const po_run_opts *o)
 
   char err[2048];
   int status = 0;
+  if (o->watch) before_load(a);
   a->host = po_host_new(o->dirs, o->ndirs, o->diag, o->ud);
   if (a->host == NULL) {
     say(a, "cannot start the Lua runtime");
@@ -667,7 +753,7 @@ int po_run(const po_run_opts *o)
   } else if (!a->stopped) {
     if (o->watch) {
       uv_signal_start(&a->sighup, on_hup, SIGHUP);
-      arm_watches(a);
+      rearm(a);
     }
     if (o->stats_interval > 0)
       uv_timer_start(&a->stats_timer, on_stats_timer, o->stats_interval * 1000ull,
@@ -681,6 +767,7 @@ int po_run(const po_run_opts *o)
   status = a->status;
   if (a->out_open) po_out_close(&a->out);
   po_host_free(a->host);
+  forget_files(a);
   free(a);
   return status;
 }

@@ -304,4 +304,38 @@ def _():
         eq(rc, 0, "Ctrl-C ends it")
 
 
+
+SLOW_LOAD = """-- loading takes a second, as a big module tree or a busy machine may
+local t = os.clock() + 1.0
+while os.clock() < t do end
+return { new_flow = function(rec, ip) rec.version = "%s" end }
+"""
+
+
+@check("--watch: a save made while a reload loads the scripts is not lost")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "slow.lua")
+        out = os.path.join(d, "out.jsonl")
+        save(chain, SLOW_LOAD % "1")
+        p = Proc("-w", "-c", chain, "-o", out, os.path.join(CAPS, "udp.pcap"))
+        assert p.wait_err("watching", 15), p.err_lines
+        save(chain, SLOW_LOAD % "2")                      # reload 1 starts 150 ms later
+        time.sleep(0.6)
+        with open(chain, "w") as f:                       # in place, during reload 1's load
+            f.write(SLOW_LOAD % "3")
+        versions = set()
+        for _ in range(100):                              # 10 s at most
+            time.sleep(0.1)
+            versions = {json.loads(l)["version"] for l in open(out) if l.endswith("\n")}
+            if versions == {"3"}:
+                break
+        eq(versions, {"3"}, "versions in the output, the file says 3: %s" % p.err_lines)
+        time.sleep(1.5)
+        rc, _, err = p.stop()
+        eq(rc, 0, "Ctrl-C ends it")
+        runs = sum("running" in l for l in err)
+        assert 1 <= runs <= 2, "%d re-runs, one per save at most: %s" % (runs, err)
+
+
 report()
