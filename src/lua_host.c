@@ -413,8 +413,9 @@ void po_host_sync(po_host *h)
   uint64_t lost = po_writer_lost(h->writer);
   if (lost > 0 && h->diag) {
     char msg[128];
-    snprintf(msg, sizeof msg, "out of memory while printing %llu record%s", (unsigned long long)lost,
-             lost == 1 ? "" : "s");
+    snprintf(msg, sizeof msg,
+             "%llu record%s not written: a line over 1 GiB of JSON, or no memory to print it",
+             (unsigned long long)lost, lost == 1 ? "" : "s");
     h->diag(h->ud, msg);
   }
 }
