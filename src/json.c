@@ -16,7 +16,11 @@ enum { MAX_DEPTH = 64, ARENA_CHUNK = 64 * 1024, LUA_TCDATA_ = 10 };
 
 typedef struct chunk { struct chunk *next; size_t used, size; _Alignas(16) char data[]; } chunk;
 
-typedef struct member { const char *name; size_t len; cJSON *item; uint32_t pos; } member;
+/* rank: what the key was, for keys whose text is the same (1 and "1"): a
+ * string (0), a string cleaned to valid UTF-8 (1), a number (2), a boolean
+ * (3), anything else (4).  The lowest rank keeps the name; the others are left
+ * out, so that no object has a member name twice. */
+typedef struct member { const char *name; size_t len; cJSON *item; uint32_t pos; uint32_t rank; } member;
 
 /* The sorted order of a table's keys, remembered by the identity of its key
  * strings (Lua interns them): records of one set of chains share their keys,
@@ -329,7 +333,13 @@ static int cmp_member(const void *a, const void *b)
   const member *x = a, *y = b;
   size_t n = x->len < y->len ? x->len : y->len;
   int c = memcmp(x->name, y->name, n);
-  return c ? c : (x->len > y->len) - (x->len < y->len);
+  if (c == 0) c = (x->len > y->len) - (x->len < y->len);
+  return c ? c : (x->rank > y->rank) - (x->rank < y->rank);
+}
+
+static int same_name(const member *x, const member *y)
+{
+  return x->len == y->len && memcmp(x->name, y->name, x->len) == 0;
 }
 
 /* Records have tens of keys: insertion sort beats qsort's setup and allocation. */
@@ -479,11 +489,14 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
       size_t klen;
       int kidx = lua_gettop(L) - 1;
       const char *name;
-      if (lua_type(L, kidx) == LUA_TSTRING) {
+      int kt = lua_type(L, kidx);
+      uint32_t rank = 0;
+      if (kt == LUA_TSTRING) {
         name = lua_tolstring(L, kidx, &klen); /* checked below, once per shape */
       } else {
         name = key_name(j, L, kidx, &klen);
         all_strings = 0;
+        rank = kt == LUA_TNUMBER ? 2 : kt == LUA_TBOOLEAN ? 3 : 4;
       }
       cJSON *item = value(j, L, kidx + 1); /* may grow j->members */
       lua_pop(L, 1);
@@ -494,7 +507,7 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
         out = NULL;
         break;
       }
-      j->members[j->nmembers] = (member){ name, klen, item, (uint32_t)(j->nmembers - base) };
+      j->members[j->nmembers] = (member){ name, klen, item, (uint32_t)(j->nmembers - base), rank };
       j->nmembers++;
     }
     if (out) {
@@ -513,11 +526,18 @@ static cJSON *table_value(po_json *j, lua_State *L, int idx)
             clean = 0;
             m[i].name = c;
             m[i].len = strlen(c);
+            if (m[i].rank == 0) m[i].rank = 1;
           }
         }
         if (all_strings && clean && n > 1) remember_shape(j, L, m, n);
         sort_members(m, n);
-        for (size_t i = 0; i < n; i++) cJSON_AddItemToObjectCS(out, hold_name(j, m[i].name), m[i].item);
+        for (size_t i = 0; i < n; i++) {
+          if (i > 0 && same_name(&m[i - 1], &m[i])) { /* m[i - 1] ranks first */
+            cJSON_Delete(m[i].item);
+            continue;
+          }
+          cJSON_AddItemToObjectCS(out, hold_name(j, m[i].name), m[i].item);
+        }
       }
     } else {
       for (size_t i = base; i < j->nmembers; i++) cJSON_Delete(j->members[i].item);

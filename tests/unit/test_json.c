@@ -56,6 +56,12 @@ static void nesting(void)
   /* holes and non-sequence keys make an object with string keys */
   CHECK_STR(encode("{h = {[1] = 'a', [3] = 'c'}, m = {1, 2, x = 3}}"),
             "{\"h\":{\"1\":\"a\",\"3\":\"c\"},\"m\":{\"1\":1,\"2\":2,\"x\":3}}");
+  /* keys whose text is the same: the string keeps the name, then a cleaned
+   * string, a number, a boolean; no member name twice, whatever the order */
+  CHECK_STR(encode("{[1] = 'n', ['1'] = 's', [true] = 'b', ['true'] = 't', [2] = 'two', [false] = 'f'}"),
+            "{\"1\":\"s\",\"2\":\"two\",\"false\":\"f\",\"true\":\"t\"}");
+  CHECK_STR(encode("{['\\255'] = 'raw', ['\\195\\191'] = 'utf8', x = {[1.5] = 'n', ['1.5'] = 's'}}"),
+            "{\"x\":{\"1.5\":\"s\"},\"\xc3\xbf\":\"utf8\"}");
 }
 
 static void invalid_utf8_and_nul(void)
