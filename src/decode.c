@@ -11,7 +11,7 @@ static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 /* End of the IP packet inside the capture: the claimed length when it is
  * plausible and shorter than the capture (link padding excluded), else the
  * capture (a zero total length from segmentation offload, or a cut capture). */
-static uint32_t packet_end(const po_hdr *h)
+uint32_t po_ip_end(const po_hdr *h)
 {
   if (h->pkt_len >= h->hdr_len && h->pkt_len < h->cap) return h->pkt_len;
   return h->cap;
@@ -19,7 +19,7 @@ static uint32_t packet_end(const po_hdr *h)
 
 static void set_l4(po_hdr *h)
 {
-  uint32_t avail = packet_end(h) - h->hdr_len;
+  uint32_t avail = po_ip_end(h) - h->hdr_len;
   h->l4 = PO_L4_NONE;
   if (h->frag) return;
   switch (h->proto) {
@@ -115,7 +115,7 @@ int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q)
   int rc = decode_one(l3, cap, h);
   if (rc != PO_OK) return rc;
   if (!po_icmp_is_error(h)) return PO_OK;
-  uint32_t qoff = (uint32_t)h->hdr_len + 8, end = packet_end(h);
+  uint32_t qoff = (uint32_t)h->hdr_len + 8, end = po_ip_end(h);
   if (qoff >= end) return PO_OK;
   const uint8_t *qp = h->p + qoff;
   /* The quotation must be of the same IP version and hold its full header. */

@@ -50,10 +50,12 @@ void po_key_make(po_key *k, int *swapped, uint8_t version, uint8_t proto,
 static const uint8_t *src_of(const po_hdr *h) { return h->p + (h->version == 4 ? 12 : 8); }
 static const uint8_t *dst_of(const po_hdr *h) { return h->p + (h->version == 4 ? 16 : 24); }
 
-/* Ports of h when its transport carries them and 4 bytes of it were captured. */
+/* Ports of h when its transport carries them and 4 bytes of it are in the
+ * packet: inside the length the IP header claims and inside the capture
+ * (Ethernet padding after a short packet is no transport header). */
 static int ports_of(const po_hdr *h, uint16_t *sp, uint16_t *dp)
 {
-  if (h->frag || h->cap < (uint32_t)h->hdr_len + 4) return 0;
+  if (h->frag || po_ip_end(h) < (uint32_t)h->hdr_len + 4) return 0;
   *sp = rd16(h->p + h->hdr_len);
   *dp = rd16(h->p + h->hdr_len + 2);
   return 1;

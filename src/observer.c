@@ -364,11 +364,10 @@ static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, const po
                  po_frag_info(h, &id, &first) && first;
   }
   if (rc == PO_OK) {
-    if (frag_first && po_frag_info(h, &id, &first)) {
-      const uint8_t *l4 = h->p + h->hdr_len;
-      po_frag_put(o->frags, h, id, (uint16_t)(l4[0] << 8 | l4[1]), (uint16_t)(l4[2] << 8 | l4[3]),
-                  o->clock);
-    }
+    /* The ports remembered are the key's (ports_of's bounds), never bytes
+     * read again here. */
+    if (frag_first && po_frag_info(h, &id, &first))
+      po_frag_put(o->frags, h, id, *sw ? k->pb : k->pa, *sw ? k->pa : k->pb, o->clock);
     return PO_OK;
   }
   if (rc != PO_EFRAG) return rc;

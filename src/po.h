@@ -66,6 +66,9 @@ typedef struct po_pkt {
  * an ICMP error that quotes a complete IP header, fill *q too (q->p != NULL).
  * Returns PO_OK or PO_ENOTIP / PO_EMALFORM. */
 int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
+/* Offset of the end of h's IP packet: what its header claims, clipped to the
+ * capture (link padding is not part of the packet). */
+uint32_t po_ip_end(const po_hdr *h);
 /* ICMP type/code when h->proto is ICMP and 8 header bytes are captured, else -1. */
 int po_icmp_is_error(const po_hdr *h);
 /* Fragment identification of h (IPv4 ident or IPv6 fragment header id),

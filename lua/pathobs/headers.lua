@@ -362,12 +362,13 @@ end
 QUOTE[4], QUOTE[6] = M.ip4[1], M.ip6[1]
 M.tcp, M.udp, M.icmp = TCP, UDP, ICMP
 -- The first four bytes after the IP header as two ports, as the flow key reads
--- them (flowkey.c, ports_of): nil for a fragment or fewer than four captured
--- bytes.  For extract_ports when the TCP header is cut short, as in the 8 bytes
--- of TCP that an ICMPv4 error usually quotes.
+-- them (flowkey.c, ports_of): nil for a fragment or when the IP payload (as the
+-- header claims it, clipped to the capture: link padding is not payload) has
+-- fewer than four bytes.  For extract_ports when the TCP header is cut short,
+-- as in the 8 bytes of TCP that an ICMPv4 error usually quotes.
 function M.ports(v)
   local h = hdr(v)
-  if h.frag ~= 0 or h.cap < h.hdr_len + 4 then return nil end
+  if h.frag ~= 0 or h.cap < h.hdr_len + 4 or ip_payload_len(h) < 4 then return nil end
   return u16(h.p, h.hdr_len), u16(h.p, h.hdr_len + 2)
 end
 M.addr_slot = addr_slot -- for tests: the address cache's slot of an IPv4 address (a number)

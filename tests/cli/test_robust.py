@@ -459,6 +459,25 @@ def _():
     assert not bad, "; ".join(bad)
 
 
+@check("Ethernet padding after a packet with no transport bytes: short, never ports")
+def _():
+    # IP total length 20 (TCP, UDP, a first fragment of UDP), padded to 60 bytes
+    # with different padding: the padding must not be read as ports
+    a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
+    recs = []
+    for i, (proto, frag) in enumerate([(6, 0), (6, 0), (17, 0), (17, 0x2000)]):
+        pad = bytes([0x12 + i, 0x34, 0x56, 0x78 + i]) + b"\0" * 22
+        recs.append(record(T0 + i * 1000, eth(ip4(a, b, proto, b"", ident=7, frag=frag) + pad)))
+    # the first fragment's next fragment: nothing to join
+    recs.append(record(T0 + 5000, eth(ip4(a, b, 17, b"d" * 8, ident=7, frag=1))))
+    cap = write_capture("padding.pcap", recs)
+    r = run("-q", "--stats", path("s.json"), cap, timeout=30)
+    eq(r.rc, 0, "exit status " + r.err)
+    eq(records(r.out), [], "records")
+    s = stats(path("s.json"))
+    eq((s["short"], s["fragments"], s["flows"]), (4, 1, 0), "short, fragments, flows")
+
+
 @check("caplen larger than the snap length: the frame is read as recorded")
 def _():
     cap = write_capture("oversnap.pcap", [record(T0, tcp_frame()),

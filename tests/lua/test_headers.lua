@@ -281,6 +281,16 @@ do
   t.eq(cut.tcp, nil, "TCP header cut at 4 bytes")
   t.eq(select(2, pathobs.extract_ports(cut)), 80, "extract_ports of a cut TCP header: its ports")
   t.eq(pathobs.extract_ports(P.decode(syn, 0, 23)), pathobs.null, "extract_ports of 3 bytes of TCP: null")
+  -- Ethernet padding after the IP packet is not a transport header: no ports
+  -- unless the IP length claims them (and the capture holds them)
+  local padded = P.ip4{ proto = 6, total = 20, payload = string.rep("\18\52\86\120", 6) }
+  t.eq(pathobs.extract_ports(P.decode(padded)), pathobs.null, "extract_ports of padding: null")
+  padded = P.ip4{ proto = 6, total = 23, payload = string.rep("\18\52\86\120", 6) }
+  t.eq(pathobs.extract_ports(P.decode(padded)), pathobs.null, "extract_ports of 3 bytes and padding: null")
+  padded = P.ip4{ proto = 6, total = 24, payload = string.rep("\18\52\86\120", 6) }
+  t.eq(select(2, pathobs.extract_ports(P.decode(padded))), 0x5678, "extract_ports of 4 bytes and padding")
+  padded = P.ip6{ nh = 17, plen = 2, payload = string.rep("\18\52\86\120", 6) }
+  t.eq(pathobs.extract_ports(P.decode(padded)), pathobs.null, "extract_ports of IPv6 padding: null")
   local frag = P.decode(P.ip4{ proto = 6, frag = 8, payload = P.tcp{ sp = 1, dp = 2 } })
   t.eq(pathobs.extract_ports(frag), pathobs.null, "extract_ports of a non-first fragment: null")
   -- echo: no quote

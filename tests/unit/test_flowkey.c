@@ -73,6 +73,41 @@ static void ports_cut_short(void)
   CHECK_EQ(key_of(a, 24, &k, &sw), PO_OK); /* ports only: keyed, no TCP object */
 }
 
+/* Link padding after the IP packet is not its transport header: a packet whose
+ * total length leaves fewer than 4 transport bytes has no ports, whatever the
+ * frame carries after it (an Ethernet frame is padded to 60 bytes). */
+static void ports_never_read_from_padding(void)
+{
+  uint8_t a[64];
+  po_key k;
+  int sw;
+  for (unsigned total = 20; total < 24; total++) {
+    memset(a, 0xab, sizeof a);
+    ip4(a, "10.0.0.1", "10.0.0.2", 6, total);
+    CHECK_EQ(key_of(a, 46, &k, &sw), PO_ESHORT);
+    a[9] = 17;
+    CHECK_EQ(key_of(a, 46, &k, &sw), PO_ESHORT);
+  }
+  ip4(a, "10.0.0.1", "10.0.0.2", 6, 24);
+  put16(a + 20, 1234);
+  put16(a + 22, 80);
+  CHECK_EQ(key_of(a, 46, &k, &sw), PO_OK); /* the ports inside the packet, padding after */
+  CHECK_EQ(k.pa, 1234);
+  CHECK_EQ(k.pb, 80);
+  /* IPv6: the payload length bounds the packet the same way */
+  memset(a, 0xab, sizeof a);
+  ip6(a, 1, 2, 17, 2);
+  CHECK_EQ(key_of(a, 60, &k, &sw), PO_ESHORT);
+  /* a quotation whose quoted header claims no transport bytes has no ports:
+   * the error is a plain ICMP packet */
+  uint8_t q[40], err[128];
+  tcp4_packet(q, "10.0.0.1", 1234, "192.0.2.9", 80, 0x02);
+  put16(q + 2, 20);
+  size_t n = icmp4_error(err, "192.0.2.9", "10.0.0.1", 3, 3, q, 28);
+  CHECK_EQ(key_of(err, n, &k, &sw), PO_OK);
+  CHECK_EQ(k.proto, 1);
+}
+
 static void icmp4_error_joins_quoted_flow_reversed(void)
 {
   uint8_t syn[64], err[128];
@@ -177,6 +212,7 @@ int main(void)
   RUN(same_address_both_ends);
   RUN(portless_protocols_use_three_tuple);
   RUN(ports_cut_short);
+  RUN(ports_never_read_from_padding);
   RUN(icmp4_error_joins_quoted_flow_reversed);
   RUN(icmp6_error_joins_quoted_flow);
   RUN(fragment_without_ports);

@@ -302,6 +302,36 @@ static void non_ip_and_short_are_counted(void)
   stop();
 }
 
+/* Two frames 10.0.0.1 -> 10.0.0.2 proto 6 with an IP total length of 20 (no
+ * TCP bytes), padded to 60 bytes with different padding: both short, no flow;
+ * a first fragment in that shape is not remembered with its padding as ports. */
+static void padding_is_no_transport_header(void)
+{
+  start(100);
+  uint8_t b[46];
+  for (int i = 0; i < 2; i++) {
+    memset(b, 0, sizeof b);
+    ip4(b, "10.0.0.1", "10.0.0.2", 6, 20);
+    b[20] = (uint8_t)(0x12 + i * 0x88);
+    b[21] = 0x34;
+    b[22] = (uint8_t)(0x56 + i);
+    b[23] = 0x78;
+    CHECK_EQ(po_obs_packet(L.o, 1.0 + i, 0x0800, b, sizeof b), PO_ESHORT);
+  }
+  ip4(b, "10.0.0.1", "10.0.0.2", 17, 20);
+  put16(b + 4, 99);
+  put16(b + 6, 0x2000); /* a first fragment of more, with no UDP bytes */
+  CHECK_EQ(po_obs_packet(L.o, 3.0, 0x0800, b, sizeof b), PO_ESHORT);
+  put16(b + 2, 28);
+  put16(b + 6, 0x0001); /* its next fragment finds nothing to join */
+  CHECK_EQ(po_obs_packet(L.o, 3.0, 0x0800, b, sizeof b), PO_EFRAG);
+  po_stats *s = po_obs_stats(L.o);
+  CHECK_EQ(s->shorts, 3);
+  CHECK_EQ(s->fragments, 1);
+  CHECK_EQ(s->flows, 0);
+  stop();
+}
+
 static void fragments_follow_their_first(void)
 {
   start(100);
@@ -360,6 +390,7 @@ int main(void)
   RUN(eviction_sees_moved_deadlines);
   RUN(batches_are_cut_where_the_clock_moves);
   RUN(non_ip_and_short_are_counted);
+  RUN(padding_is_no_transport_header);
   RUN(fragments_follow_their_first);
   return check_report();
 }
