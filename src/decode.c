@@ -124,6 +124,12 @@ int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q)
   return PO_OK;
 }
 
+int po_ip6_ext(uint8_t next)
+{
+  return next == IP6_HBH || next == IP6_ROUTING || next == IP6_FRAGMENT || next == IP6_AH ||
+         next == IP6_DSTOPTS;
+}
+
 int po_frag_info(const po_hdr *h, uint32_t *id, int *first_of_many)
 {
   const uint8_t *p = h->p;

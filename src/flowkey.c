@@ -77,23 +77,31 @@ int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped)
     po_key_make(k, swapped, q->version, q->proto, dst_of(q), src_of(q), dp, sp);
     return PO_OK;
   }
-  if (has_ports(h->proto)) {
-    if (h->frag) return PO_EFRAG;
-    if (!ports_of(h, &sp, &dp)) return PO_ESHORT;
-  }
+  /* A later fragment has no transport header: its ports are its first
+   * fragment's, and so is an IPv6 one's protocol when its Fragment header
+   * names another extension header (the bytes after it are data). */
+  if (h->frag && (has_ports(h->proto) || (h->version == 6 && po_ip6_ext(h->proto))))
+    return PO_EFRAG;
+  if (has_ports(h->proto) && !ports_of(h, &sp, &dp)) return PO_ESHORT;
   po_key_make(k, swapped, h->version, h->proto, src_of(h), dst_of(h), sp, dp);
   return PO_OK;
 }
 
+int po_key_frag_first(const po_hdr *h, const po_hdr *q)
+{
+  int first = 0;
+  uint32_t id;
+  return (has_ports(h->proto) || h->version == 6) && (q == NULL || q->p == NULL) &&
+         po_frag_info(h, &id, &first) && first;
+}
+
 void po_key_ahead(const po_hdr h[2], po_fkey *fk)
 {
-  int sw = 0, first = 0;
-  uint32_t id;
+  int sw = 0;
   fk->rc = (int8_t)po_key_of(&h[0], &h[1], &fk->key, &sw);
   fk->sw = (uint8_t)sw;
   fk->hash = fk->rc == PO_OK ? po_key_hash(&fk->key) : 0;
-  fk->frag_first = (uint8_t)(fk->rc == PO_OK && has_ports(h[0].proto) && h[1].p == NULL &&
-                             po_frag_info(&h[0], &id, &first) && first);
+  fk->frag_first = (uint8_t)(fk->rc == PO_OK && po_key_frag_first(&h[0], &h[1]));
 }
 
 uint32_t po_key_hash(const po_key *k)

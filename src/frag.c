@@ -1,4 +1,4 @@
-/* frag.c - bounded cache that maps a fragmented packet's id to its ports. */
+/* frag.c - bounded cache that maps a fragmented packet's id to its protocol and ports. */
 #include "po.h"
 
 #include <stdlib.h>
@@ -8,7 +8,7 @@ typedef struct frag_entry {
   uint8_t src[16], dst[16];
   uint32_t id, seen;
   uint16_t sp, dp;
-  uint8_t proto, used;
+  uint8_t proto, version, used;
 } frag_entry;
 
 struct po_frag_cache {
@@ -42,6 +42,12 @@ static void ident(const po_hdr *h, uint8_t src[16], uint8_t dst[16])
   memcpy(dst, h->p + off + alen, alen);
 }
 
+/* A datagram is identified by (addresses, protocol, id) in IPv4 and by
+ * (addresses, id) in IPv6, where only the first fragment is sure to name the
+ * protocol (RFC 8200 4.5): a later one's Fragment header may name an
+ * extension header instead. */
+static uint8_t ident_proto(const po_hdr *h) { return h->version == 4 ? h->proto : 0; }
+
 static frag_entry *slot_of(po_frag_cache *fc, const uint8_t *src, const uint8_t *dst,
                            uint32_t id, uint8_t proto)
 {
@@ -55,11 +61,12 @@ void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint16_t sp,
 {
   uint8_t src[16], dst[16];
   ident(h, src, dst);
-  frag_entry *e = slot_of(fc, src, dst, id, h->proto);
+  frag_entry *e = slot_of(fc, src, dst, id, ident_proto(h));
   memcpy(e->src, src, 16);
   memcpy(e->dst, dst, 16);
   e->id = id;
   e->proto = h->proto;
+  e->version = h->version;
   e->sp = sp;
   e->dp = dp;
   e->seen = now;
@@ -67,14 +74,16 @@ void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint16_t sp,
 }
 
 int po_frag_get(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint32_t now,
-                uint32_t max_age, uint16_t *sp, uint16_t *dp)
+                uint32_t max_age, uint8_t *proto, uint16_t *sp, uint16_t *dp)
 {
   uint8_t src[16], dst[16];
   ident(h, src, dst);
-  frag_entry *e = slot_of(fc, src, dst, id, h->proto);
-  if (!e->used || e->id != id || e->proto != h->proto || memcmp(e->src, src, 16) != 0 ||
+  frag_entry *e = slot_of(fc, src, dst, id, ident_proto(h));
+  if (!e->used || e->id != id || e->version != h->version ||
+      (h->version == 4 && e->proto != h->proto) || memcmp(e->src, src, 16) != 0 ||
       memcmp(e->dst, dst, 16) != 0 || now - e->seen > max_age)
     return 0;
+  *proto = e->proto;
   *sp = e->sp;
   *dp = e->dp;
   return 1;

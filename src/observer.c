@@ -329,14 +329,9 @@ int po_obs_must_cut(const po_observer *o, double ts)
   return o->n > 0 && o->started && ts > (double)o->clock;
 }
 
-static int has_ports(uint8_t proto)
-{
-  return proto == 6 || proto == 17 || proto == 132 || proto == 136;
-}
-
 /* Key of a decoded packet (and its hash), matching later fragments through
  * their first.  fk: the key worked out ahead, or NULL. */
-static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, const po_fkey *fk,
+static int key_packet(po_observer *o, po_hdr *h, const po_hdr *q, const po_fkey *fk,
                       po_key *k, int *sw, uint32_t *hash)
 {
   if (o->cfg.aggregate) {
@@ -360,8 +355,7 @@ static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, const po
   } else {
     rc = po_key_of(h, q, k, sw);
     if (rc == PO_OK) *hash = po_key_hash(k);
-    frag_first = rc == PO_OK && has_ports(h->proto) && (q == NULL || q->p == NULL) &&
-                 po_frag_info(h, &id, &first) && first;
+    frag_first = rc == PO_OK && po_key_frag_first(h, q);
   }
   if (rc == PO_OK) {
     /* The ports remembered are the key's (ports_of's bounds), never bytes
@@ -372,11 +366,16 @@ static int key_packet(po_observer *o, const po_hdr *h, const po_hdr *q, const po
   }
   if (rc != PO_EFRAG) return rc;
   uint16_t sp, dp;
+  uint8_t proto;
   if (!po_frag_info(h, &id, &first) ||
-      !po_frag_get(o->frags, h, id, o->clock, o->cfg.idle_timeout, &sp, &dp))
+      !po_frag_get(o->frags, h, id, o->clock, o->cfg.idle_timeout, &proto, &sp, &dp))
     return PO_EFRAG;
+  /* An IPv6 later fragment's next header may name an extension header whose
+   * rest is in the first fragment: the packet (this batch entry's copy of its
+   * header, as the chains see it) has its first fragment's protocol. */
+  h->proto = proto;
   size_t off = h->version == 4 ? 12 : 8, alen = h->version == 4 ? 4 : 16;
-  po_key_make(k, sw, h->version, h->proto, h->p + off, h->p + off + alen, sp, dp);
+  po_key_make(k, sw, h->version, proto, h->p + off, h->p + off + alen, sp, dp);
   *hash = po_key_hash(k);
   return PO_OK;
 }

@@ -45,7 +45,9 @@ typedef struct po_hdr {
   uint32_t pkt_len;   /* length the header claims (v4 total length, v6 40 + payload length) */
   uint16_t hdr_len;   /* IP header bytes, IPv6 extension headers included */
   uint8_t version;    /* 4 or 6 */
-  uint8_t proto;      /* transport protocol (IPv6: after extension headers) */
+  uint8_t proto;      /* transport protocol (IPv6: after extension headers; a later
+                       * fragment: its Fragment header's next header, replaced by its
+                       * first fragment's protocol when the observer matches it) */
   uint8_t l4;         /* PO_L4_*: transport fixed header completely captured */
   uint8_t frag;       /* 1: fragment with offset > 0 (no transport header) */
   uint16_t fh_off;    /* IPv6: offset of the fragment header, 0 when none */
@@ -71,6 +73,11 @@ int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
 uint32_t po_ip_end(const po_hdr *h);
 /* ICMP type/code when h->proto is ICMP and 8 header bytes are captured, else -1. */
 int po_icmp_is_error(const po_hdr *h);
+/* 1 when next names an IPv6 extension header the decoder skips (hop-by-hop,
+ * routing, fragment, destination options, AH).  A later fragment's h->proto
+ * is its Fragment header's next header: one of these says that the transport
+ * is only known from the first fragment. */
+int po_ip6_ext(uint8_t next);
 /* Fragment identification of h (IPv4 ident or IPv6 fragment header id),
  * and whether h is a first fragment with more to come. */
 int po_frag_info(const po_hdr *h, uint32_t *id, int *first_of_many);
@@ -86,8 +93,14 @@ typedef struct po_key {
 } po_key;
 /* Build the canonical key of h (or of its quotation, swapped, for ICMP
  * errors).  *swapped is 1 when the packet travels from b to a.  Returns PO_OK,
- * PO_ESHORT (ports not captured) or PO_EFRAG (caller must look up fragments). */
+ * PO_ESHORT (ports not captured) or PO_EFRAG (a later fragment whose ports, or
+ * for IPv6 whose protocol, only its first fragment has: the caller must look
+ * it up in the fragment cache). */
 int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped);
+/* 1 when h, keyed PO_OK by po_key_of with quotation q, is a first fragment of
+ * more that the fragment cache must remember: one with ports, and for IPv6
+ * any (its later fragments may not name their protocol). */
+int po_key_frag_first(const po_hdr *h, const po_hdr *q);
 /* The same key with given ports (for fragments matched to their first one). */
 void po_key_make(po_key *k, int *swapped, uint8_t version, uint8_t proto,
                  const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp);
@@ -98,9 +111,9 @@ int po_key_uses_quote(const po_hdr *q);
 void po_key_format(const po_key *k, int swapped, char *buf, size_t len);
 /* A packet's key worked out ahead (by the reader thread): po_key_of's result
  * in rc, and when it is PO_OK the key, its hash, the direction, and whether
- * the packet is the first fragment of a packet with ports (whose later
- * fragments find their flow through it): then the packet's bytes are needed
- * again, otherwise the loop thread never reads them. */
+ * the packet is a first fragment the cache remembers (po_key_frag_first; its
+ * later fragments find their flow through it): then the packet's addresses
+ * are needed again, otherwise the loop thread never reads them. */
 typedef struct po_fkey {
   po_key key;
   uint32_t hash;
@@ -114,10 +127,14 @@ void po_key_ahead(const po_hdr h[2], po_fkey *fk);
 typedef struct po_frag_cache po_frag_cache;
 po_frag_cache *po_frag_new(unsigned size_log2);
 void po_frag_free(po_frag_cache *fc);
+/* Remember the first fragment h (id, addresses, h->proto) with its ports. */
 void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint16_t sp,
                  uint16_t dp, uint32_t now);
+/* Find the first fragment of the later fragment h: IPv4 by (addresses,
+ * protocol, id); IPv6 by (addresses, id) alone, whatever h's Fragment header
+ * names as next header.  1 and its protocol and ports, or 0. */
 int po_frag_get(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint32_t now,
-                uint32_t max_age, uint16_t *sp, uint16_t *dp);
+                uint32_t max_age, uint8_t *proto, uint16_t *sp, uint16_t *dp);
 
 /* ---- counters (stats.c) ------------------------------------------------ */
 typedef struct po_stats {

@@ -37,7 +37,7 @@
 ---Fields common to IPv4 and IPv6 header objects.
 ---@class PathobsIPCommon
 ---@field version integer 4 or 6
----@field proto integer transport protocol number (IPv6: after the extension headers)
+---@field proto integer transport protocol number (IPv6: after the extension headers; a later IPv6 fragment: its first fragment's)
 ---@field traffic_class integer IPv4 TOS byte / IPv6 traffic class: DSCP << 2 | ECN
 ---@field dscp integer traffic_class >> 2 (0..63)
 ---@field ecn integer traffic_class & 3: 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE

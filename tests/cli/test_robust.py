@@ -408,6 +408,36 @@ def _():
     eq(s["flows"], 0, "flows")
 
 
+def ip6_frag(ident, offset, more, fragment, src=1):
+    """An IPv6 fragment 2001:db8::SRC -> 2001:db8::2 whose Fragment header names
+    Destination Options (60) as next header, carrying fragment."""
+    a = b"\x20\x01\x0d\xb8" + b"\0" * 11 + bytes([src])
+    b = b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x02"
+    fh = struct.pack("!BBHI", 60, 0, offset | more, ident)
+    return eth(struct.pack("!IHBB", 0x60000000, 8 + len(fragment), 44, 64) + a + b + fh + fragment,
+               0x86DD)
+
+
+@check("IPv6 fragments with Destination Options after the Fragment header: one UDP flow")
+def _():
+    # first fragment: DestOpts -> UDP 1234 -> 5678 and 16 bytes; the later
+    # fragment (offset 32) is data only, though its Fragment header says 60
+    first = lambda ident, src=1: ip6_frag(ident, 0, 1, b"\x11" + b"\0" * 7
+                                          + struct.pack("!HHHH", 1234, 5678, 56, 0) + b"D" * 16, src)
+    later = lambda ident, src=1: ip6_frag(ident, 32, 0, b"D" * 32, src)
+    recs = [record(T0, first(7)), record(T0 + 100, later(7)),  # in order
+            record(T0 + 200, later(8, 3)), record(T0 + 300, first(8, 3)),  # later one first
+            record(T0 + 400, later(9, 4))]  # an orphan
+    cap = write_capture("frag6-destopts.pcap", recs)
+    r = run("--stats", path("s.json"), "-c", "basic", cap, timeout=30)
+    eq(r.rc, 0, "exit status " + r.err)
+    recs = records(r.out)
+    eq(sorted(((x["sip"], x["sp"], x["dp"], x["proto"], x["pkt_fwd"]) for x in recs), key=repr),
+       [("2001:db8::1", 1234, 5678, 17, 2), ("2001:db8::3", 1234, 5678, 17, 1)], "records")
+    s = stats(path("s.json"))
+    eq((s["fragments"], s["flows"]), (2, 2), "fragments, flows")
+
+
 @check("thousands of packets in a row that make no batch entry: read to the end, no hang")
 def _():
     arp = (b"\xff" * 6 + ETH_SRC_DST[6:] + b"\x08\x06" + b"\x00\x01\x08\x00\x06\x04\x00\x01"

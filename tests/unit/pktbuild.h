@@ -36,6 +36,16 @@ static inline size_t ip6(uint8_t *p, uint8_t s, uint8_t d, uint8_t next, unsigne
   return 40;
 }
 
+/* IPv6 Fragment header (next header nh, offset in bytes, more fragments, id); returns 8. */
+static inline size_t frag6(uint8_t *p, uint8_t nh, unsigned offset, int more, uint32_t id)
+{
+  memset(p, 0, 8);
+  p[0] = nh;
+  put16(p + 2, (offset & 0xfff8) | (more ? 1 : 0));
+  p[4] = (uint8_t)(id >> 24); p[5] = (uint8_t)(id >> 16); p[6] = (uint8_t)(id >> 8); p[7] = (uint8_t)id;
+  return 8;
+}
+
 /* TCP header of 20 bytes; returns 20. */
 static inline size_t tcp(uint8_t *p, unsigned sp, unsigned dp, uint8_t flags)
 {

@@ -171,6 +171,31 @@ static void fragment_without_ports(void)
   CHECK_EQ(key_of(a, n, &k, &sw), PO_EFRAG);
 }
 
+/* A later IPv6 fragment whose Fragment header names another extension header
+ * (destination options, routing, ...) holds data where that header would be:
+ * its protocol is its first fragment's, found through the fragment cache. */
+static void ipv6_later_fragment_after_extension_header(void)
+{
+  static const uint8_t ext[] = { 0, 43, 44, 51, 60 };
+  uint8_t a[64];
+  po_key k;
+  int sw;
+  for (size_t i = 0; i < sizeof ext; i++) {
+    size_t n = ip6(a, 1, 2, 44, 8 + 16);
+    n += frag6(a + n, ext[i], 48, 0, 0x1234);
+    memset(a + n, 0x44, 16);
+    CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_EFRAG);
+  }
+  /* naming a transport: UDP's ports are in the first fragment, ICMPv6 has none */
+  size_t n = ip6(a, 1, 2, 44, 8 + 16);
+  n += frag6(a + n, 17, 48, 0, 0x1234);
+  memset(a + n, 0x44, 16);
+  CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_EFRAG);
+  a[40] = 58;
+  CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_OK);
+  CHECK_EQ(k.proto, 58);
+}
+
 /* The lower endpoint comes first, by the bytes of the address (memcmp order),
  * then by port; the same pair the other way round gives the same key. Pairs
  * that differ in one byte anywhere, both versions. */
@@ -216,6 +241,7 @@ int main(void)
   RUN(icmp4_error_joins_quoted_flow_reversed);
   RUN(icmp6_error_joins_quoted_flow);
   RUN(fragment_without_ports);
+  RUN(ipv6_later_fragment_after_extension_header);
   RUN(lower_endpoint_first);
   return check_report();
 }

@@ -354,6 +354,94 @@ static void fragments_follow_their_first(void)
   stop();
 }
 
+/* An IPv6 datagram 2001:db8::1 -> ::2 fragmented with a Destination Options
+ * header after the Fragment header (Fragment -> DestOpts -> payload): the
+ * first fragment carries both headers, the later one only data. */
+static size_t frag6_first(uint8_t *b, uint32_t id, uint8_t transport)
+{
+  size_t n = ip6(b, 1, 2, 44, 8 + 8 + 8 + 16);
+  n += frag6(b + n, 60, 0, 1, id);
+  memset(b + n, 0, 8);
+  b[n] = transport; /* DestOpts, 8 bytes, then the transport */
+  n += 8;
+  if (transport == 17) {
+    n += udp(b + n, 1234, 5678, 8 + 16 + 32);
+  } else {
+    memset(b + n, 0, 8);
+    b[n] = 128; /* ICMPv6 echo request */
+    n += 8;
+  }
+  memset(b + n, 0x44, 16);
+  return n + 16;
+}
+
+static size_t frag6_later(uint8_t *b, uint32_t id, uint8_t nh)
+{
+  size_t n = ip6(b, 1, 2, 44, 8 + 32);
+  n += frag6(b + n, nh, 32, 0, id);
+  memset(b + n, 0x44, 32); /* data, nothing a header could be read from */
+  return n + 32;
+}
+
+static void ipv6_fragments_after_destination_options(void)
+{
+  start(100);
+  uint8_t first[128], later[128];
+  size_t nf = frag6_first(first, 0x1234, 17), nl = frag6_later(later, 0x1234, 60);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, first, (uint32_t)nf), PO_OK);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_OK);
+  unsigned cnt;
+  po_pkt *b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 2);
+  CHECK_EQ(b[0].op, PO_OP_NEW);
+  CHECK_EQ(b[0].h[0].proto, 17);
+  CHECK_EQ(b[1].op, PO_OP_PKT);
+  CHECK_EQ(b[1].slot, b[0].slot);
+  CHECK_EQ(b[1].rev, 0);
+  CHECK_EQ(b[1].h[0].frag, 1);
+  CHECK_EQ(b[1].h[0].proto, 17); /* the chains see its first fragment's protocol */
+  char d[80];
+  po_obs_describe(L.o, b[0].slot, d, sizeof d);
+  CHECK_STR(d, "[2001:db8::1]:1234 -> [2001:db8::2]:5678 proto 17");
+  /* the same id between other addresses, or another id: not that datagram */
+  later[39] = 3;
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  frag6_later(later, 0x1235, 60);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  /* a first fragment of ICMPv6 (no ports) is remembered too */
+  nf = frag6_first(first, 0x99, 58);
+  CHECK_EQ(po_obs_packet(L.o, 2.0, 0x86dd, first, (uint32_t)nf), PO_OK);
+  frag6_later(later, 0x99, 60);
+  CHECK_EQ(po_obs_packet(L.o, 2.0, 0x86dd, later, (uint32_t)nl), PO_OK);
+  b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(b[cnt - 1].slot, b[cnt - 2].slot);
+  CHECK_EQ(b[cnt - 1].h[0].proto, 58);
+  po_stats *s = po_obs_stats(L.o);
+  CHECK_EQ(s->flows, 2);
+  CHECK_EQ(s->fragments, 2);
+  stop();
+}
+
+/* A later fragment seen before its first one, or without it, is skipped and
+ * counted: never a flow of its own. */
+static void ipv6_later_fragment_before_its_first(void)
+{
+  start(100);
+  uint8_t first[128], later[128];
+  size_t nf = frag6_first(first, 0x1234, 17), nl = frag6_later(later, 0x1234, 60);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, first, (uint32_t)nf), PO_OK);
+  unsigned cnt;
+  po_pkt *b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 1);
+  CHECK_EQ(b[0].op, PO_OP_NEW);
+  CHECK_EQ(b[0].h[0].proto, 17);
+  po_stats *s = po_obs_stats(L.o);
+  CHECK_EQ(s->flows, 1);
+  CHECK_EQ(s->fragments, 1);
+  stop();
+}
+
 static void icmp_error_opening_a_flow_is_reverse(void)
 {
   start(100);
@@ -392,5 +480,7 @@ int main(void)
   RUN(non_ip_and_short_are_counted);
   RUN(padding_is_no_transport_header);
   RUN(fragments_follow_their_first);
+  RUN(ipv6_fragments_after_destination_options);
+  RUN(ipv6_later_fragment_before_its_first);
   return check_report();
 }
