@@ -25,6 +25,7 @@ struct po_source {
   unsigned nring, next;
   int live;               /* an interface: read with trace_event() when libuv says so */
   int skip_outgoing;      /* Linux loopback via AF_PACKET shows every packet twice */
+  int pcap;               /* frames typed by a pcap link type (pcapfile:, pcap:, pcapint:) */
   char uri[4096];
 };
 
@@ -113,6 +114,8 @@ static int make_uri(po_source *s, const char *spec, char *err, size_t errlen)
   } else {
     snprintf(s->uri, sizeof s->uri, "%s", spec);
   }
+  s->pcap = strncmp(s->uri, "pcapfile:", 9) == 0 || strncmp(s->uri, "pcap:", 5) == 0 ||
+            strncmp(s->uri, "pcapint:", 8) == 0;
   for (size_t i = 0; i < sizeof live_formats / sizeof live_formats[0]; i++) {
     size_t n = strlen(live_formats[i]);
     if (strncmp(s->uri, live_formats[i], n) == 0) {
@@ -153,8 +156,13 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
     return rc;
   }
   if (filter != NULL) {
+    /* A live source filters in the kernel or libpcap.  Packets of a file are
+     * filtered by po_source_next, after the checks that keep libtrace from
+     * aborting: libtrace's own filter looks at the frame inside
+     * trace_read_packet, before pathobs sees it. */
     s->filter = trace_create_filter(filter);
-    if (s->filter == NULL || trace_config(s->trace, TRACE_OPTION_FILTER, s->filter) != 0) {
+    if (s->filter == NULL ||
+        (s->live && trace_config(s->trace, TRACE_OPTION_FILTER, s->filter) != 0)) {
       snprintf(err, errlen, "cannot apply filter '%s'", filter);
       po_source_close(s);
       return PO_EFILTER;
@@ -206,6 +214,28 @@ static const uint8_t *skip_tags(const uint8_t *p, uint16_t *et, uint32_t *cap)
     *cap -= 4;
   }
   return p;
+}
+
+/* libtrace 3.0.22 types a frame of a pcap or pcapng file (and of libpcap) as
+ * TRACE_RT_DATA_DLT + its link type, and maps that back to a link type
+ * (trace_get_link_type: for layer 3, for a filter) only below
+ * TRACE_RT_DATA_DLT_END; above it lies the BPF numbering of bpf: sources.  A
+ * link type of 1999 or more fails an assertion there (abort), and 999 to 1998
+ * would be read as some other link type.  PO_EREAD when p's type is one
+ * libtrace cannot map back: the link type is the file's (libpcap refuses a
+ * pcapng file whose interfaces differ in it), so the read ends there. */
+static int check_type(const po_source *s, const libtrace_packet_t *p, char *err, size_t errlen)
+{
+  unsigned t = (unsigned)p->type;
+  if (s->pcap) {
+    unsigned lt = t - TRACE_RT_DATA_DLT; /* wraps back for a link type of 2^32 - 2000 or more */
+    if (lt < TRACE_RT_DATA_DLT_END - TRACE_RT_DATA_DLT) return PO_OK;
+    snprintf(err, errlen, "unsupported link type %u", lt);
+    return PO_EREAD;
+  }
+  if (t != TRACE_RT_DATA_DLT_END && t < TRACE_RT_DATA_BPF_END) return PO_OK;
+  snprintf(err, errlen, "unsupported libtrace packet type %u", t);
+  return PO_EREAD;
 }
 
 /* Timestamp and IP header of the packet just read into sl. */
@@ -267,12 +297,20 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
                    uint32_t *cap, char *err, size_t errlen)
 {
   slot *sl = &s->ring[s->next];
-  /* libtrace 3.0.22 reports a short read of an unthreaded file with errno as
-   * the error code and asserts that it is not 0: make it say EIO. */
-  errno = EIO;
-  int rc = trace_read_packet(s->trace, sl->pkt);
-  if (rc == 0) return 0;
-  if (rc < 0) return read_error(s, err, errlen);
+  for (;;) {
+    /* libtrace 3.0.22 reports a short read of an unthreaded file with errno as
+     * the error code and asserts that it is not 0: make it say EIO. */
+    errno = EIO;
+    int rc = trace_read_packet(s->trace, sl->pkt);
+    if (rc == 0) return 0;
+    if (rc < 0) return read_error(s, err, errlen);
+    rc = check_type(s, sl->pkt, err, errlen);
+    if (rc != PO_OK) return rc;
+    if (s->filter == NULL) break;
+    rc = trace_apply_filter(s->filter, sl->pkt);
+    if (rc < 0) return read_error(s, err, errlen); /* compiled with the first packet */
+    if (rc > 0) break;
+  }
   s->next = (s->next + 1) % s->nring;
   return fill(sl, ts, ethertype, l3, cap, err, errlen);
 }
@@ -291,6 +329,7 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     return PO_SRC_WAIT;
   case TRACE_EVENT_PACKET:
     if (ev.size < 0) return read_error(s, err, errlen);
+    if (check_type(s, sl->pkt, err, errlen) != PO_OK) return PO_EREAD;
     if (s->skip_outgoing && trace_get_direction(sl->pkt) == TRACE_DIR_OUTGOING)
       return PO_SRC_SKIP; /* the incoming copy follows */
     s->next = (s->next + 1) % s->nring;
