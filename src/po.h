@@ -291,7 +291,7 @@ void po_writer_free(po_writer *w);
 typedef struct po_rpkt {
   po_hdr h[2];        /* decoded headers (po_obs_decode) */
   double ts;
-  int rc;             /* po_source_next: 1 a packet, 0 the end, < 0 an error */
+  int rc;             /* 1 a packet (a malformed one: decoded PO_EMALFORM), 0 the end, < 0 an error */
   int decoded;        /* po_obs_decode's result */
   po_fkey fk;         /* its key, when decoded is PO_OK */
 } po_rpkt;
@@ -357,17 +357,22 @@ typedef struct po_source po_source;
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
                    char *err, size_t errlen);
 void po_source_close(po_source *s);
-/* Next packet: 1 with its fields set, 0 at the end, PO_EREAD on error (err set).
- * The bytes stay valid for the next ring-1 calls. */
+/* Next packet: 1 (PO_SRC_PACKET) with its fields set, PO_SRC_MALFORMED, 0 at
+ * the end, PO_EREAD on error (err set).  The bytes stay valid for the next
+ * ring-1 calls. */
 int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
                    uint32_t *cap, char *err, size_t errlen);
 /* A live source (an interface): read it with po_source_poll when its
  * descriptor is readable. */
 int po_source_live(const po_source *s);
-enum { PO_SRC_WAIT = 0, PO_SRC_PACKET = 1, PO_SRC_SKIP = 2, PO_SRC_END = 3 };
+enum { PO_SRC_WAIT = 0, PO_SRC_PACKET = 1, PO_SRC_SKIP = 2, PO_SRC_END = 3,
+       PO_SRC_MALFORMED = 4 };
 /* Live: PO_SRC_PACKET with the fields set; PO_SRC_WAIT when nothing is ready
  * (*fd: the descriptor to wait on, or -1 to retry soon); PO_SRC_SKIP for a
- * packet that does not count (call again); PO_SRC_END; or an error code. */
+ * packet that does not count (call again); PO_SRC_END; or an error code.
+ * Both: PO_SRC_MALFORMED for a record whose frame libtrace cannot measure (an
+ * ERF record shorter than its own framing): only *ts is its own, the frame is
+ * empty (*ethertype 0, *l3 NULL, *cap 0); count it as PO_EMALFORM. */
 int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
                    uint32_t *cap, int *fd, char *err, size_t errlen);
 /* Packets the capture layer reports as dropped (0 when it does not know). */

@@ -203,11 +203,13 @@ static void abort_run(app *a)
   po_host_reset(a->host);
 }
 
-/* One packet into the observer; hand the batch to Lua when it must be. */
-static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap)
+/* One packet into the observer (a malformed one is only counted); hand the
+ * batch to Lua when it must be. */
+static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap, int malformed)
 {
   if (po_obs_must_cut(a->obs, ts)) dispatch(a);
-  po_obs_packet(a->obs, ts, et, l3, cap);
+  if (malformed) po_obs_decoded(a->obs, ts, PO_EMALFORM, NULL, NULL);
+  else po_obs_packet(a->obs, ts, et, l3, cap);
   if (po_obs_batch_full(a->obs)) dispatch(a);
 }
 
@@ -294,8 +296,8 @@ static void pump(app *a)
     uint32_t cap;
     int fd = -1;
     int rc = po_source_poll(a->src, &ts, &et, &l3, &cap, &fd, err, sizeof err);
-    if (rc == PO_SRC_PACKET) {
-      take(a, ts, et, l3, cap);
+    if (rc == PO_SRC_PACKET || rc == PO_SRC_MALFORMED) {
+      take(a, ts, et, l3, cap, rc == PO_SRC_MALFORMED);
       continue;
     }
     if (rc == PO_SRC_SKIP) continue;

@@ -238,6 +238,27 @@ static int check_type(const po_source *s, const libtrace_packet_t *p, char *err,
   return PO_EREAD;
 }
 
+/* libtrace 3.0.22 works out an ERF record's capture length as rlen minus its
+ * framing (16 bytes, 2 of padding for Ethernet types, extension headers), and
+ * a record of rlen 16 or 17 with padding makes it negative: trace_get_layer3
+ * (trace_get_packet_buffer) and a filter then fail an assertion on it.  The
+ * record holds no frame; the file goes on after it. */
+static int frameless(const libtrace_packet_t *p)
+{
+  return (int)trace_get_capture_length(p) < 0;
+}
+
+/* PO_SRC_MALFORMED for the record just read into sl: its time, no frame. */
+static int no_frame(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, uint32_t *cap)
+{
+  struct timeval tv = trace_get_timeval(sl->pkt);
+  *ts = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+  *ethertype = 0;
+  *l3 = NULL;
+  *cap = 0;
+  return PO_SRC_MALFORMED;
+}
+
 /* Timestamp and IP header of the packet just read into sl. */
 static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, uint32_t *cap,
                 char *err, size_t errlen)
@@ -306,6 +327,7 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     if (rc < 0) return read_error(s, err, errlen);
     rc = check_type(s, sl->pkt, err, errlen);
     if (rc != PO_OK) return rc;
+    if (frameless(sl->pkt)) return no_frame(sl, ts, ethertype, l3, cap); /* no filter can see it */
     if (s->filter == NULL) break;
     rc = trace_apply_filter(s->filter, sl->pkt);
     if (rc < 0) return read_error(s, err, errlen); /* compiled with the first packet */
@@ -330,6 +352,7 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
   case TRACE_EVENT_PACKET:
     if (ev.size < 0) return read_error(s, err, errlen);
     if (check_type(s, sl->pkt, err, errlen) != PO_OK) return PO_EREAD;
+    if (frameless(sl->pkt)) return no_frame(sl, ts, ethertype, l3, cap);
     if (s->skip_outgoing && trace_get_direction(sl->pkt) == TRACE_DIR_OUTGOING)
       return PO_SRC_SKIP; /* the incoming copy follows */
     s->next = (s->next + 1) % s->nring;
