@@ -274,8 +274,9 @@ int main(int argc, char **argv)
     }
     scripts[i] = resolved[i];
   }
-  if (ro.watch && strcmp(ro.source, "-") == 0)
-    return usage_error("%s", "--watch needs a file or an interface: standard input cannot be read again");
+  if (ro.watch && po_source_is_stream(ro.source))
+    return usage_error("--watch needs a file or an interface: %s cannot be read again",
+                       strcmp(ro.source, "-") == 0 ? "standard input" : "a pipe or device");
 
   signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not a death */
   ro.scripts = scripts;

@@ -357,6 +357,11 @@ typedef struct po_source po_source;
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
                    char *err, size_t errlen);
 void po_source_close(po_source *s);
+/* 1 when spec can be read only once and its first bytes not looked at
+ * before libtrace reads them: "-" (standard input), or a path to a FIFO or a
+ * character device (a shell's <(...) is /dev/fd/N on a pipe).  Such a source
+ * is read as a pcap stream, as "-" is. */
+int po_source_is_stream(const char *spec);
 /* Next packet: 1 (PO_SRC_PACKET) with its fields set, PO_SRC_MALFORMED, 0 at
  * the end, PO_EREAD on error (err set).  The bytes stay valid for the next
  * ring-1 calls. */

@@ -1,4 +1,4 @@
-/* source.c - packet input through libtrace: URIs, sniffed plain paths, stdin. */
+/* source.c - packet input through libtrace: URIs, sniffed plain files, pcap streams (stdin, FIFOs, devices). */
 #include "po.h"
 
 #include <errno.h>
@@ -77,6 +77,13 @@ static int is_file(const char *path)
   return stat(path, &st) == 0 && !S_ISDIR(st.st_mode);
 }
 
+int po_source_is_stream(const char *spec)
+{
+  struct stat st;
+  if (strcmp(spec, "-") == 0) return 1;
+  return stat(spec, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode));
+}
+
 static int is_interface(const char *name)
 {
   return name[0] != 0 && strlen(name) < IF_NAMESIZE && if_nametoindex(name) != 0;
@@ -97,8 +104,10 @@ static int is_loopback(const char *ifname)
 /* Turn a source argument into a libtrace URI; marks live sources. */
 static int make_uri(po_source *s, const char *spec, char *err, size_t errlen)
 {
-  if (strcmp(spec, "-") == 0) {
-    snprintf(s->uri, sizeof s->uri, "pcapfile:-");
+  if (po_source_is_stream(spec)) {
+    /* what sniff() read would be gone when libtrace opens it: a pcap stream
+     * (libwandio still recognises gzip, bzip2 and xz in it) */
+    snprintf(s->uri, sizeof s->uri, "pcapfile:%s", spec);
   } else if (is_file(spec)) {
     const char *fmt = sniff(spec, err, errlen);
     if (fmt == NULL) return PO_EOPEN;
@@ -126,10 +135,20 @@ static int make_uri(po_source *s, const char *spec, char *err, size_t errlen)
   return PO_OK;
 }
 
-static int set_error(libtrace_t *t, char *err, size_t errlen)
+/* libtrace's reason, without the line break some of its messages end in
+ * ("Error while reading pcap file header\n"): a message is one line. */
+static libtrace_err_t get_error(libtrace_t *t, char *err, size_t errlen, const char *fallback)
 {
   libtrace_err_t e = trace_get_err(t);
-  snprintf(err, errlen, "%s", e.problem[0] ? e.problem : "libtrace could not open it");
+  snprintf(err, errlen, "%s", e.problem[0] ? e.problem : fallback);
+  size_t n = strlen(err);
+  while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == '\r' || err[n - 1] == ' ')) err[--n] = 0;
+  return e;
+}
+
+static int set_error(libtrace_t *t, char *err, size_t errlen)
+{
+  get_error(t, err, errlen, "libtrace could not open it");
   return PO_EOPEN;
 }
 
@@ -308,8 +327,7 @@ static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, u
 
 static int read_error(po_source *s, char *err, size_t errlen)
 {
-  libtrace_err_t e = trace_get_err(s->trace);
-  snprintf(err, errlen, "%s", e.problem[0] ? e.problem : "read error");
+  libtrace_err_t e = get_error(s->trace, err, errlen, "read error");
   /* libtrace compiles the filter when the first packet arrives */
   return e.err_num == TRACE_ERR_BAD_FILTER ? PO_EFILTER : PO_EREAD;
 }

@@ -145,6 +145,47 @@ def _():
     eq(out2, out, "records from stdin")
 
 
+@check("a FIFO, a pipe as /dev/fd/N (a shell's <(...)) or a device: read as a pcap stream, like -")
+def _():
+    import gzip
+    import threading
+    data = open(TCP4, "rb").read()
+    _, want, _ = run("-q", TCP4)
+    with tempfile.TemporaryDirectory() as d:
+        fifo = os.path.join(d, "fifo")
+        os.mkfifo(fifo)
+        for name, payload in (("pcap", data), ("gzip", gzip.compress(data))):
+            writer = subprocess.Popen(["sh", "-c", 'cat > "$1"', "sh", fifo], stdin=subprocess.PIPE)
+            threading.Thread(target=lambda: (writer.stdin.write(payload), writer.stdin.close()),
+                             daemon=True).start()
+            try:
+                rc, out, err = run("-q", fifo, timeout=20)
+            finally:
+                writer.kill()
+                writer.wait()
+            eq((rc, err), (0, ""), "a FIFO carrying %s" % name)
+            eq(out, want, "records from a FIFO carrying %s" % name)
+        # --watch would open it again: refused like --watch -, before anything is opened
+        rc, out, err = run("-w", fifo, timeout=20)
+        eq(rc, 2, "--watch FIFO: " + err)
+        assert "cannot be read again" in err, err
+    r, w = os.pipe()
+    def feed():
+        with os.fdopen(w, "wb") as f:
+            f.write(data)
+    threading.Thread(target=feed, daemon=True).start()
+    try:
+        p = subprocess.run([PATHOBS, "-q", "/dev/fd/%d" % r], pass_fds=(r,), capture_output=True, timeout=20)
+    finally:
+        os.close(r)
+    eq((p.returncode, p.stderr.decode()), (0, ""), "/dev/fd/N on a pipe")
+    eq(p.stdout.decode(), want, "records from /dev/fd/N")
+    rc, out, err = run("/dev/null")
+    eq((rc, out), (1, ""), "/dev/null")
+    eq(len(err.splitlines()), 1, "one line for /dev/null: %r" % err)
+    assert err.startswith("pathobs: cannot open /dev/null: "), err
+
+
 @check("sources that cannot be opened: one line naming them, exit 1")
 def _():
     with tempfile.TemporaryDirectory() as d:
