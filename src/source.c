@@ -278,6 +278,35 @@ static int no_frame(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l
   return PO_SRC_MALFORMED;
 }
 
+/* BSD and macOS loopback captures (pcap link types NULL and LOOP): a 4-byte
+ * address family, in the capturing host's byte order (NULL) or in network
+ * order (LOOP), then the IP packet.  libtrace 3.0.22 finds no layer 3 there
+ * (and prints "Unable to determine linktype" for every packet). */
+enum { DLT_LOOP_ = 108 };
+static int is_loopback_frame(const libtrace_packet_t *p)
+{
+  return p->type == TRACE_RT_DLT_NULL || (unsigned)p->type == TRACE_RT_DATA_DLT + DLT_LOOP_;
+}
+
+static const uint8_t *loopback_l3(const libtrace_packet_t *p, size_t caplen, uint16_t *et,
+                                  uint32_t *remaining)
+{
+  const uint8_t *b = p->payload;
+  if (b == NULL || caplen <= 4) return NULL;
+  uint32_t le = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+  uint32_t be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+  uint32_t family = le < 256 ? le : be;
+  if (family == 2) {
+    *et = 0x0800;
+  } else if (family == 10 || family == 24 || family == 28 || family == 30) {
+    *et = 0x86DD; /* AF_INET6 of Linux, NetBSD/OpenBSD, FreeBSD, macOS */
+  } else {
+    return NULL;
+  }
+  *remaining = (uint32_t)caplen - 4;
+  return b + 4;
+}
+
 /* Timestamp and IP header of the packet just read into sl. */
 static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, uint32_t *cap,
                 char *err, size_t errlen)
@@ -298,7 +327,8 @@ static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, u
    * raw IP, Linux cooked and loopback; an assertion for pflog and radiotap).  An empty
    * frame holds no IP header anyway. */
   const uint8_t *l = NULL;
-  if (caplen > 0) l = trace_get_layer3(p, &et, &remaining);
+  if (is_loopback_frame(p)) l = loopback_l3(p, caplen, &et, &remaining);
+  else if (caplen > 0) l = trace_get_layer3(p, &et, &remaining);
   if (l == NULL) remaining = 0, et = 0;
   l = skip_tags(l, &et, &remaining);
   const uint8_t *own = p->buffer;
@@ -347,6 +377,11 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     if (rc != PO_OK) return rc;
     if (frameless(sl->pkt)) return no_frame(sl, ts, ethertype, l3, cap); /* no filter can see it */
     if (s->filter == NULL) break;
+    if (is_loopback_frame(sl->pkt)) {
+      snprintf(err, errlen, "-f cannot filter a BSD/macOS loopback capture (link type NULL or "
+                            "LOOP): libtrace 3 has no filter for it");
+      return PO_EREAD;
+    }
     rc = trace_apply_filter(s->filter, sl->pkt);
     if (rc < 0) return read_error(s, err, errlen); /* compiled with the first packet */
     if (rc > 0) break;

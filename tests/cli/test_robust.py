@@ -602,6 +602,30 @@ def _():
                 eq((recsout[0]["pkt_fwd"], recsout[0]["pkt_rev"]), (1, 1), "the flow around them")
 
 
+@check("BSD/macOS loopback captures (link types NULL and LOOP): read; -f refused with a message")
+def _():
+    # a 4-byte address family before the IP packet: host order for NULL (0),
+    # network order for LOOP (108); AF_INET6 is 30 on macOS, 24 or 28 on BSDs
+    v4 = tcp_frame()[14:]
+    a6, b6 = b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x01", b"\x20\x01\x0d\xb8" + b"\0" * 11 + b"\x02"
+    v6 = struct.pack("!IHBB", 0x60000000, 8, 17, 64) + a6 + b6 + struct.pack("!HHHH", 5353, 53, 8, 0)
+    for lt, pack in ((0, "<I"), (108, ">I")):
+        frames = [struct.pack(pack, 2) + v4, struct.pack(pack, 30) + v6, struct.pack(pack, 24) + v6,
+                  struct.pack(pack, 7) + v4]  # family 7: not IP
+        cap = write_capture("loop%d.pcap" % lt, [record(T0 + i, f) for i, f in enumerate(frames)],
+                            linktype=lt)
+        r = run("-c", "basic", "--stats", path("s.json"), cap, timeout=30)
+        eq((r.rc, messages(r.err)), (0, []), "link type %d: exit status and messages" % lt)
+        got = sorted((x["sip"], x["dip"], x["proto"], x["sp"], x["dp"], x["pkt_fwd"]) for x in records(r.out))
+        eq(got, [("192.0.2.1", "198.51.100.1", 6, 40000, 80, 1), ("2001:db8::1", "2001:db8::2", 17, 5353, 53, 2)],
+           "link type %d: flows" % lt)
+        eq(stats(path("s.json"))["non_ip"], 1, "link type %d: the other family" % lt)
+        r = run("-q", "-f", "tcp", cap, timeout=30)
+        eq(r.rc, 1, "link type %d with -f" % lt)
+        assert messages(r.err) == ["pathobs: %s: -f cannot filter a BSD/macOS loopback capture (link type NULL or "
+                                   "LOOP): libtrace 3 has no filter for it" % cap], r.err
+
+
 @check("caplen larger than the snap length: the frame is read as recorded")
 def _():
     cap = write_capture("oversnap.pcap", [record(T0, tcp_frame()),
