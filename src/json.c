@@ -298,7 +298,12 @@ static cJSON *marker(const char *what) { return cJSON_CreateString(what); }
 /* int64/uint64 cdata print as 123LL / 123ULL: keep them as integers. */
 static cJSON *cdata_value(po_json *j, lua_State *L, int idx)
 {
-  lua_getglobal(L, "tostring");
+  /* the host keeps the library's tostring: a chain may assign the global */
+  lua_getfield(L, LUA_REGISTRYINDEX, "pathobs.tostring");
+  if (!lua_isfunction(L, -1)) {
+    lua_pop(L, 1);
+    lua_getglobal(L, "tostring");
+  }
   lua_pushvalue(L, idx);
   if (lua_pcall(L, 1, 1, 0) != 0) {
     lua_pop(L, 1);

@@ -88,6 +88,8 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   if (h->L == NULL || h->json == NULL) { po_host_free(h); return NULL; }
   lua_State *L = h->L;
   luaL_openlibs(L);
+  lua_getglobal(L, "tostring"); /* for json.c: a chain may assign the global */
+  lua_setfield(L, LUA_REGISTRYINDEX, "pathobs.tostring");
 
   luaL_Buffer b;
   luaL_buffinit(L, &b);

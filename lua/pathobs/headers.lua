@@ -42,11 +42,12 @@ local STALE = setmetatable({}, { __tostring = function()
   return "a header object was read after the call that received it (copy the fields it needs instead)"
 end })
 local function stale() error(STALE, 0) end
-local function hdr(v)
+local function entry(v)
   local i = v.i
   if i < 0 then stale() end
-  return B[i].h[v.q]
+  return B[i]
 end
+local function hdr(v) return entry(v).h[v.q] end
 local function u16(p, o) return p[o] * 256 + p[o + 1] end
 local function u32(p, o) return ((p[o] * 256 + p[o + 1]) * 256 + p[o + 2]) * 256 + p[o + 3] end
 
@@ -173,7 +174,7 @@ local ip_common = {
     local h = hdr(v)
     return captured(h, h.hdr_len, ip_payload_len(h))
   end,
-  seconds = function(v) return B[v.i].ts end,
+  seconds = function(v) return entry(v).ts end,
   tcp = transport(TCP, L4_TCP),
   udp = transport(UDP, L4_UDP),
   icmp = transport(ICMP, L4_ICMP),
@@ -326,7 +327,7 @@ local icmp = {
   end,
   quote = function(v)
     if v.q ~= 0 then return nil end
-    local qh = B[v.i].h[1]
+    local qh = entry(v).h[1]
     if qh.p == nil then return nil end
     local o = QUOTE[qh.version]
     o.i = v.i

@@ -251,6 +251,7 @@ def _():
     recs = records(out)
     eq([r["n"] for r in recs], [5, 10], "every packet seen")
     eq([r["pkt_fwd"] + r["pkt_rev"] for r in recs], [5, 10], "basic counted every packet")
+    eq([r["big"] for r in recs], [1234567890123456789] * 2, "int64 cdata after tostring was assigned")
     assert "15 chain errors" in err, err
     msgs = {re.sub(r" \(flow .*\)$", "", l) for l in err.splitlines() if "odd_errors" in l}
     eq(msgs, {"pathobs: %s:%d: %s" % (os.path.join(CH, "odd_errors.lua"), line, text)

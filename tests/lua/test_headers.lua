@@ -355,7 +355,8 @@ do
   local tcp = q.tcp
   t.eq(tcp.src_port, 7, "quoted tcp before release")
   headers.release()
-  for _, case in ipairs({ { ip, "ttl" }, { q, "ttl" }, { icmp, "type" }, { tcp, "src_port" }, { tcp, "syn_flag" } }) do
+  for _, case in ipairs({ { ip, "ttl" }, { q, "ttl" }, { icmp, "type" }, { tcp, "src_port" }, { tcp, "syn_flag" },
+                          { ip, "seconds" }, { q, "seconds" }, { icmp, "quote" }, { tcp, "payload" } }) do
     local ok, err = pcall(function() return case[1][case[2]] end)
     t.ok(not ok and err == headers.STALE, "released object raises STALE: " .. case[2])
   end

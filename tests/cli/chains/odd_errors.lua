@@ -1,7 +1,7 @@
 -- odd_errors.lua - error objects that are not strings, and globals a chain clobbers by mistake.
 return {
   new_flow = function(rec)
-    rec.n = 0
+    rec.n, rec.big = 0, 1234567890123456789LL -- big: printed by the library's tostring, not the global
     type, pairs, tostring, pcall, xpcall, table = 1, 2, 3, 4, 5, 6 -- forgotten locals
   end,
   ip4 = function(rec)
