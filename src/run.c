@@ -24,6 +24,8 @@ enum {
 
 typedef char path_t[4096];
 
+static atomic_int opening;     /* the loop thread is in po_source_open, which can block */
+
 typedef struct seen_file {     /* a watched file as it was before a load */
   char *path;
   struct stat st;
@@ -384,8 +386,10 @@ static int open_output(app *a)
 static int start_run(app *a)
 {
   char err[512];
+  atomic_store(&opening, 1);
   int rc = po_source_open(&a->src, a->o->source, a->o->filter,
                           a->o->cfg.batch_size + 2 + READ_AHEAD, err, sizeof err);
+  atomic_store(&opening, 0);
   if (rc != PO_OK) {
     say(a, "cannot open %s: %s", a->o->source, err);
     return rc;
@@ -648,6 +652,16 @@ static void *signal_main(void *arg)
     if (atomic_load(&signal_thread_quit)) return NULL; /* stop_signal_thread woke us */
     if (atomic_fetch_add(&signals_seen, 1) == 0) {
       first = monotonic_seconds();
+      if (atomic_load(&opening)) {
+        /* blocked opening the source (a FIFO without a writer, a quiet pipe):
+         * nothing has been read, so no record exists and the stop is done */
+        static const char msg[] = "pathobs: stopped while opening the source: nothing was read\n";
+        if (!a->o->quiet) {
+          ssize_t w = write(2, msg, sizeof msg - 1);
+          (void)w;
+        }
+        _exit(0);
+      }
       uv_async_send(&a->stop);
       continue;
     }

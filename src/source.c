@@ -283,7 +283,7 @@ static int no_frame(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l
  * order (LOOP), then the IP packet.  libtrace 3.0.22 finds no layer 3 in NULL
  * (and prints "Unable to determine linktype" for every packet); in LOOP it
  * counts the family's 4 bytes in the IP packet's captured length.  Its filter
- * works on LOOP, not on NULL. */
+ * fails on NULL, and on LOOP misses IPv6 of the BSDs' families (24, 28, 30). */
 enum { DLT_LOOP_ = 108 };
 static int is_loopback_frame(const libtrace_packet_t *p)
 {
@@ -379,9 +379,10 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     if (rc != PO_OK) return rc;
     if (frameless(sl->pkt)) return no_frame(sl, ts, ethertype, l3, cap); /* no filter can see it */
     if (s->filter == NULL) break;
-    if (sl->pkt->type == TRACE_RT_DLT_NULL) {
-      snprintf(err, errlen, "-f cannot filter a BSD/macOS loopback capture of link type NULL: "
-                            "libtrace 3 has no filter for it");
+    if (is_loopback_frame(sl->pkt)) {
+      snprintf(err, errlen, "-f cannot filter a BSD/macOS loopback capture (link type NULL or "
+                            "LOOP): libtrace 3 filters NULL not at all and LOOP only for Linux's "
+                            "IPv6 family");
       return PO_EREAD;
     }
     rc = trace_apply_filter(s->filter, sl->pkt);

@@ -390,7 +390,8 @@ local function chain_error(err)
   local slot = B[cur].slot
   C.po_obs_describe(obs, slot, desc, 160)
   if type(err) ~= "string" then err = error_text(err) end
-  local msg = err .. " (flow " .. ffi.string(desc) .. ")"
+  -- the C side prints it as a C string: a NUL would cut it, flow and all
+  local msg = err:gsub("%z", "\\0") .. " (flow " .. ffi.string(desc) .. ")"
   if seen[msg] then return end
   if nseen >= MAX_SEEN then
     if nseen == MAX_SEEN then

@@ -259,6 +259,18 @@ def _():
                                  (15, "fine text"), (17, "(error object is a table value)"))}, "messages")
 
 
+@check("a chain error with a NUL byte: the whole message and its flow")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "nul.lua")
+        with open(chain, "w") as f:
+            f.write('return { ip4 = function() error("before\\0after") end }\n')
+        rc, out, err = run("-c", chain, TCP4)
+        eq((rc, len(records(out))), (0, 2))
+        msgs = [l for l in err.splitlines() if "nul.lua" in l]
+        assert msgs and all(re.search(r"nul\.lua:1: before\\0after \(flow 192\.0\.2\.10:", m) for m in msgs), msgs
+
+
 @check("scripts that do not load: file:line, exit 3")
 def _():
     cases = {"syntax.lua": r"syntax\.lua:3: unexpected symbol",
