@@ -261,10 +261,10 @@ static int check_type(const po_source *s, const libtrace_packet_t *p, char *err,
  * framing (16 bytes, 2 of padding for Ethernet types, extension headers), and
  * a record of rlen 16 or 17 with padding makes it negative: trace_get_layer3
  * (trace_get_packet_buffer) and a filter then fail an assertion on it.  The
- * record holds no frame; the file goes on after it. */
-static int frameless(const libtrace_packet_t *p)
+ * record holds no frame (a negative length here); the file goes on after it. */
+static int capture_length(const libtrace_packet_t *p)
 {
-  return (int)trace_get_capture_length(p) < 0;
+  return (int)trace_get_capture_length(p);
 }
 
 /* PO_SRC_MALFORMED for the record just read into sl: its time, no frame. */
@@ -310,8 +310,8 @@ static const uint8_t *loopback_l3(const libtrace_packet_t *p, size_t caplen, uin
 }
 
 /* Timestamp and IP header of the packet just read into sl. */
-static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, uint32_t *cap,
-                char *err, size_t errlen)
+static int fill(slot *sl, size_t caplen, double *ts, uint16_t *ethertype, const uint8_t **l3,
+                uint32_t *cap, char *err, size_t errlen)
 {
   libtrace_packet_t *p = sl->pkt;
   struct timeval tv = trace_get_timeval(p);
@@ -323,7 +323,6 @@ static int fill(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, u
    * wire: GRO/TSO super-frames captured on loopback with a snap length, or a corrupt
    * record.  pathobs never uses the wire length: fill libtrace's cache with the
    * capture length (below 64 KiB once read) so that it is never computed. */
-  size_t caplen = trace_get_capture_length(p);
   p->wire_length = (int)caplen;
   /* It also crashes looking for layer 3 in an empty frame (a NULL payload read for
    * raw IP, Linux cooked and loopback; an assertion for pflog and radiotap).  An empty
@@ -368,6 +367,7 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
                    uint32_t *cap, char *err, size_t errlen)
 {
   slot *sl = &s->ring[s->next];
+  int caplen;
   for (;;) {
     /* libtrace 3.0.22 reports a short read of an unthreaded file with errno as
      * the error code and asserts that it is not 0: make it say EIO. */
@@ -377,7 +377,8 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     if (rc < 0) return read_error(s, err, errlen);
     rc = check_type(s, sl->pkt, err, errlen);
     if (rc != PO_OK) return rc;
-    if (frameless(sl->pkt)) return no_frame(sl, ts, ethertype, l3, cap); /* no filter can see it */
+    caplen = capture_length(sl->pkt);
+    if (caplen < 0) return no_frame(sl, ts, ethertype, l3, cap); /* no filter can see it */
     if (s->filter == NULL) break;
     if (is_loopback_frame(sl->pkt)) {
       snprintf(err, errlen, "-f cannot filter a BSD/macOS loopback capture (link type NULL or "
@@ -390,7 +391,7 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     if (rc > 0) break;
   }
   s->next = (s->next + 1) % s->nring;
-  return fill(sl, ts, ethertype, l3, cap, err, errlen);
+  return fill(sl, (size_t)caplen, ts, ethertype, l3, cap, err, errlen);
 }
 
 int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
@@ -405,14 +406,16 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
   case TRACE_EVENT_SLEEP:
     *fd = -1;
     return PO_SRC_WAIT;
-  case TRACE_EVENT_PACKET:
+  case TRACE_EVENT_PACKET: {
     if (ev.size < 0) return read_error(s, err, errlen);
     if (check_type(s, sl->pkt, err, errlen) != PO_OK) return PO_EREAD;
-    if (frameless(sl->pkt)) return no_frame(sl, ts, ethertype, l3, cap);
+    int caplen = capture_length(sl->pkt);
+    if (caplen < 0) return no_frame(sl, ts, ethertype, l3, cap);
     if (s->skip_outgoing && trace_get_direction(sl->pkt) == TRACE_DIR_OUTGOING)
       return PO_SRC_SKIP; /* the incoming copy follows */
     s->next = (s->next + 1) % s->nring;
-    return fill(sl, ts, ethertype, l3, cap, err, errlen);
+    return fill(sl, (size_t)caplen, ts, ethertype, l3, cap, err, errlen);
+  }
   case TRACE_EVENT_TERMINATE:
     if (trace_is_err(s->trace)) return read_error(s, err, errlen);
     return PO_SRC_END;
