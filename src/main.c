@@ -12,17 +12,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <uv.h>
 
 #ifndef PO_VERSION
 #define PO_VERSION "0.1.0"
 #endif
+#ifndef PO_DOC_DIR
+#define PO_DOC_DIR "/usr/local/share/doc/pathobs"
+#endif
 
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2, EXIT_SCRIPT = 3, MAX_CHAINS = 64, MAX_LDIRS = 32 };
 
 static const char usage_text[] =
-  "Usage: pathobs [OPTIONS] SOURCE\n"
+  "Usage: pathobs [OPTIONS] SOURCE [FILTER...]\n"
+  "       pathobs [OPTIONS] -r FILE | -i IFACE [FILTER...]\n"
   "Group packets into bidirectional flows, run Lua chain functions over them\n"
   "and write one JSON record per flow.\n"
   "\n"
@@ -31,14 +37,17 @@ static const char usage_text[] =
   "                           - for a pcap stream on stdin, an interface name, or a\n"
   "                           libtrace URI (pcapfile:F, pcap:F, erf:F, int:IF, ring:IF,\n"
   "                           pcapint:IF, ...)\n"
+  "  -r, --read FILE          read FILE (a capture file, - or a FIFO), never an interface\n"
   "  -i, --interface IFACE    capture live on IFACE (same as SOURCE int:IFACE)\n"
   "  -f, --filter EXPR        BPF filter applied to every packet\n"
+  "  FILTER...                the same, as the words after the source (tcpdump-style):\n"
+  "                           pathobs -r x.pcap tcp port 80; not together with -f\n"
   "\n"
   "Chains:\n"
   "  -c, --chain NAME|FILE    chain script, repeatable, run in order (default: basic)\n"
   "  -L, --lua-path DIR       extra folder for chains and modules, repeatable\n"
   "      --list-chains        list the chains (bundled, -L, PATHOBS_PATH) and exit\n"
-  "  -w, --watch              reload the chains when their files change (and on SIGHUP)\n"
+  "      --watch              reload the chains when their files change (and on SIGHUP)\n"
   "\n"
   "Flows:\n"
   "      --idle-timeout SEC   complete a flow idle this long (default 30)\n"
@@ -48,22 +57,25 @@ static const char usage_text[] =
   "      --aggregate          one flow per IP version for all packets\n"
   "\n"
   "Output:\n"
-  "  -o, --output FILE        JSON lines to FILE (default: standard output)\n"
-  "      --stats FILE         write the counters as JSON at exit\n"
+  "  -w, -o, --output FILE    JSON lines to FILE (default: standard output); never\n"
+  "                           the input file\n"
+  "      --stats FILE         write the counters, source and run times as JSON at exit\n"
   "      --stats-interval SEC also write the counters every SEC seconds\n"
   "  -q, --quiet              no counters line on standard error\n"
   "  -h, --help               this text\n"
   "  -V, --version            versions of pathobs and its libraries\n"
   "\n"
   "Environment: PATHOBS_PATH=DIR:DIR adds folders like -L.\n"
-  "Exit status: 0 success, 1 runtime failure, 2 usage error, 3 chain script error.\n"
+  "Exit status: 0 success (also when the reader of standard output goes away),\n"
+  "1 runtime failure, 2 usage error, 3 chain script error.\n"
   "SIGINT/SIGTERM: stop, writing every record; another one a second or more later\n"
-  "exits at once (130/143).\n"
+  "exits at once (130/143).  SIGHUP: a live capture reloads its chains; a file\n"
+  "run ignores it (with --watch: reload and run again).\n"
   "\n"
   "Example:\n"
-  "  pathobs -c basic -c tcp -o flows.jsonl capture.pcap\n"
+  "  pathobs -c basic -c tcp -w flows.jsonl -r capture.pcap tcp port 443\n"
   "\n"
-  "More in pathobs(1) and the documentation in docs/.\n";
+  "More in pathobs(1) and in " PO_DOC_DIR " (cli.md, writing-chains.md, ...).\n";
 
 static void diag(void *ud, const char *msg)
 {
@@ -157,9 +169,68 @@ static int list_chains(const po_paths *p)
   return rc;
 }
 
+/* The words after the source are a BPF filter, as in tcpdump ("tcp port 80"). */
+static int trailing_filter(po_run_opts *ro, int n, char **words)
+{
+  static char expr[8192];
+  struct stat st;
+  if (ro->filter != NULL)
+    return usage_error("a filter both with -f and after the source ('%s'): give one", words[0]);
+  /* "pathobs a.pcap b.pcap": a second capture, not a filter */
+  if ((strchr(words[0], '/') || strchr(words[0], '.')) && stat(words[0], &st) == 0)
+    return usage_error("one SOURCE only (got also '%s'; the words after it are a filter)", words[0]);
+  size_t len = 0;
+  for (int i = 0; i < n; i++) {
+    size_t w = strlen(words[i]);
+    if (len + w + 2 > sizeof expr) return usage_error("%s", "filter expression too long");
+    if (i > 0) expr[len++] = ' ';
+    memcpy(expr + len, words[i], w);
+    len += w;
+  }
+  expr[len] = 0;
+  ro->filter = expr;
+  return 0;
+}
+
+/* A path as a file name: "pcapfile:x.pcap" is x.pcap. */
+static int stat_path(const char *path, struct stat *st)
+{
+  if (stat(path, st) == 0) return 0;
+  const char *colon = strchr(path, ':');
+  return colon != NULL && colon[1] != 0 ? stat(colon + 1, st) : -1;
+}
+
+/* Do two paths name the same existing file (whatever links or "./" lead there)? */
+static int same_file(const char *out, const char *in)
+{
+  struct stat a, b;
+  if (out == NULL || in == NULL || strcmp(out, "-") == 0 || strcmp(in, "-") == 0) return 0;
+  if (stat(out, &a) != 0 || stat_path(in, &b) != 0) return 0;
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino && !S_ISCHR(a.st_mode);
+}
+
+/* A SOURCE that is neither a file nor an interface: say both (a mistyped
+ * interface is not "No such file or directory"); -r FILE must be a file. */
+static int check_source(const char *src, int positional, int read_file)
+{
+  struct stat st;
+  if (strcmp(src, "-") == 0 || stat(src, &st) == 0) return 0;
+  if (read_file && strchr(src, ':') == NULL) {
+    fprintf(stderr, "pathobs: cannot open %s: %s\n", src, strerror(errno));
+    return EXIT_RUNTIME;
+  }
+  if (positional && errno == ENOENT && strchr(src, ':') == NULL &&
+      (strlen(src) >= IF_NAMESIZE || if_nametoindex(src) == 0)) {
+    fprintf(stderr, "pathobs: no such file or interface: %s\n", src);
+    return EXIT_RUNTIME;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
-  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL };
+  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL,
+         O_WATCH };
   static const struct option longopts[] = {
     { "chain", required_argument, NULL, 'c' },
     { "output", required_argument, NULL, 'o' },
@@ -170,7 +241,8 @@ int main(int argc, char **argv)
     { "aggregate", no_argument, NULL, O_AGGREGATE },
     { "stats", required_argument, NULL, O_STATS },
     { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
-    { "watch", no_argument, NULL, 'w' },
+    { "watch", no_argument, NULL, O_WATCH },
+    { "read", required_argument, NULL, 'r' },
     { "interface", required_argument, NULL, 'i' },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
@@ -199,20 +271,27 @@ int main(int argc, char **argv)
   mallopt(M_TRIM_THRESHOLD, 32 << 20);
 #endif
   const char *chains[MAX_CHAINS], *ldirs[MAX_LDIRS];
-  int nchains = 0, nldirs = 0, list = 0;
+  int nchains = 0, nldirs = 0, list = 0, read_file = 0;
   po_run_opts ro;
   memset(&ro, 0, sizeof ro);
   po_config_defaults(&ro.cfg);
 
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":c:o:f:qL:hVwi:", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:o:w:r:f:qL:hVi:", longopts, NULL)) != -1) {
     switch (c) {
     case 'c':
       if (nchains == MAX_CHAINS) return usage_error("too many chains (at most %s)", "64");
       chains[nchains++] = optarg;
       break;
-    case 'o': ro.output = optarg; break;
+    case 'o':
+    case 'w':
+      /* "pathobs -w -c x.lua ..." from the days when -w was --watch */
+      if (optarg[0] == '-' && optarg[1] != 0)
+        return usage_error("-o/-w FILE writes the records to FILE; '%s' looks like an option "
+                           "(reloading the chains is --watch)", optarg);
+      ro.output = optarg;
+      break;
     case 'f': ro.filter = optarg; break;
     case O_IDLE:
       if (parse_uint(optarg, 7 * 86400, &ro.cfg.idle_timeout))
@@ -232,18 +311,28 @@ int main(int argc, char **argv)
       if (parse_uint(optarg, 86400, &ro.stats_interval) || ro.stats_interval == 0)
         return usage_error("--stats-interval wants whole seconds from 1 to 86400, not '%s'", optarg);
       break;
-    case 'w': ro.watch = 1; break;
+    case O_WATCH: ro.watch = 1; break;
     case 'i': { /* always live: a file of that name in the current folder is not read */
       static char live[4096];
+      if (ro.source != NULL) return usage_error("%s", "one source only: -r FILE or -i IFACE");
       snprintf(live, sizeof live, "int:%s", optarg);
       ro.source = live;
       break;
     }
+    case 'r':
+      if (ro.source != NULL) return usage_error("%s", "one source only: -r FILE or -i IFACE");
+      ro.source = optarg;
+      read_file = 1;
+      break;
     case 'q': ro.quiet = 1; break;
-    case 'L':
+    case 'L': {
+      struct stat st;
       if (nldirs == MAX_LDIRS) return usage_error("too many --lua-path folders (at most %s)", "32");
+      if (stat(optarg, &st) != 0 || !S_ISDIR(st.st_mode))
+        return usage_error("-L %s: no such folder", optarg);
       ldirs[nldirs++] = optarg;
       break;
+    }
     case O_LIST: list = 1; break;
     case 'h': fputs(usage_text, stdout); return 0;
     case 'V': print_version(); return 0;
@@ -257,11 +346,15 @@ int main(int argc, char **argv)
   po_paths paths;
   po_paths_init(&paths, ldirs, nldirs);
   if (list) return list_chains(&paths);
-  if (ro.source == NULL) {
+  int positional = ro.source == NULL; /* SOURCE, not -r or -i */
+  if (positional) {
     if (optind == argc) return usage_error("%s", "no SOURCE given");
     ro.source = argv[optind++];
   }
-  if (optind < argc) return usage_error("one SOURCE only (got also '%s')", argv[optind]);
+  if (optind < argc) {
+    int rc = trailing_filter(&ro, argc - optind, argv + optind);
+    if (rc != 0) return rc;
+  }
   if (nchains == 0) chains[nchains++] = "basic";
 
   static char resolved[MAX_CHAINS][4096];
@@ -277,6 +370,19 @@ int main(int argc, char **argv)
   if (ro.watch && po_source_is_stream(ro.source))
     return usage_error("--watch needs a file or an interface: %s cannot be read again",
                        strcmp(ro.source, "-") == 0 ? "standard input" : "a pipe or device");
+  /* before anything is opened for writing: -o victim.pcap victim.pcap loses the capture */
+  if (same_file(ro.output, ro.source))
+    return usage_error("refusing to write the records to %s: it is the input", ro.output);
+  if (same_file(ro.stats_file, ro.source))
+    return usage_error("refusing to write the counters to %s: it is the input", ro.stats_file);
+  if (ro.output != NULL && same_file(ro.stats_file, ro.output))
+    return usage_error("--stats %s is also the output of the records", ro.stats_file);
+  int rc = check_source(ro.source, positional, read_file);
+  if (rc != 0) return rc;
+  if (ro.stats_file != NULL && (rc = po_stats_writable(ro.stats_file)) != 0) {
+    fprintf(stderr, "pathobs: cannot write %s: %s\n", ro.stats_file, strerror(rc));
+    return EXIT_RUNTIME;
+  }
 
   signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not a death */
   ro.scripts = scripts;

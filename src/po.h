@@ -143,8 +143,18 @@ typedef struct po_stats {
 } po_stats;
 /* Human line "pathobs: N packets (...) -> N flows (...), N chain errors". */
 int po_stats_line(const po_stats *s, char *buf, size_t len);
-/* The same counters as one JSON object (caller frees). */
-char *po_stats_json(const po_stats *s);
+/* What a run's counters are about: the source and the wall-clock times (UNIX
+ * seconds) when reading began and when the counters were taken. */
+typedef struct po_stats_run {
+  const char *source;
+  double start, end;
+} po_stats_run;
+/* The same counters as one JSON object (caller frees); with run (may be
+ * NULL) also "source", "start", "end" and "duration". */
+char *po_stats_json(const po_stats *s, const po_stats_run *run);
+/* Can the --stats file be written (in place, or as PATH.tmp renamed over it)?
+ * 0, or the errno that says why not.  Leaves no file behind. */
+int po_stats_writable(const char *path);
 
 
 /* ---- observer.c: flow table, packet clock, lifecycle, batches; no I/O -- */

@@ -68,6 +68,8 @@ typedef struct app {
   int stopped, status, ever_opened, reported, out_open;
   int flush_failed;            /* a po_out_flush of the loop's own failed */
   unsigned held;           /* packets taken since the reader's ring was last released */
+  int stream;                  /* a pipe, a FIFO, a device: flushed every second, like live */
+  double wall_start;           /* when the current run began reading (--stats) */
 } app;
 
 static void say(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -95,9 +97,17 @@ static void snapshot(app *a)
   if (a->src != NULL && a->rd == NULL) a->st.dropped = po_source_dropped(a->src);
 }
 
+static double wall_seconds(void)
+{
+  struct timeval tv;
+  gettimeofday(&tv, NULL);
+  return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
 static void write_stats_file(app *a)
 {
-  char *json = po_stats_json(&a->st);
+  po_stats_run run = { a->o->source, a->wall_start, wall_seconds() };
+  char *json = po_stats_json(&a->st, &run);
   char tmp[4200];
   /* Replace a regular file by renaming a complete one over it (readers never see half
    * a file); write anything else in place: renaming over /dev/stdout, /dev/full, a FIFO
@@ -159,12 +169,16 @@ static void flush_output(app *a)
   if (po_out_flush(&a->out) != PO_OK) a->flush_failed = 1;
 }
 
+/* A reader that went away (pathobs x.pcap | head -1) is not a failure: stop
+ * reading, quietly, with status 0, as tcpdump, tshark and jq do. */
+static int out_status(const app *a) { return a->out.err == EPIPE ? 0 : 1; }
+
 static int output_failed(app *a)
 {
   if (!a->flush_failed && (a->host == NULL || !po_host_write_failed(a->host))) return 0;
   if (a->host != NULL) po_host_sync(a->host); /* the writer thread is done with out */
   if (!a->out.err) return 0;
-  say(a, "write error on %s: %s", a->out.name, strerror(a->out.err));
+  if (a->out.err != EPIPE) say(a, "write error on %s: %s", a->out.name, strerror(a->out.err));
   a->out.len = 0; /* what is left cannot be written */
   return 1;
 }
@@ -233,7 +247,7 @@ static void input_ended(app *a, int rc, const char *why)
     say(a, "%s: %s", a->o->source, err);
     status = 1;
   }
-  if (output_failed(a)) status = 1;
+  if (output_failed(a) && status == 0) status = out_status(a);
   if (a->o->watch && !a->live && status == 0) {
     report_stats(a, 1);
     say(a, "watching %d file%s for changes (Ctrl-C to stop)", a->nfiles, a->nfiles == 1 ? "" : "s");
@@ -271,7 +285,7 @@ static void on_idle(uv_idle_t *h)
   }
   if (output_failed(a)) {
     end_run(a);
-    stop_all(a, 1);
+    stop_all(a, out_status(a));
   }
 }
 
@@ -325,7 +339,7 @@ static void pump(app *a)
   dispatch(a); /* on a live link, records do not wait for a full batch */
   if (output_failed(a)) {
     end_run(a);
-    stop_all(a, 1);
+    stop_all(a, out_status(a));
   }
 }
 
@@ -357,7 +371,24 @@ static void on_tick(uv_timer_t *h)
   flush_output(a);
   if (output_failed(a)) {
     end_run(a);
-    stop_all(a, 1);
+    stop_all(a, out_status(a));
+  }
+}
+
+/* A pipe or FIFO (tcpdump -U -w - | pathobs -): the records so far out at
+ * least once a second, as on a live link.  The packet clock stays the
+ * packets' own (a replayed capture is not the wall clock), so idle flows are
+ * written when a later packet or the end moves it on. */
+static void on_stream_tick(uv_timer_t *h)
+{
+  app *a = h->data;
+  if (!a->running) return;
+  dispatch(a);
+  po_host_flush(a->host);
+  flush_output(a);
+  if (output_failed(a)) {
+    end_run(a);
+    stop_all(a, out_status(a));
   }
 }
 
@@ -405,7 +436,13 @@ static int start_run(app *a)
   a->reported = 0;
   a->running = 1;
   a->live = po_source_live(a->src);
+  a->stream = po_source_is_stream(a->o->source);
+  a->wall_start = wall_seconds();
   memset(&a->st, 0, sizeof a->st);
+  if (a->live && !a->o->quiet) {
+    const char *uri = po_source_uri(a->src), *colon = strchr(uri, ':');
+    say(a, "listening on %s (%s); Ctrl-C to stop", colon ? colon + 1 : uri, uri);
+  }
   po_host_bind(a->host, a->obs, &a->out, po_obs_stats(a->obs));
   if (a->live) {
     uv_timer_start(&a->tick, on_tick, 1000, 1000);
@@ -416,6 +453,7 @@ static int start_run(app *a)
     return PO_ENOMEM;
   } else {
     uv_idle_start(&a->idle, on_idle);
+    if (a->stream) uv_timer_start(&a->tick, on_stream_tick, 1000, 1000);
   }
   return PO_OK;
 }
@@ -547,6 +585,10 @@ static void on_settled(uv_timer_t *h);
 /* After a load: watch the files it read; reload again if one changed meanwhile. */
 static void rearm(app *a)
 {
+  if (!a->o->watch) { /* a SIGHUP reload of a live capture: no file watches */
+    forget_files(a);
+    return;
+  }
   arm_watches(a);
   if (changed_while_loading(a)) uv_timer_start(&a->settle, on_settled, SETTLE_MS, 0);
   forget_files(a);
@@ -711,13 +753,17 @@ static void on_stop_signal(uv_async_t *h)
   app *a = h->data;
   end_run(a); /* stop capturing, write every expiring then active record */
   output_failed(a);
-  stop_all(a, a->out.err ? 1 : 0);
+  stop_all(a, a->out.err ? out_status(a) : 0);
 }
 
+/* SIGHUP never ends pathobs (records would be lost): --watch and live
+ * captures reload the chains; a file or pipe read once has nothing to reload. */
 static void on_hup(uv_signal_t *h, int signum)
 {
   (void)signum;
-  reload(h->data);
+  app *a = h->data;
+  if (a->o->watch || (a->live && a->running)) reload(a);
+  else say(a, "SIGHUP ignored: the chains reload on SIGHUP only under --watch or on a live capture");
 }
 
 int po_run(const po_run_opts *o)
@@ -738,6 +784,7 @@ int po_run(const po_run_opts *o)
   uv_timer_init(&a->loop, &a->stats_timer);
   uv_timer_init(&a->loop, &a->settle);
   uv_signal_init(&a->loop, &a->sighup);
+  uv_signal_start(&a->sighup, on_hup, SIGHUP); /* from the start: a SIGHUP while loading kills no run */
   uv_async_init(&a->loop, &a->stop, on_stop_signal);
   uv_async_init(&a->loop, &a->async, on_async);
   a->async.data = a;
@@ -767,10 +814,7 @@ int po_run(const po_run_opts *o)
   } else if (stop_requested()) {
     on_stop_signal(&a->stop); /* it came while starting: stop before reading on */
   } else if (!a->stopped) {
-    if (o->watch) {
-      uv_signal_start(&a->sighup, on_hup, SIGHUP);
-      rearm(a);
-    }
+    if (o->watch) rearm(a);
     if (o->stats_interval > 0)
       uv_timer_start(&a->stats_timer, on_stats_timer, o->stats_interval * 1000ull,
                      o->stats_interval * 1000ull);

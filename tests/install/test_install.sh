@@ -12,6 +12,12 @@ test -f "$prefix/share/pathobs/lua/pathobs/init.lua"
 test -f "$prefix/share/pathobs/chains/basic.lua"
 test -f "$prefix/share/man/man1/pathobs.1"
 test -f "$prefix/share/pathobs/lua/types/pathobs.lua"
+# the documentation --help and the man page point at
+for f in README.md LICENSE cli.md writing-chains.md lua-api.md records.md porting.md live.md; do
+  test -f "$prefix/share/doc/pathobs/$f" || { echo "FAIL: share/doc/pathobs/$f not installed"; exit 1; }
+done
+"$prefix/bin/pathobs" --help | grep -q "share/doc/pathobs" || { echo "FAIL: --help does not name share/doc/pathobs"; exit 1; }
+grep -q "share/doc/pathobs" "$prefix/share/man/man1/pathobs.1" || { echo "FAIL: the man page does not name share/doc/pathobs"; exit 1; }
 cd /
 # the installed copy must be the one used, not the source tree
 out=$("$prefix/bin/pathobs" --list-chains)

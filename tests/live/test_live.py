@@ -249,7 +249,7 @@ def _():
     with tempfile.TemporaryDirectory() as d:
         chain = os.path.join(d, "ver.lua")
         save(chain, CHAIN % {"v": "A", "extra": ""})
-        p = Proc("-w", "-c", "basic", "-c", chain, "-f", FILTER, "lo")
+        p = Proc("--watch", "-c", "basic", "-c", chain, "-f", FILTER, "lo")
         started(p)
         udp_exchange(socket.AF_INET, BASE, 1, 0)          # flow 1, before the swap
         time.sleep(0.3)
@@ -276,7 +276,7 @@ def _():
         chain = os.path.join(d, "ver.lua")
         out = os.path.join(d, "out.jsonl")
         save(chain, CHAIN % {"v": "A", "extra": ""})
-        p = Proc("-w", "-c", chain, "-o", out, os.path.join(CAPS, "udp.pcap"))
+        p = Proc("--watch", "-c", chain, "-o", out, os.path.join(CAPS, "udp.pcap"))
         assert p.wait_err("watching", 10), p.err_lines
         first = [json.loads(l) for l in open(out)]
         eq({r["version"] for r in first}, {"A"}, "first run")
@@ -318,7 +318,7 @@ def _():
         chain = os.path.join(d, "slow.lua")
         out = os.path.join(d, "out.jsonl")
         save(chain, SLOW_LOAD % "1")
-        p = Proc("-w", "-c", chain, "-o", out, os.path.join(CAPS, "udp.pcap"))
+        p = Proc("--watch", "-c", chain, "-o", out, os.path.join(CAPS, "udp.pcap"))
         assert p.wait_err("watching", 15), p.err_lines
         save(chain, SLOW_LOAD % "2")                      # reload 1 starts 150 ms later
         time.sleep(0.6)
