@@ -101,7 +101,8 @@ def _():
         eq(s["flows"], 2, "flows")
         eq(s["records"], 2, "records")
         eq(sorted(s), sorted(["chain_errors", "dropped", "evicted", "flows", "fragments", "ignored",
-                              "non_ip", "packets", "records", "short"]), "keys")
+                              "non_ip", "packets", "records", "short",
+                              "source", "start", "end", "duration"]), "keys")
 
 
 @check("-o FILE holds what stdout would")

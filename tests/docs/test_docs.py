@@ -47,6 +47,8 @@ What is checked
 * In every ```sh block, marked or not, every option given to pathobs is one
   that src/main.c accepts; every relative link leads to a file, and every
   #anchor to a heading.
+* README's set-up line names every package and runs (with stubs for
+  apt-get, cmake and sudo) both as root without sudo and as a user with sudo.
 * `pathobs --help`, docs/cli.md and the man page docs/pathobs.1 mention every
   option of src/main.c's option table; the man page renders without a
   warning (groff -t -man -ww, man --warnings -l; skipped without groff).
@@ -823,6 +825,50 @@ def check_stubs_load():
 # --------------------------------------------------------------------------
 
 
+# --------------------------------------------------------------------------
+# README: the set-up line
+
+
+SETUP_PACKAGES = ("build-essential", "cmake", "pkg-config", "python3", "libtrace3-dev",
+                  "libluajit-5.1-dev", "libcjson-dev", "libuv1-dev", "libldns-dev",
+                  "libpcap0.8-dev", "libnats-dev")
+
+
+def check_setup_line():
+    """README's one set-up command installs every package, both as root where
+    there is no sudo and as a user with sudo: run it with apt-get, cmake and
+    (the second time) sudo replaced by stubs that log their arguments."""
+    lines = [l for l in read("README.md").splitlines() if "apt-get install" in l]
+    assert len(lines) == 1, "README.md: %d lines with apt-get install" % len(lines)
+    line = lines[0]
+    missing = [p for p in SETUP_PACKAGES if not re.search(r"(^|\s)%s(\s|$)" % re.escape(p), line)]
+    assert not missing, "README's set-up line lacks %s" % ", ".join(missing)
+    sh = shutil.which("sh")
+    for with_sudo in (False, True):
+        stubs = tempfile.mkdtemp(prefix="pathobs-setup-")
+        try:
+            log = os.path.join(stubs, "log")
+            names = ["apt-get", "cmake"] + (["sudo"] if with_sudo else [])
+            for name in names:
+                path = os.path.join(stubs, name)
+                with open(path, "w") as f:
+                    body = 'exec "$@"' if name == "sudo" else "exit 0"
+                    f.write('#!%s\necho "%s $*" >> "%s"\n%s\n' % (sh, name, log, body))
+                os.chmod(path, 0o755)
+            p = subprocess.run([sh, "-c", line], env={"PATH": stubs}, capture_output=True, timeout=30)
+            who = "as a user with sudo" if with_sudo else "as root without sudo"
+            assert p.returncode == 0, "%s: exit %d: %s" % (who, p.returncode, p.stderr.decode())
+            got = open(log).read().splitlines()
+            apt = [l for l in got if l.startswith("apt-get install")]
+            assert apt, "%s: apt-get install did not run: %r" % (who, got)
+            if with_sudo:
+                assert any(l.startswith("sudo apt-get install") for l in got), \
+                    "as a user: apt-get install not through sudo: %r" % got
+            assert any(l.startswith("cmake --build") for l in got), "%s: no build: %r" % (who, got)
+        finally:
+            shutil.rmtree(stubs, ignore_errors=True)
+
+
 def main(argv):
     global PATHOBS, REGEN, PANDAS_PY
     args = [a for a in argv[1:] if not a.startswith("--")]
@@ -856,6 +902,8 @@ def main(argv):
         check("options: docs/pathobs.1 mentions every option", check_man_options)
     if want("man"):
         check("man page renders without warnings", check_man_renders)
+    if want("setup"):
+        check("setup: README's set-up line works as root and with sudo", check_setup_line)
     if want("api"):
         check("api: docs/lua-api.md names every header field and constant", check_api_doc_fields)
         check("api: lua/types/pathobs.lua annotates exactly the runtime's fields", check_stub_fields)
