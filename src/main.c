@@ -219,7 +219,7 @@ static int check_source(const char *src, int positional, int read_file)
     fprintf(stderr, "pathobs: cannot open %s: %s\n", src, strerror(errno));
     return EXIT_RUNTIME;
   }
-  if (positional && errno == ENOENT && strchr(src, ':') == NULL &&
+  if (positional && errno == ENOENT && strchr(src, ':') == NULL && strcmp(src, "any") != 0 &&
       (strlen(src) >= IF_NAMESIZE || if_nametoindex(src) == 0)) {
     fprintf(stderr, "pathobs: no such file or interface: %s\n", src);
     return EXIT_RUNTIME;
@@ -384,7 +384,8 @@ int main(int argc, char **argv)
     return EXIT_RUNTIME;
   }
 
-  signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, not a death */
+  signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error (EPIPE), not a death */
+  signal(SIGHUP, SIG_IGN);  /* until po_run's handler: a SIGHUP never ends a run */
   ro.scripts = scripts;
   ro.nscripts = nchains;
   ro.dirs = paths.dirs;

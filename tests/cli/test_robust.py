@@ -994,7 +994,7 @@ def _():
 # ---------------------------------------------------------------- output faults
 
 
-@check("output closed after one line (| head -1): exit 1 at once, one message")
+@check("output closed after one line (| head -1): stops at once, quietly, exit 0")
 def _():
     cap = write_flood("head.pcap", 20000, syn)
     start = time.time()
@@ -1005,18 +1005,15 @@ def _():
     out, err = p.stdout.decode(), p.stderr.decode().splitlines()
     eq(len(out.splitlines()), 1, "lines through head")
     json.loads(out)
-    eq(err[-1], "1", "exit status of pathobs")
-    msgs = err[:-1]
-    eq(len(msgs), 1, "messages")
-    assert "write error" in msgs[0] and "Broken pipe" in msgs[0], msgs
+    eq(err, ["0"], "exit status of pathobs, and no message")
 
 
-@check("--stats to a folder, or into a missing one: exit 1 with a message, records still written")
+@check("--stats to a folder, or into a missing one: exit 1 with a message at start, nothing read")
 def _():
     for target in (TMP, os.path.join(TMP, "no-such-dir", "s.json")):
         r = run("-q", "--stats", target, TCP4)
         eq(r.rc, 1, "exit status for --stats " + target)
-        eq(len(records(r.out)), 2, "records")
+        eq(len(records(r.out)), 0, "records")
         assert target in r.err, r.err
 
 
