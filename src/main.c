@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <uv.h>
 
 #ifndef PO_VERSION
@@ -74,8 +75,28 @@ static const char usage_text[] =
   "\n"
   "Example:\n"
   "  pathobs -c basic -c tcp -w flows.jsonl -r capture.pcap tcp port 443\n"
-  "\n"
-  "More in pathobs(1) and in " PO_DOC_DIR " (cli.md, writing-chains.md, ...).\n";
+  "\n";
+
+/* The installed documentation: next to the binary (BIN/../share/doc/pathobs,
+ * wherever the prefix was moved), else the configured install folder. */
+static void print_help(void)
+{
+  char exe[4096], probe[4200];
+  const char *dir = PO_DOC_DIR;
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  char *slash = n > 0 ? (exe[n] = 0, strrchr(exe, '/')) : NULL;
+  if (slash != NULL) {
+    *slash = 0;
+    snprintf(probe, sizeof probe, "%s/../share/doc/pathobs/cli.md", exe);
+    struct stat st;
+    if (stat(probe, &st) == 0) {
+      probe[strlen(probe) - strlen("/cli.md")] = 0;
+      dir = realpath(probe, exe) ? exe : probe;
+    }
+  }
+  fputs(usage_text, stdout);
+  printf("More in pathobs(1) and in %s (cli.md, writing-chains.md, ...).\n", dir);
+}
 
 static void diag(void *ud, const char *msg)
 {
@@ -334,7 +355,7 @@ int main(int argc, char **argv)
       break;
     }
     case O_LIST: list = 1; break;
-    case 'h': fputs(usage_text, stdout); return 0;
+    case 'h': print_help(); return 0;
     case 'V': print_version(); return 0;
     case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
     default: return usage_error(ambiguous(argv[optind - 1], longopts) ? "option '%s' is ambiguous"

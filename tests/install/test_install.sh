@@ -16,7 +16,9 @@ test -f "$prefix/share/pathobs/lua/types/pathobs.lua"
 for f in README.md LICENSE cli.md writing-chains.md lua-api.md records.md porting.md live.md; do
   test -f "$prefix/share/doc/pathobs/$f" || { echo "FAIL: share/doc/pathobs/$f not installed"; exit 1; }
 done
-"$prefix/bin/pathobs" --help | grep -q "share/doc/pathobs" || { echo "FAIL: --help does not name share/doc/pathobs"; exit 1; }
+# --help names the documentation of this installation, found from the binary
+real=$(cd "$prefix" && pwd -P)
+"$prefix/bin/pathobs" --help | grep -q "in $real/share/doc/pathobs " || { echo "FAIL: --help does not name $real/share/doc/pathobs"; exit 1; }
 grep -q "share/doc/pathobs" "$prefix/share/man/man1/pathobs.1" || { echo "FAIL: the man page does not name share/doc/pathobs"; exit 1; }
 cd /
 # the installed copy must be the one used, not the source tree
