@@ -159,9 +159,9 @@ def _():
     p = subprocess.Popen([PATHOBS, "--idle-timeout", "1", "--expiry-timeout", "0", "-"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        # One packet at a time until a record comes back: libwandio's open waits
-        # for the first KiB or so, and hands over what one read of the pipe gave
-        # once the next read returns; the rest is pathobs's own buffering, which
+        # One packet at a time until a record comes back: libwandio hands over
+        # what one read of the pipe gave once the next read returns (the source
+        # is open after the second); the rest is pathobs's own buffering, which
         # used to keep everything until the end of the stream.
         sent, first = 0, ""
         while sent < len(parts) - 1 and not first:
