@@ -19,6 +19,7 @@
 local error, floor, pcall, require, string, table, tonumber, tostring, type =
   error, math.floor, pcall, require, string, table, tonumber, tostring, type
 local ffi = require("ffi")
+local hex = require("pathobs.hex")
 
 local byte, concat = string.byte, table.concat
 local ffi_string, ffi_cast = ffi.string, ffi.cast
@@ -64,6 +65,8 @@ if not pcall(ffi.typeof, "po_ldns_pkt") then
   int ldns_rr_get_class(const po_ldns_rr *rr);
   size_t ldns_rr_rd_count(const po_ldns_rr *rr);
   po_ldns_rdf *ldns_rr_rdf(const po_ldns_rr *rr, size_t nr);
+  size_t ldns_rdf_size(const po_ldns_rdf *rd);
+  uint8_t *ldns_rdf_data(const po_ldns_rdf *rd);
 
   char *ldns_rdf2str(const po_ldns_rdf *rdf);
   char *ldns_rr_type2str(int type);
@@ -182,8 +185,22 @@ local function rdf_text(rdf)
   return take(lib.ldns_rdf2str(rdf))
 end
 
+-- The record data in RFC 3597's generic form, \# 4 c0000201, from the
+-- fields' wire bytes: for the few records ldns parses but cannot print
+-- (data too short or malformed for its type).
+local function generic_rdata(rr, nrd)
+  local parts = {}
+  for i = 1, nrd do
+    local rdf = lib.ldns_rr_rdf(rr, i - 1)
+    parts[i] = rdf ~= nil and ffi_string(lib.ldns_rdf_data(rdf), lib.ldns_rdf_size(rdf)) or ""
+  end
+  local raw = concat(parts)
+  if raw == "" then return "\\# 0" end
+  return "\\# " .. #raw .. " " .. hex(raw)
+end
+
 -- One resource record as a table; rdata is its data in presentation form,
--- the fields separated by one space (nil when ldns cannot print it).
+-- the fields separated by one space.
 local function record(rr)
   local rtype, rclass = lib.ldns_rr_get_type(rr), lib.ldns_rr_get_class(rr)
   local nrd = tonumber(lib.ldns_rr_rd_count(rr))
@@ -201,6 +218,7 @@ local function record(rr)
   else
     rdata = ""
   end
+  if rdata == nil then rdata = generic_rdata(rr, nrd) end
   return {
     name = rdf_text(lib.ldns_rr_owner(rr)),
     type = rtype, type_name = name_of(TYPE, lib.ldns_rr_type2str, rtype),
@@ -293,7 +311,7 @@ function M.parse_tcp(s, off, records)
   check_records(records)
   if s == nil then return nil, "no payload" end
   local n = #s - off
-  if n < 2 then return nil, "TCP: " .. (n > 0 and n or 0) .. " bytes, no room for a length prefix" end
+  if n < 2 then return nil, "TCP: fewer than 2 bytes, no length prefix" end
   local hi, lo = byte(s, off + 1, off + 2)
   local len = hi * 256 + lo
   if len == 0 then return nil, "TCP: the length prefix is 0" end

@@ -210,11 +210,26 @@ local RTC = response("www.example.com", TXT, 0x8380, 0, 0, 0, "")
 fields(dns.parse(RTC), base({ flags = 0x8380, qr = true, tc = true, ra = true, qtype = TXT,
   qtype_name = "TXT" }), "TC response")
 
+-- Types ldns does not know, and data it cannot print for its type: RFC 3597's
+-- generic form, from the data's bytes.
+local RUNK = response("example.com", 65280, nil, 2, 0, 0,
+  rr(ptr(Q), 65280, 1, "\10\0\0\1") .. rr(ptr(Q), 42, 2, "\0\1\24"))
+m = dns.parse(RUNK, 0, true)
+records(m.answers, {
+  { "example.com.", 65280, "TYPE65280", 1, "IN", 1, "\\# 4 0a000001" },
+  { "example.com.", 42, "APL", 1, "IN", 2, "\\# 3 000118" },
+}, "unknown and unprintable data")
+
+-- Two questions (servers refuse these): the first is reported.
+local TWOQ = header(5, 0x0100, 2, 0, 0, 0) .. name("one.example") .. u16(A) .. u16(1)
+  .. name("two.example") .. u16(AAAA) .. u16(1)
+fields(dns.parse(TWOQ), base({ id = 5, qdcount = 2, qname = "one.example." }), "two questions")
+
 -- An answer that does not match the question is still read as sent.
 t.eq(dns.parse(RA, 0, true).answers[2].rdata, "198.51.100.7", "second answer")
 
 ---------------------------------------------------------------------- malformed
-local ALL = { QUERY, EDNSQ, NOTIFY, ROOT, RA, RAAAA, RCNAME, RMX, RTXT, RNX, BADVERS }
+local ALL = { QUERY, EDNSQ, NOTIFY, ROOT, RA, RAAAA, RCNAME, RMX, RTXT, RNX, BADVERS, RUNK, TWOQ }
 -- Every proper prefix of every message fails, with an error, never a raise.
 for i, msg in ipairs(ALL) do
   for n = 0, #msg - 1 do
@@ -310,7 +325,7 @@ t.eq(at, #QUERY + 2, "TCP: where the second starts")
 local second, at2 = dns.parse_tcp(TWO, at)
 t.eq(second and second.qtype_name, "AAAA", "TCP: second of two")
 t.eq(at2, #TWO, "TCP: the end")
-fails(nil, select(2, dns.parse_tcp(TWO, at2)), "TCP: 0 bytes, no room for a length prefix", "TCP: after the last")
+fails(nil, select(2, dns.parse_tcp(TWO, at2)), "TCP: fewer than 2 bytes, no length prefix", "TCP: after the last")
 -- wrong length prefixes
 fails(nil, select(2, dns.parse_tcp(tcp(RA, 1))), "TCP: the length prefix says " .. (#RA + 1)
   .. " bytes, " .. #RA .. " follow", "TCP: prefix one too large")
@@ -318,8 +333,8 @@ fails(nil, select(2, dns.parse_tcp(tcp(RA, -1))), "not a DNS message: ", "TCP: p
 fails(nil, select(2, dns.parse_tcp(tcp(RA):sub(1, 30))), "the length prefix says", "TCP: first part of a split message")
 fails(nil, select(2, dns.parse_tcp(RA)), nil, "TCP: no prefix")
 fails(nil, select(2, dns.parse_tcp("\0\0" .. RA)), "TCP: the length prefix is 0", "TCP: prefix 0")
-fails(nil, select(2, dns.parse_tcp("\0")), "TCP: 1 bytes, no room", "TCP: 1 byte")
-fails(nil, select(2, dns.parse_tcp("")), "TCP: 0 bytes", "TCP: empty")
+fails(nil, select(2, dns.parse_tcp("\0")), "TCP: fewer than 2 bytes", "TCP: 1 byte")
+fails(nil, select(2, dns.parse_tcp("")), "TCP: fewer than 2 bytes", "TCP: empty")
 fails(nil, select(2, dns.parse_tcp(nil)), "no payload", "TCP: nil")
 -- python-libtrace's way: skip two bytes without looking at them
 fields(dns.parse(tcp(QUERY, 5), 2), base({}), "prefix skipped unchecked")
