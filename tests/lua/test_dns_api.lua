@@ -339,6 +339,25 @@ fails(nil, select(2, dns.parse_tcp(nil)), "no payload", "TCP: nil")
 -- python-libtrace's way: skip two bytes without looking at them
 fields(dns.parse(tcp(QUERY, 5), 2), base({}), "prefix skipped unchecked")
 
+---------------------------------------------------------------------- annotations
+-- lua/types/pathobs/dns.lua annotates exactly the fields parse hands out.
+local here_dir = debug.getinfo(1, "S").source:match("^@(.*)/[^/]*$") or "."
+local f = assert(io.open(here_dir .. "/../../lua/types/pathobs/dns.lua"))
+local stub, cls = { }, nil
+for line in f:lines() do
+  local c = line:match("^%-%-%-@class%s+([%w.]+)")
+  if c then cls = c; stub[c] = {} end
+  local fld = line:match("^%-%-%-@field%s+([%w_]+)")
+  if fld and cls then stub[cls][fld] = true end
+end
+f:close()
+local function same(got, want, what)
+  for k in pairs(want) do t.ok(got[k], what .. " annotates " .. k) end
+  for k in pairs(got) do t.ok(want[k], what .. ": " .. k .. " is a real field") end
+end
+same(stub.PathobsDNSMessage or {}, KNOWN, "PathobsDNSMessage")
+same(stub.PathobsDNSRecord or {}, dns.parse(RA, 0, true).answers[1], "PathobsDNSRecord")
+
 ---------------------------------------------------------------------- leaks
 -- Every ldns packet and string is freed before parse returns.  LuaJIT (64-bit)
 -- allocates its own memory apart from malloc, so malloc's in-use bytes count
