@@ -7,6 +7,7 @@ ttl.pcap      TTL / hop limit changing within flows        (ttl.lua)
 retrans.pcap  TCP retransmissions, a sequence number wrap   (retrans.lua)
 sni.pcap      TLS ClientHellos, some broken on purpose      (sni.lua)
 ecn.pcap      ECN negotiation with five servers             (ecn_table.sh/.py)
+dns_names.pcap  DNS over UDP and TCP, answered or not, garbage  (dns_names.lua)
 
 Every packet is built byte by byte with tests/tools/pcapgen.py (standard
 library only), so running this twice gives identical files. Addresses are
@@ -349,11 +350,112 @@ def make_ecn():
     return c.done()
 
 
+# --------------------------------------------------------------------------
+# dns_names.pcap
+
+RESOLVER4, RESOLVER6 = "198.51.100.53", "2001:db8:53::53"
+A, SOA, CNAME, TXT, AAAA = 1, 6, 5, 16, 28
+
+
+def dns_name(name):
+    """A name in wire form, without compression."""
+    out = b""
+    for label in name.rstrip(".").split("."):
+        out += bytes([len(label)]) + label.encode("ascii")
+    return out + b"\x00"
+
+
+def dns_rr(owner, rtype, ttl, rdata):
+    """A resource record of class IN; ``owner`` in wire form (a name or a
+    2-byte compression pointer)."""
+    return owner + struct.pack("!HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+def dns_msg(ident, flags, qname, qtype, answers=(), authority=()):
+    """A DNS message with one question (class IN) and the given records
+    (already in wire form)."""
+    return (struct.pack("!HHHHHH", ident, flags, 1, len(answers), len(authority), 0) +
+            dns_name(qname) + struct.pack("!HH", qtype, 1) + b"".join(answers) +
+            b"".join(authority))
+
+
+QNAME_PTR = b"\xc0\x0c"   # a pointer to the question's name, at offset 12
+QUERY, REPLY, NXDOMAIN = 0x0100, 0x8180, 0x8183
+
+
+def make_dns_names():
+    """Flows 10 s apart, from the client to a resolver (port 53) but the last:
+
+    1. UDP/IPv4, A www.example.com: NOERROR, two A records: dns_qname
+       "www.example.com.", dns_qtype "A", dns_rcode "NOERROR",
+       dns_answers 2, dns_addrs ["192.0.2.80", "192.0.2.81"].
+    2. UDP/IPv6, AAAA www.example.org: a CNAME to web.example.net, whose
+       AAAA record's owner is a compression pointer into the CNAME's data:
+       dns_answers 2, dns_addrs ["2001:db8:80::80"].
+    3. UDP/IPv4, A nope.example.com: NXDOMAIN with the zone's SOA in the
+       authority section: dns_answers 0, dns_addrs null.
+    4. TCP/IPv4, TXT example.com over TCP (each message after its 2-byte
+       length): NOERROR, one TXT record: dns_addrs null.
+    5. UDP/IPv4, A www.example.net, never answered: dns_rcode null.
+    6. UDP/IPv4 to port 53, bytes that are not DNS: dns_qname null,
+       dns_error says why, dns_bad holds their first 16 bytes in hex.
+    7. UDP/IPv4 to port 123 (NTP): not DNS, every field null.
+    """
+    c = Cap()
+    q = dns_msg(0x0a01, QUERY, "www.example.com", A)
+    r = dns_msg(0x0a01, REPLY, "www.example.com", A, answers=[
+        dns_rr(QNAME_PTR, A, 300, pg.addr_bytes("192.0.2.80")),
+        dns_rr(QNAME_PTR, A, 300, pg.addr_bytes("192.0.2.81"))])
+    c.add(0.000, pg.udp_packet(CLIENT4, RESOLVER4, 50001, 53, payload=q))
+    c.add(0.015, pg.udp_packet(RESOLVER4, CLIENT4, 53, 50001, payload=r))
+
+    q = dns_msg(0x0a02, QUERY, "www.example.org", AAAA)
+    cname = dns_rr(QNAME_PTR, CNAME, 3600, dns_name("web.example.net"))
+    target = 12 + len(dns_name("www.example.org")) + 4 + len(cname) - len(dns_name("web.example.net"))
+    r = dns_msg(0x0a02, REPLY, "www.example.org", AAAA, answers=[
+        cname, dns_rr(struct.pack("!H", 0xC000 | target), AAAA, 60,
+                      pg.addr_bytes("2001:db8:80::80"))])
+    c.add(10.000, pg.udp_packet(CLIENT6, RESOLVER6, 50002, 53, payload=q))
+    c.add(10.020, pg.udp_packet(RESOLVER6, CLIENT6, 53, 50002, payload=r))
+
+    q = dns_msg(0x0a03, QUERY, "nope.example.com", A)
+    soa = (dns_name("ns.example.com") + dns_name("hostmaster.example.com") +
+           struct.pack("!IIIII", 2017071401, 7200, 3600, 1209600, 300))
+    r = dns_msg(0x0a03, NXDOMAIN, "nope.example.com", A,
+                authority=[dns_rr(b"\xc0\x11", SOA, 300, soa)])  # example.com at 17
+    c.add(20.000, pg.udp_packet(CLIENT4, RESOLVER4, 50003, 53, payload=q))
+    c.add(20.011, pg.udp_packet(RESOLVER4, CLIENT4, 53, 50003, payload=r))
+
+    s = pg.TcpSession(CLIENT4, RESOLVER4, 50004, 53, cisn=0x0d000000, sisn=0x0e000000)
+    q = dns_msg(0x0a04, QUERY, "example.com", TXT)
+    r = dns_msg(0x0a04, REPLY, "example.com", TXT, answers=[
+        dns_rr(QNAME_PTR, TXT, 3600, b"\x0bv=spf1 -all")])
+    c.add(30.000, s.seg(True, "S", options=syn_opts(30)))
+    c.add(30.010, s.seg(False, "SA", options=syn_opts(31, 30)))
+    c.add(30.011, s.seg(True, "A"))
+    c.add(30.012, s.seg(True, "PA", struct.pack("!H", len(q)) + q))
+    c.add(30.030, s.seg(False, "PA", struct.pack("!H", len(r)) + r))
+    c.add(30.031, s.seg(True, "FA"))
+    c.add(30.040, s.seg(False, "FA"))
+    c.add(30.041, s.seg(True, "A"))
+
+    q = dns_msg(0x0a05, QUERY, "www.example.net", A)
+    c.add(40.000, pg.udp_packet(CLIENT4, RESOLVER4, 50005, 53, payload=q))
+
+    c.add(50.000, pg.udp_packet(CLIENT4, RESOLVER4, 50006, 53,
+                                payload=b"hello, resolver? " + bytes(range(8))))
+
+    ntp = b"\x23" + bytes(47)   # an NTPv4 client request
+    c.add(60.000, pg.udp_packet(CLIENT4, "203.0.113.123", 50007, 123, payload=ntp))
+    return c.done()
+
+
 CAPTURES = [
     ("ttl.pcap", make_ttl),
     ("retrans.pcap", make_retrans),
     ("sni.pcap", make_sni),
     ("ecn.pcap", make_ecn),
+    ("dns_names.pcap", make_dns_names),
 ]
 
 

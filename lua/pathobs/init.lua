@@ -25,6 +25,9 @@ M.ICMP6_UNREACHABLE, M.ICMP6_TTLEXCEEDED = 1, 3
 
 local null = M.null
 
+-- Binary strings as lowercase hex: hex("\1\255") is "01ff", hex(s, ":") separates bytes.
+M.hex = require("pathobs.hex")
+
 -- src_port, dst_port of a TCP or UDP packet; null, null otherwise.  A TCP
 -- header cut short (an ICMP error's quotation, a small snaplen) still gives
 -- its ports when their four bytes are there, as they are in the flow's key.

@@ -189,6 +189,15 @@ function pathobs.extract_ports(ip) end
 ---@return table<integer, string>
 function pathobs.tcp_options(tcp) end
 
+---The bytes of `s` as lowercase hexadecimal text, two digits a byte, with
+---`sep` between the bytes: `hex("\192\0\2\10")` is `"c000020a"`,
+---`hex(mac, ":")` is `"02:00:5e:10:00:01"`. `nil` gives `nil`; any other
+---type raises. For binary fields in records.
+---@param s string?
+---@param sep? string
+---@return string?
+function pathobs.hex(s, sep) end
+
 -- TCP flag bits
 pathobs.TCP_FIN = 0x01
 pathobs.TCP_SYN = 0x02

@@ -62,6 +62,12 @@ is(dns.is_response_tcp(tcp(RESPONSE):sub(1, 20)), false, "TCP: first part of a s
 is(dns.is_response_tcp("\0"), false, "TCP: 1 byte")
 is(dns.is_response_tcp("\0\0"), false, "TCP: empty message")
 is(dns.is_response_tcp(nil), false, "TCP: nil")
+do
+  local ok, err = pcall(dns.is_response_tcp, {})
+  if ok or not tostring(err):find("payload must be a string or nil, not a table", 1, true) then
+    error("TCP: a table as payload must raise: got " .. tostring(ok) .. ", " .. tostring(err))
+  end
+end
 
 -- Many calls: no leak of ldns packets, no crash (run under valgrind to be sure).
 for _ = 1, 20000 do
