@@ -14,7 +14,7 @@ enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua
 struct po_host {
   lua_State *L;
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
-  int ref_write;
+  int ref_write, ref_loadfile, ref_mod, ref_report;
   po_writer *writer;         /* prints and writes records on another thread */
   size_t npend;              /* slots emitted outside a batch, not written yet: */
   uint32_t pend[PEND];       /* Lua reads them here (the address is given once) */
@@ -38,6 +38,14 @@ static const char jit_setup[] =
   "-- PATHOBS_JIT_VERBOSE=FILE: LuaJIT's trace log (what luajit -jv prints)\n"
   "local v = os.getenv('PATHOBS_JIT_VERBOSE')\n"
   "if v and v ~= '' then require('jit.v').on(v) end\n";
+
+/* Set by po_host_interrupt (the signal thread): every loop of a chain script
+ * calls po_host_stopped (loopcheck.lua) and raises "interrupted" once it is set. */
+static volatile int stop_flag;
+
+void po_host_interrupt(void) { stop_flag = 1; }
+
+int po_host_stopped(void) { return stop_flag; }
 
 static int traceback(lua_State *L)
 {
@@ -120,6 +128,24 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
     po_host_free(h);
     return NULL;
   }
+  /* chain scripts and the modules they require get their loops checked */
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "pathobs.loopcheck");
+  if (call_plain(L, 1, 1, err, sizeof err) != PO_OK) {
+    if (diag) diag(ud, err);
+    po_host_free(h);
+    return NULL;
+  }
+  h->ref_loadfile = field_ref(L, lua_gettop(L), "loadfile");
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "insert");
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaders");
+  lua_remove(L, -2);
+  lua_pushinteger(L, 2);
+  lua_getfield(L, -5, "searcher");
+  lua_call(L, 3, 0);
+  lua_pop(L, 2); /* table, loopcheck */
   lua_getglobal(L, "require");
   lua_pushstring(L, "pathobs.dispatch");
   if (call_plain(L, 1, 1, err, sizeof err) != PO_OK) {
@@ -136,6 +162,9 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   h->ref_files = field_ref(L, t, "module_files");
   h->ref_forget = field_ref(L, t, "forget_modules");
   h->ref_write = field_ref(L, t, "write_slots");
+  h->ref_report = field_ref(L, t, "error_report");
+  lua_pushvalue(L, t);
+  h->ref_mod = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pop(L, 1);
   return h;
 }
@@ -212,11 +241,18 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_compose);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
-    if (luaL_loadfile(L, paths[i]) != 0) {
-      snprintf(err, errlen, "%s", lua_tostring(L, -1));
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_loadfile);
+    lua_pushstring(L, paths[i]);
+    if (call_plain(L, 1, 2, err, errlen) != PO_OK) {
       lua_settop(L, top);
       return PO_ESCRIPT;
     }
+    if (lua_isnil(L, -2)) {
+      snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "cannot load");
+      lua_settop(L, top);
+      return PO_ESCRIPT;
+    }
+    lua_pop(L, 1);
     int lastline = last_code_line(paths[i]);
     lua_pushcfunction(L, where_raised);
     lua_insert(L, -2);
@@ -353,6 +389,8 @@ void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
   if (call(h, 7, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
 }
 
+static void drain_diag(po_host *h);
+
 void po_host_emit(void *ud, uint32_t slot)
 {
   po_host *h = ud;
@@ -367,7 +405,13 @@ void po_host_flush(po_host *h)
   lua_pushinteger(h->L, (lua_Integer)h->npend);
   h->npend = 0;
   char err[1024];
-  if (call(h, 1, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+  if (call(h, 1, 1, err, sizeof err) != PO_OK) {
+    if (h->diag) h->diag(h->ud, err);
+  } else {
+    if (h->st) h->st->chain_errors += (uint64_t)lua_tointeger(h->L, -1); /* flow_end errors */
+    lua_pop(h->L, 1);
+  }
+  drain_diag(h);
 }
 
 /* Print and clear the messages the batch left in dispatch.diag. */
@@ -406,6 +450,39 @@ int po_host_run_batch(po_host *h)
   drain_diag(h);
   po_obs_batch_reset(h->obs);
   return rc;
+}
+
+void po_host_set_strict(po_host *h, int on)
+{
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_mod);
+  lua_pushboolean(h->L, on);
+  lua_setfield(h->L, -2, "strict");
+  lua_pop(h->L, 1);
+}
+
+int po_host_failed(po_host *h)
+{
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_mod);
+  lua_getfield(h->L, -1, "failed");
+  int failed = lua_toboolean(h->L, -1);
+  lua_pop(h->L, 2);
+  return failed;
+}
+
+uint64_t po_host_error_report(po_host *h)
+{
+  lua_State *L = h->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_report);
+  if (call(h, 0, 2, NULL, 0) != PO_OK) return 0;
+  int n = (int)lua_objlen(L, -2);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, i);
+    if (h->diag && lua_tostring(L, -1)) h->diag(h->ud, lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  uint64_t failures = (uint64_t)lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return failures;
 }
 
 void po_host_sync(po_host *h)

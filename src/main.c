@@ -39,6 +39,7 @@ static const char usage_text[] =
   "  -L, --lua-path DIR       extra folder for chains and modules, repeatable\n"
   "      --list-chains        list the chains (bundled, -L, PATHOBS_PATH) and exit\n"
   "  -w, --watch              reload the chains when their files change (and on SIGHUP)\n"
+  "      --strict             stop at the first chain error (records written, exit 4)\n"
   "\n"
   "Flows:\n"
   "      --idle-timeout SEC   complete a flow idle this long (default 30)\n"
@@ -56,9 +57,10 @@ static const char usage_text[] =
   "  -V, --version            versions of pathobs and its libraries\n"
   "\n"
   "Environment: PATHOBS_PATH=DIR:DIR adds folders like -L.\n"
-  "Exit status: 0 success, 1 runtime failure, 2 usage error, 3 chain script error.\n"
-  "SIGINT/SIGTERM: stop, writing every record; another one a second or more later\n"
-  "exits at once (130/143).\n"
+  "Exit status: 0 success, 1 runtime failure, 2 usage error, 3 chain script error,\n"
+  "4 chain errors while running (every record written).\n"
+  "SIGINT/SIGTERM: stop, writing every record (a chain in a loop is interrupted);\n"
+  "another one a second or more later exits at once (130/143).\n"
   "\n"
   "Example:\n"
   "  pathobs -c basic -c tcp -o flows.jsonl capture.pcap\n"
@@ -159,7 +161,7 @@ static int list_chains(const po_paths *p)
 
 int main(int argc, char **argv)
 {
-  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL };
+  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL, O_STRICT };
   static const struct option longopts[] = {
     { "chain", required_argument, NULL, 'c' },
     { "output", required_argument, NULL, 'o' },
@@ -171,6 +173,7 @@ int main(int argc, char **argv)
     { "stats", required_argument, NULL, O_STATS },
     { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
     { "watch", no_argument, NULL, 'w' },
+    { "strict", no_argument, NULL, O_STRICT },
     { "interface", required_argument, NULL, 'i' },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
@@ -233,6 +236,7 @@ int main(int argc, char **argv)
         return usage_error("--stats-interval wants whole seconds from 1 to 86400, not '%s'", optarg);
       break;
     case 'w': ro.watch = 1; break;
+    case O_STRICT: ro.strict = 1; break;
     case 'i': { /* always live: a file of that name in the current folder is not read */
       static char live[4096];
       snprintf(live, sizeof live, "int:%s", optarg);

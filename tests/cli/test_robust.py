@@ -800,45 +800,104 @@ def _():
     assert len(msgs) <= 4, "one message per kind of error and flow, got %d: %r" % (len(msgs), msgs[:6])
 
 
-@check("a chain that never returns: the first SIGINT waits for it, a second exits at once")
-def _():
-    # compiled code checks no hook, so nothing can stop the loop thread; the
-    # signals are taken on a thread of their own
-    marker = path("forever.started")
-    chain = script("forever.lua", r"""
+def endless(name, body, marker, chain_name="new_flow", extra=""):
+    """A chain whose second flow runs body (an endless loop) after making marker."""
+    return script(name, r"""
 local n = 0
-return { new_flow = function(rec)
+%s
+return { %s = function(rec)
   n = n + 1
+  rec.n = n
   if n == 2 then
     io.open(%r, "w"):close()
-    while true do end
+%s
   end
 end }
-""" % marker)
+""" % (extra, chain_name, marker, body))
+
+
+def signal_when(cmd, marker, sig, times=1, outname="endless"):
+    """Run cmd, send sig once marker exists (then again times-1 times, 0.2 s apart);
+    returns (exit status or None when still running after 10 s, stdout, stderr)."""
+    if os.path.exists(marker):
+        os.unlink(marker)
+    with open(path(outname + ".out"), "wb") as o, open(path(outname + ".err"), "wb") as e:
+        p = subprocess.Popen(cmd, stdout=o, stderr=e, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not os.path.exists(marker) and time.time() < deadline:
+            time.sleep(0.01)
+        assert os.path.exists(marker), "the chain never started its endless loop"
+        for k in range(times):
+            if k:
+                time.sleep(0.2)
+            p.send_signal(sig)
+        try:
+            rc = p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            rc = None
+            p.kill()
+            p.wait()
+    return rc, open(path(outname + ".out")).read(), open(path(outname + ".err")).read()
+
+
+@check("an endless loop in a chain (while, for, repeat, goto; compiled or not): "
+       "the first SIGINT/SIGTERM interrupts it with file:line, every record written, exit 0")
+def _():
+    marker = path("forever.started")
     cap = write_flood("forever.pcap", 10, syn)
-    for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
+    loops = (("while true do end", None),
+             ("local x = 0\n    while true do x = x + 1 end", None),
+             ("for i = 1, math.huge do end", None),
+             ("repeat local y = 1 until false", None),
+             ("::top:: local z = 1\n    goto top", None),
+             ("spin()", "local function spin() while true do end end"),
+             ("require('spinmod').spin()", None))
+    with open(path("spinmod.lua"), "w") as f:
+        f.write("local M = {}\nfunction M.spin()\n  local k = 0\n  while true do k = k + 1 end\nend\nreturn M\n")
+    for body, extra in loops:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            chain = endless("forever.lua", "    " + body, marker, extra=extra or "")
+            rc, out, err = signal_when([PATHOBS, "-L", TMP, "-c", chain, cap], marker, sig)
+            eq(rc, 0, "%s: exit status after one %s: %s" % (body, sig.name, err))
+            recs = records(out)
+            eq(len(recs), 10, "%s: every record written" % body)
+            eq(sorted(r["n"] for r in recs), list(range(1, 11)), "%s: every flow ran its chain" % body)
+            where = "spinmod.lua:4" if "spinmod" in body else (
+                "forever.lua:3" if extra else "forever.lua:%d" % (9 + body.count("\n")))
+            assert re.search(r"%s: interrupted \(SIGINT/SIGTERM" % re.escape(where), err), (body, err)
+            assert "second signal" not in err, err
+
+
+@check("a chain stuck in C (a pattern that backtracks for ever): the first SIGINT waits, "
+       "a second a second later exits at once")
+def _():
+    marker = path("stuck.started")
+    chain = endless("stuck.lua", "    local s = string.rep('a', 200000)\n    s:find('.-.-.-b')",
+                    marker)
+    cap = write_flood("stuck.pcap", 10, syn)
+    for sig in (signal.SIGINT, signal.SIGTERM):
         if os.path.exists(marker):
             os.unlink(marker)
-        with open(path("forever.out"), "wb") as o, open(path("forever.err"), "wb") as e:
+        with open(path("stuck.out"), "wb") as o, open(path("stuck.err"), "wb") as e:
             p = subprocess.Popen([PATHOBS, "-q", "-c", chain, cap], stdout=o, stderr=e,
                                  stdin=subprocess.DEVNULL)
             deadline = time.time() + 10
             while not os.path.exists(marker) and time.time() < deadline:
                 time.sleep(0.01)
-            assert os.path.exists(marker), "the chain never started its endless loop"
+            assert os.path.exists(marker), "the chain never started"
             p.send_signal(sig)
             time.sleep(0.2)
             p.send_signal(sig)  # within the second: the same request
             time.sleep(1.3)
-            eq(p.poll(), None, "still in the chain after one %s" % name)
+            eq(p.poll(), None, "still in the chain after one %s" % sig.name)
             p.send_signal(sig)
             try:
                 rc = p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
-                raise AssertionError("a second %s did not stop pathobs" % name)
-        eq(rc, 128 + int(sig), "exit status after two %s" % name)
-        err = open(path("forever.err")).read()
+                raise AssertionError("a second %s did not stop pathobs" % sig.name)
+        eq(rc, 128 + int(sig), "exit status after two %s" % sig.name)
+        err = open(path("stuck.err")).read()
         assert "second signal: exiting at once" in err, err
 
 
