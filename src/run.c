@@ -608,8 +608,12 @@ static void reload(app *a)
     } else {
       say(a, "chains reloaded; running %s again", a->o->source);
     }
-    if (a->runs > 0) {
-      /* a line jq users can filter on: the records of a new run follow */
+    struct stat ost;
+    int truncated = a->o->output != NULL && strcmp(a->o->output, "-") != 0 &&
+                    stat(a->o->output, &ost) == 0 && S_ISREG(ost.st_mode);
+    if (a->runs > 0 && !truncated) {
+      /* a line jq users can filter on: the records of a new run follow the
+       * previous run's (a regular -o file starts again instead) */
       char mark[64];
       int len = snprintf(mark, sizeof mark, "{\"pathobs_run\":%d,\"reason\":\"reload\"}\n", a->runs + 1);
       po_out_write(&a->out, mark, (size_t)len);

@@ -244,7 +244,8 @@ def save(path, text):
     os.rename(tmp, path)
 
 
-@check("--watch on a live source: swap between packets, records kept, errors isolated")
+@check("--watch on a live source: flows open at the swap end under the old chains, "
+       "new flows run the new ones, errors isolated")
 def _():
     with tempfile.TemporaryDirectory() as d:
         chain = os.path.join(d, "ver.lua")
@@ -255,18 +256,20 @@ def _():
         time.sleep(0.3)
         save(chain, CHAIN % {"v": "B", "extra": "if rev then error('rev not allowed') end"})
         assert p.wait_err("chains reloaded", 5), "no reload reported: %s" % p.err_lines
-        udp_exchange(socket.AF_INET, BASE, 1, 1)          # flow 1 again: a reverse packet raises
-        udp_exchange(socket.AF_INET, BASE + 2, 1, 0)      # flow 2, after the swap
+        udp_exchange(socket.AF_INET, BASE, 1, 1)          # flow 1 again: old chains, no error
+        udp_exchange(socket.AF_INET, BASE + 2, 1, 1)      # flow 2, after the swap: its reply raises
         time.sleep(0.3)
         rc, recs, err = p.stop()
-        eq(rc, 0, "exit status")
+        eq(rc, 4, "exit status (a chain error came)")
         by_dp = {r["dp"]: r for r in recs}
         f1, f2 = by_dp[BASE], by_dp[BASE + 2]
         eq(f1["version"], "A", "flow created before the swap keeps its new_flow")
-        eq(f1["seen_by"], "B", "its later packets run the new chains")
+        eq(f1["seen_by"], "A", "and its chains, to the end")
         eq(f1["n"], 3, "every packet counted")
         eq(f2["version"], "B", "flow created after the swap")
-        assert any("ver.lua" in l and "rev not allowed" in l for l in err), err
+        eq(f2["seen_by"], "B", "runs the new chains")
+        eq(f2["n"], 2, "both packets counted")
+        assert any("ver.lua" in l and "rev not allowed" in l and ":%d " % (BASE + 2) in l for l in err), err
         assert any("1 chain errors" in l for l in err), err
 
 
