@@ -1050,6 +1050,127 @@ def _():
     eq(r.rc, 3, "exit status " + r.err)
 
 
+@check("--strict: the first chain error stops the run, every record is written, exit 4")
+def _():
+    chain = script("strict.lua", r"""
+return {
+  new_flow = function(rec) rec.n = 0 end,
+  tcp = function(rec, tcp, rev)
+    rec.n = rec.n + 1
+    if rev then error("no reverse") end
+  end,
+}
+""")
+    cap = write_flood("strict.pcap", 2000, syn)
+    r = run("--strict", "-c", chain, TCP4)
+    eq(r.rc, 4, "exit status: " + r.err)
+    recs = records(r.out)
+    eq(len(recs), 2, "every record written")
+    msgs = messages(r.err)
+    assert any(re.search(r"strict\.lua:6: no reverse \(flow ", m) for m in msgs), msgs
+    assert any("stopping at the first chain error" in m for m in msgs), msgs
+    assert "pathobs: chain error at %s:6: 1 time" % chain in msgs, msgs
+    # without --strict the same run counts every reverse packet
+    r = run("-c", chain, TCP4)
+    eq(r.rc, 4, "exit status without --strict")
+    assert re.search(r"chain error at .*strict\.lua:6: [2-9] times", r.err), r.err
+    # a long run stops early: the flows after the error see no chains
+    r = run("--strict", "-q", "-c", script("strict2.lua", r"""
+local k = 0
+return { new_flow = function(rec) k = k + 1; rec.k = k; if k == 10 then error("tenth") end end }
+"""), cap)
+    eq(r.rc, 4, "exit status")
+    recs = records(r.out)
+    assert len(recs) >= 10, len(recs)
+    eq(sorted(x["k"] for x in recs if "k" in x)[:10], list(range(1, 11)), "the flows before the error")
+    assert len([x for x in recs if "k" in x]) < 2000, "the chains ran on after the error"
+    # no error at all: --strict changes nothing
+    r = run("--strict", "-q", TCP4)
+    eq((r.rc, len(records(r.out))), (0, 2), "no chain error")
+
+
+@check("flow_end runs once per record before it is written, in -c order, also for evicted and "
+       "expired flows; its errors are chain errors and the record is still written")
+def _():
+    one = script("end1.lua", r"""
+return {
+  new_flow = function(rec) rec.n = 0 end,
+  ip4 = function(rec) rec.n = rec.n + 1 end,
+  flow_end = function(rec) rec.order = "1"; rec.ended = (rec.ended or 0) + 1 end,
+}
+""")
+    two = script("end2.lua", r"""
+local k = 0
+return { flow_end = function(rec)
+  rec.order = rec.order .. "2"
+  k = k + 1
+  if k % 2 == 0 then error("even") end
+  rec.after = true
+end }
+""")
+    cap = write_flood("end.pcap", 500, syn)
+    for extra in ([], ["--max-flows", "7"], ["--idle-timeout", "0", "--expiry-timeout", "0"]):
+        r = run("-c", one, "-c", two, *extra, cap)
+        eq(r.rc, 4, "%s: exit status (errors in flow_end)" % extra)
+        recs = records(r.out)
+        eq(len(recs), 500, "%s: every record written" % extra)
+        eq({x["order"] for x in recs}, {"12"}, "%s: -c order" % extra)
+        eq({x["ended"] for x in recs}, {1}, "%s: once per record" % extra)
+        eq(sum(1 for x in recs if x.get("after")), 250, "%s: the failing half stops at the error" % extra)
+        assert "pathobs: chain error at %s:6: 250 times" % two in r.err.splitlines(), r.err
+    r = run("-c", two, TCP4)  # flow_end alone: no other chain
+    eq(len(records(r.out)), 2, "records")
+
+
+@check("fields whose name starts with _ are scratch state: never written, whatever their value")
+def _():
+    chain = script("scratch.lua", r"""
+return {
+  new_flow = function(rec) rec.n = 0; rec._n = 0; rec._t = { 1, 2 }; rec._f = print end,
+  ip4 = function(rec) rec._n = rec._n + 1; rec.n = rec.n + 1; rec._last = "x" end,
+  flow_end = function(rec) rec.twice = rec._n * 2 end,
+}
+""")
+    for args in ((), ("-c", "basic")):
+        r = run(*args, "-c", chain, TCP4)
+        eq(r.rc, 0, "exit status " + r.err)
+        recs = records(r.out)
+        eq(sorted(x["n"] for x in recs), [5, 10], "counted")
+        eq(sorted(x["twice"] for x in recs), [10, 20], "flow_end read the scratch state")
+        for x in recs:
+            eq([k for k in x if k.startswith("_")], [], "no scratch field written")
+    # many records: the fast writers (templates, C table walk) never write them either
+    cap = write_flood("scratch.pcap", 3000, syn)
+    r = run("-q", "-c", "basic", "-c", chain, cap)
+    recs = records(r.out)
+    eq(len(recs), 3000, "records")
+    eq(sum(1 for x in recs for k in x if k.startswith("_")), 0, "no scratch field written")
+
+
+@check("a loop in a chain that has not run for the signal: the loop check is free of errors "
+       "(instrumented chains give the same records as before)")
+def _():
+    chain = script("loops.lua", r"""
+-- loops of every kind, in the per-packet path
+local t = { 1, 2, 3 }
+return { ip4 = function(rec, ip, rev)
+  local s = 0
+  for i = 1, #t do s = s + t[i] end
+  for _, v in ipairs(t) do s = s + v end
+  local k = 0
+  while k < 3 do k = k + 1 end
+  repeat k = k - 1 until k == 0
+  ::again:: k = k + 1
+  if k < 2 then goto again end
+  do local x = 1 end
+  rec.s = s + k
+end }
+""")
+    r = run("-c", chain, TCP4)
+    eq(r.rc, 0, "exit status " + r.err)
+    eq([x["s"] for x in records(r.out)], [14, 14], "the loops ran as written")
+
+
 # ---------------------------------------------------------------- output faults
 
 

@@ -308,6 +308,43 @@ def _():
 
 
 
+@check("--watch: a chain that does not load at start-up waits for a fixed save; "
+       "on standard output each re-run's records follow a marker line")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "ver.lua")
+        broken = "return {\n  new_flow = function(rec, ip)\n    rec.x = = 1\n  end,\n}\n"
+        save(chain, broken)
+        p = Proc("-w", "-c", chain, os.path.join(CAPS, "udp.pcap"))
+        assert p.wait_err("ver.lua:3:", 10), "no file:line for the broken script: %s" % p.err_lines
+        assert p.wait_err("waiting for a fixed save", 5), p.err_lines
+        assert p.p.poll() is None, "exited instead of waiting: %s" % p.err_lines
+        save(chain, CHAIN % {"v": "A", "extra": ""})
+        assert p.wait_err("watching", 10), "no run after the fixed save: %s" % p.err_lines
+        first = []
+        while True:
+            r = p.record(2)
+            if r is None:
+                break
+            first.append(r)
+        assert first, "no records from the first run"
+        eq({r.get("version") for r in first}, {"A"}, "first run: records only, no marker")
+        save(chain, CHAIN % {"v": "B", "extra": ""})
+        assert p.wait_err("running", 5), "no re-run: %s" % p.err_lines
+        assert p.wait_err("watching", 10), p.err_lines
+        rc, second, err = p.stop()
+        eq(rc, 0, "Ctrl-C ends it")
+        eq(second[0], {"pathobs_run": 2, "reason": "reload"}, "the re-run's marker line")
+        eq([r.get("version") for r in second[1:]], ["B"] * len(first), "then the re-run's records")
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "never.lua")
+        save(chain, "return {\n  = 1 }\n")
+        p = Proc("-w", "-c", chain, os.path.join(CAPS, "udp.pcap"))
+        assert p.wait_err("waiting for a fixed save", 10), p.err_lines
+        rc, recs, err = p.stop()
+        eq((rc, recs), (3, []), "stopped before the chains ever loaded: %s" % err)
+
+
 SLOW_LOAD = """-- loading takes a second, as a big module tree or a busy machine may
 local t = os.clock() + 1.0
 while os.clock() < t do end
