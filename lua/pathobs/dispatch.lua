@@ -474,7 +474,6 @@ function M.write_slots(n)
       end
     end
   end
-  headers.release()
   write_queue(WQ, m)
   return errors
 end
