@@ -4,9 +4,13 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { PEND = 4096 }; /* records queued outside a batch before they are written */
 enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
@@ -27,6 +31,15 @@ struct po_host {
   int tab_ok;                /* tabwalk.c can read this LuaJIT's tables */
   uint64_t null;             /* the null sentinel as a table value */
   po_tabtmpl *tmpl;          /* the record template's layout, or NULL */
+  /* --chain-timeout: a watchdog thread sets the overrun bit when one batch
+   * runs longer than limit seconds (all under mu) */
+  double limit;
+  int dog_on, armed, dog_quit;
+  uint64_t gen;              /* batches armed so far */
+  struct timespec deadline;  /* CLOCK_MONOTONIC */
+  pthread_t dog;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
   po_fval stage[TAB_MAX];    /* one record's values, before they go to the page */
 };
 
@@ -39,13 +52,80 @@ static const char jit_setup[] =
   "local v = os.getenv('PATHOBS_JIT_VERBOSE')\n"
   "if v and v ~= '' then require('jit.v').on(v) end\n";
 
-/* Set by po_host_interrupt (the signal thread): every loop of a chain script
- * calls po_host_stopped (loopcheck.lua) and raises "interrupted" once it is set. */
-static volatile int stop_flag;
+/* Every loop of a chain script calls po_host_stopped (loopcheck.lua) and
+ * raises "interrupted" once it is not 0: bit 0 is set by po_host_interrupt
+ * (the signal thread) for good, bit 1 by the --chain-timeout watchdog for
+ * the rest of the batch that overran. */
+static atomic_int stop_flag;
 
-void po_host_interrupt(void) { stop_flag = 1; }
+void po_host_interrupt(void) { atomic_fetch_or(&stop_flag, PO_STOP_SIGNAL); }
 
-int po_host_stopped(void) { return stop_flag; }
+int po_host_stopped(void) { return atomic_load_explicit(&stop_flag, memory_order_relaxed); }
+
+static void *watchdog(void *arg)
+{
+  po_host *h = arg;
+  pthread_mutex_lock(&h->mu);
+  while (!h->dog_quit) {
+    if (!h->armed) {
+      pthread_cond_wait(&h->cv, &h->mu);
+      continue;
+    }
+    uint64_t gen = h->gen;
+    struct timespec dl = h->deadline;
+    if (pthread_cond_timedwait(&h->cv, &h->mu, &dl) == ETIMEDOUT && h->armed && h->gen == gen) {
+      atomic_fetch_or(&stop_flag, PO_STOP_OVERRUN);
+      h->armed = 0;
+    }
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+int po_host_set_timeout(po_host *h, double seconds)
+{
+  if (seconds <= 0 || h->dog_on) {
+    h->limit = seconds > 0 ? seconds : 0;
+    return PO_OK;
+  }
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_cond_init(&h->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  if (pthread_create(&h->dog, NULL, watchdog, h) != 0) {
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    return PO_ENOMEM;
+  }
+  h->dog_on = 1;
+  h->limit = seconds;
+  return PO_OK;
+}
+
+/* Around one batch: the watchdog's deadline, then its end. */
+static void arm(po_host *h)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double t = (double)now.tv_nsec / 1e9 + h->limit;
+  pthread_mutex_lock(&h->mu);
+  h->deadline.tv_sec = now.tv_sec + (time_t)t;
+  h->deadline.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+  h->gen++;
+  h->armed = 1;
+  pthread_cond_signal(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+static void disarm(po_host *h)
+{
+  pthread_mutex_lock(&h->mu);
+  h->armed = 0;
+  pthread_mutex_unlock(&h->mu);
+  atomic_fetch_and(&stop_flag, ~PO_STOP_OVERRUN);
+}
 
 static int traceback(lua_State *L)
 {
@@ -172,6 +252,15 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
 void po_host_free(po_host *h)
 {
   if (h == NULL) return;
+  if (h->dog_on) {
+    pthread_mutex_lock(&h->mu);
+    h->dog_quit = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->dog, NULL);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+  }
   po_json_attach(h->json, NULL);
   po_writer_free(h->writer); /* writes what it holds */
   if (h->L) lua_close(h->L);
@@ -440,7 +529,9 @@ int po_host_run_batch(po_host *h)
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_batch);
   lua_pushinteger(L, (lua_Integer)n);
   char err[1024];
+  if (h->limit > 0) arm(h);
   int rc = call(h, 1, 1, err, sizeof err);
+  if (h->limit > 0) disarm(h);
   if (rc != PO_OK) {
     if (h->diag) h->diag(h->ud, err);
   } else {

@@ -40,6 +40,7 @@ static const char usage_text[] =
   "      --list-chains        list the chains (bundled, -L, PATHOBS_PATH) and exit\n"
   "  -w, --watch              reload the chains when their files change (and on SIGHUP)\n"
   "      --strict             stop at the first chain error (records written, exit 4)\n"
+  "      --chain-timeout SEC  interrupt the chain loops of a batch that runs over SEC\n"
   "\n"
   "Flows:\n"
   "      --idle-timeout SEC   complete a flow idle this long (default 30)\n"
@@ -161,7 +162,8 @@ static int list_chains(const po_paths *p)
 
 int main(int argc, char **argv)
 {
-  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL, O_STRICT };
+  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL, O_STRICT,
+         O_CHAIN_TIMEOUT };
   static const struct option longopts[] = {
     { "chain", required_argument, NULL, 'c' },
     { "output", required_argument, NULL, 'o' },
@@ -174,6 +176,7 @@ int main(int argc, char **argv)
     { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
     { "watch", no_argument, NULL, 'w' },
     { "strict", no_argument, NULL, O_STRICT },
+    { "chain-timeout", required_argument, NULL, O_CHAIN_TIMEOUT },
     { "interface", required_argument, NULL, 'i' },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
@@ -237,6 +240,14 @@ int main(int argc, char **argv)
       break;
     case 'w': ro.watch = 1; break;
     case O_STRICT: ro.strict = 1; break;
+    case O_CHAIN_TIMEOUT: {
+      char *end;
+      errno = 0;
+      ro.chain_timeout = strtod(optarg, &end);
+      if (errno || end == optarg || *end || !(ro.chain_timeout > 0 && ro.chain_timeout <= 86400))
+        return usage_error("--chain-timeout wants seconds above 0, up to 86400, not '%s'", optarg);
+      break;
+    }
     case 'i': { /* always live: a file of that name in the current folder is not read */
       static char live[4096];
       snprintf(live, sizeof live, "int:%s", optarg);

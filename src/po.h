@@ -323,8 +323,14 @@ void po_host_free(po_host *h);
 /* From any thread (the signal thread): every loop of a chain raises
  * "interrupted" at its next iteration, from now on. */
 void po_host_interrupt(void);
-/* 1 once po_host_interrupt was called (loopcheck.lua calls it in every loop). */
+/* Not 0 while chain loops must raise (loopcheck.lua calls it in every loop):
+ * PO_STOP_SIGNAL after po_host_interrupt, PO_STOP_OVERRUN while a batch runs
+ * past the --chain-timeout limit. */
+enum { PO_STOP_SIGNAL = 1, PO_STOP_OVERRUN = 2 };
 int po_host_stopped(void);
+/* --chain-timeout: a batch whose chains run longer than seconds has its chain
+ * loops interrupted (0: no limit).  Starts a watchdog thread. */
+int po_host_set_timeout(po_host *h, double seconds);
 /* --strict: the first chain error (not an interruption) ends the chains' work;
  * po_host_failed says it happened (the run should stop, its records written). */
 void po_host_set_strict(po_host *h, int on);
@@ -422,6 +428,7 @@ typedef struct po_run_opts {
   po_config cfg;
   int quiet, watch;
   int strict;                  /* stop at the first chain error, exit status 4 */
+  double chain_timeout;        /* seconds one batch's chains may run, 0: no limit */
   uint32_t stats_interval;     /* seconds, 0: only at exit */
   po_diag_fn diag;             /* every message goes there */
   void *ud;

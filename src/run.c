@@ -585,6 +585,7 @@ static void reload(app *a)
       return;
     }
     po_host_set_strict(h, a->o->strict);
+    po_host_set_timeout(h, a->o->chain_timeout);
     if (po_host_load(h, a->o->scripts, a->o->nscripts, err, sizeof err) != PO_OK) {
       say(a, "%s", err);
       say(a, "reload refused; waiting for the next change");
@@ -782,7 +783,10 @@ int po_run(const po_run_opts *o)
   int status = 0;
   if (o->watch) before_load(a);
   a->host = po_host_new(o->dirs, o->ndirs, o->diag, o->ud);
-  if (a->host != NULL) po_host_set_strict(a->host, o->strict);
+  if (a->host != NULL) {
+    po_host_set_strict(a->host, o->strict);
+    po_host_set_timeout(a->host, o->chain_timeout);
+  }
   if (a->host == NULL) {
     say(a, "cannot start the Lua runtime");
     status = 1;

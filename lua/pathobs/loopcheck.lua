@@ -15,7 +15,8 @@
 -- memory that the loop does not store to out of a compiled loop, volatile or
 -- not (LuaJIT 2.1 beta3 does), but keeps a call to C in it (about 3 ns per
 -- iteration).  Once the flag is set the check raises "interrupted", a chain
--- error with the loop's file:line.
+-- error with the loop's file:line.  The flag is also set, for the rest of a
+-- batch, when that batch runs past --chain-timeout (lua_host.c).
 -- Nothing is added to a line break, so every line number stays the same.
 
 local ffi = require("ffi")
@@ -27,9 +28,15 @@ ffi.cdef [[ int po_host_stopped(void); ]]
 local M = {}
 
 -- What the checks reach through their one upvalue.
+local C = ffi.C
 local LOOP = {
-  C = ffi.C,
-  interrupted = function() error("interrupted (SIGINT/SIGTERM: pathobs is stopping)", 2) end,
+  C = C,
+  interrupted = function()
+    if C.po_host_stopped() % 2 == 1 then -- PO_STOP_SIGNAL
+      error("interrupted (SIGINT/SIGTERM: pathobs is stopping)", 2)
+    end
+    error("interrupted: this batch's chains ran past --chain-timeout", 2)
+  end,
 }
 _G.__pathobs_loop = LOOP
 

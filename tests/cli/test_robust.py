@@ -869,6 +869,39 @@ def _():
             assert "second signal" not in err, err
 
 
+@check("--chain-timeout: a batch whose chains loop too long is interrupted there, the next "
+       "batches run normally, every record written, exit 4")
+def _():
+    chain = script("overrun.lua", r"""
+local n = 0
+return { new_flow = function(rec)
+  n = n + 1
+  rec.n = n
+  if n == 2 then
+    while true do end
+  end
+  for i = 1, 3 do rec.k = i end
+end }
+""")
+    cap = write_flood("overrun.pcap", 3000, syn)
+    r = run("--chain-timeout", "0.3", "-c", chain, cap, timeout=60)
+    eq(r.rc, 4, "exit status: " + r.err)
+    recs = records(r.out)
+    eq(len(recs), 3000, "every record written")
+    eq(sorted(x["n"] for x in recs), list(range(1, 3001)), "every flow ran new_flow")
+    by_n = {x["n"]: x for x in recs}
+    eq(by_n[1].get("k"), 3, "the flow before the overrun")
+    eq(by_n[3000].get("k"), 3, "a flow of a later batch: its loop runs again")
+    assert any("k" not in x for x in recs if x["n"] > 2), "the rest of the overrunning batch is interrupted"
+    assert re.search(r"overrun\.lua:7: interrupted: this batch's chains ran past --chain-timeout \(flow ",
+                     r.err), r.err
+    # a run within the limit is not touched
+    r = run("--chain-timeout", "5", "-q", "-c", "basic", TCP4)
+    eq((r.rc, len(records(r.out))), (0, 2), "within the limit")
+    for bad in ("0", "-1", "x", "1e9"):
+        eq(run("--chain-timeout", bad, TCP4).rc, 2, "--chain-timeout " + bad)
+
+
 @check("a chain stuck in C (a pattern that backtracks for ever): the first SIGINT waits, "
        "a second a second later exits at once")
 def _():
