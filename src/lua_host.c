@@ -4,9 +4,13 @@
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { PEND = 4096 }; /* records queued outside a batch before they are written */
 enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
@@ -14,7 +18,7 @@ enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua
 struct po_host {
   lua_State *L;
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
-  int ref_write;
+  int ref_write, ref_loadfile, ref_mod, ref_report;
   po_writer *writer;         /* prints and writes records on another thread */
   size_t npend;              /* slots emitted outside a batch, not written yet: */
   uint32_t pend[PEND];       /* Lua reads them here (the address is given once) */
@@ -27,6 +31,15 @@ struct po_host {
   int tab_ok;                /* tabwalk.c can read this LuaJIT's tables */
   uint64_t null;             /* the null sentinel as a table value */
   po_tabtmpl *tmpl;          /* the record template's layout, or NULL */
+  /* --chain-timeout: a watchdog thread sets the overrun bit when one batch
+   * runs longer than limit seconds (all under mu) */
+  double limit;
+  int dog_on, armed, dog_quit;
+  uint64_t gen;              /* batches armed so far */
+  struct timespec deadline;  /* CLOCK_MONOTONIC */
+  pthread_t dog;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
   po_fval stage[TAB_MAX];    /* one record's values, before they go to the page */
 };
 
@@ -38,6 +51,81 @@ static const char jit_setup[] =
   "-- PATHOBS_JIT_VERBOSE=FILE: LuaJIT's trace log (what luajit -jv prints)\n"
   "local v = os.getenv('PATHOBS_JIT_VERBOSE')\n"
   "if v and v ~= '' then require('jit.v').on(v) end\n";
+
+/* Every loop of a chain script calls po_host_stopped (loopcheck.lua) and
+ * raises "interrupted" once it is not 0: bit 0 is set by po_host_interrupt
+ * (the signal thread) for good, bit 1 by the --chain-timeout watchdog for
+ * the rest of the batch that overran. */
+static atomic_int stop_flag;
+
+void po_host_interrupt(void) { atomic_fetch_or(&stop_flag, PO_STOP_SIGNAL); }
+
+int po_host_stopped(void) { return atomic_load_explicit(&stop_flag, memory_order_relaxed); }
+
+static void *watchdog(void *arg)
+{
+  po_host *h = arg;
+  pthread_mutex_lock(&h->mu);
+  while (!h->dog_quit) {
+    if (!h->armed) {
+      pthread_cond_wait(&h->cv, &h->mu);
+      continue;
+    }
+    uint64_t gen = h->gen;
+    struct timespec dl = h->deadline;
+    if (pthread_cond_timedwait(&h->cv, &h->mu, &dl) == ETIMEDOUT && h->armed && h->gen == gen) {
+      atomic_fetch_or(&stop_flag, PO_STOP_OVERRUN);
+      h->armed = 0;
+    }
+  }
+  pthread_mutex_unlock(&h->mu);
+  return NULL;
+}
+
+int po_host_set_timeout(po_host *h, double seconds)
+{
+  if (seconds <= 0 || h->dog_on) {
+    h->limit = seconds > 0 ? seconds : 0;
+    return PO_OK;
+  }
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_mutex_init(&h->mu, NULL);
+  pthread_cond_init(&h->cv, &ca);
+  pthread_condattr_destroy(&ca);
+  if (pthread_create(&h->dog, NULL, watchdog, h) != 0) {
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+    return PO_ENOMEM;
+  }
+  h->dog_on = 1;
+  h->limit = seconds;
+  return PO_OK;
+}
+
+/* Around one batch: the watchdog's deadline, then its end. */
+static void arm(po_host *h)
+{
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  double t = (double)now.tv_nsec / 1e9 + h->limit;
+  pthread_mutex_lock(&h->mu);
+  h->deadline.tv_sec = now.tv_sec + (time_t)t;
+  h->deadline.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
+  h->gen++;
+  h->armed = 1;
+  pthread_cond_signal(&h->cv);
+  pthread_mutex_unlock(&h->mu);
+}
+
+static void disarm(po_host *h)
+{
+  pthread_mutex_lock(&h->mu);
+  h->armed = 0;
+  pthread_mutex_unlock(&h->mu);
+  atomic_fetch_and(&stop_flag, ~PO_STOP_OVERRUN);
+}
 
 static int traceback(lua_State *L)
 {
@@ -120,6 +208,24 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
     po_host_free(h);
     return NULL;
   }
+  /* chain scripts and the modules they require get their loops checked */
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "pathobs.loopcheck");
+  if (call_plain(L, 1, 1, err, sizeof err) != PO_OK) {
+    if (diag) diag(ud, err);
+    po_host_free(h);
+    return NULL;
+  }
+  h->ref_loadfile = field_ref(L, lua_gettop(L), "loadfile");
+  lua_getglobal(L, "table");
+  lua_getfield(L, -1, "insert");
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaders");
+  lua_remove(L, -2);
+  lua_pushinteger(L, 2);
+  lua_getfield(L, -5, "searcher");
+  lua_call(L, 3, 0);
+  lua_pop(L, 2); /* table, loopcheck */
   lua_getglobal(L, "require");
   lua_pushstring(L, "pathobs.dispatch");
   if (call_plain(L, 1, 1, err, sizeof err) != PO_OK) {
@@ -136,6 +242,9 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   h->ref_files = field_ref(L, t, "module_files");
   h->ref_forget = field_ref(L, t, "forget_modules");
   h->ref_write = field_ref(L, t, "write_slots");
+  h->ref_report = field_ref(L, t, "error_report");
+  lua_pushvalue(L, t);
+  h->ref_mod = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pop(L, 1);
   return h;
 }
@@ -143,6 +252,15 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
 void po_host_free(po_host *h)
 {
   if (h == NULL) return;
+  if (h->dog_on) {
+    pthread_mutex_lock(&h->mu);
+    h->dog_quit = 1;
+    pthread_cond_signal(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->dog, NULL);
+    pthread_cond_destroy(&h->cv);
+    pthread_mutex_destroy(&h->mu);
+  }
   po_json_attach(h->json, NULL);
   po_writer_free(h->writer); /* writes what it holds */
   if (h->L) lua_close(h->L);
@@ -212,11 +330,18 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_compose);
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
-    if (luaL_loadfile(L, paths[i]) != 0) {
-      snprintf(err, errlen, "%s", lua_tostring(L, -1));
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_loadfile);
+    lua_pushstring(L, paths[i]);
+    if (call_plain(L, 1, 2, err, errlen) != PO_OK) {
       lua_settop(L, top);
       return PO_ESCRIPT;
     }
+    if (lua_isnil(L, -2)) {
+      snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "cannot load");
+      lua_settop(L, top);
+      return PO_ESCRIPT;
+    }
+    lua_pop(L, 1);
     int lastline = last_code_line(paths[i]);
     lua_pushcfunction(L, where_raised);
     lua_insert(L, -2);
@@ -353,6 +478,8 @@ void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
   if (call(h, 7, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
 }
 
+static void drain_diag(po_host *h);
+
 void po_host_emit(void *ud, uint32_t slot)
 {
   po_host *h = ud;
@@ -367,7 +494,13 @@ void po_host_flush(po_host *h)
   lua_pushinteger(h->L, (lua_Integer)h->npend);
   h->npend = 0;
   char err[1024];
-  if (call(h, 1, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+  if (call(h, 1, 1, err, sizeof err) != PO_OK) {
+    if (h->diag) h->diag(h->ud, err);
+  } else {
+    if (h->st) h->st->chain_errors += (uint64_t)lua_tointeger(h->L, -1); /* flow_end errors */
+    lua_pop(h->L, 1);
+  }
+  drain_diag(h);
 }
 
 /* Print and clear the messages the batch left in dispatch.diag. */
@@ -396,7 +529,9 @@ int po_host_run_batch(po_host *h)
   lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_batch);
   lua_pushinteger(L, (lua_Integer)n);
   char err[1024];
+  if (h->limit > 0) arm(h);
   int rc = call(h, 1, 1, err, sizeof err);
+  if (h->limit > 0) disarm(h);
   if (rc != PO_OK) {
     if (h->diag) h->diag(h->ud, err);
   } else {
@@ -406,6 +541,39 @@ int po_host_run_batch(po_host *h)
   drain_diag(h);
   po_obs_batch_reset(h->obs);
   return rc;
+}
+
+void po_host_set_strict(po_host *h, int on)
+{
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_mod);
+  lua_pushboolean(h->L, on);
+  lua_setfield(h->L, -2, "strict");
+  lua_pop(h->L, 1);
+}
+
+int po_host_failed(po_host *h)
+{
+  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_mod);
+  lua_getfield(h->L, -1, "failed");
+  int failed = lua_toboolean(h->L, -1);
+  lua_pop(h->L, 2);
+  return failed;
+}
+
+uint64_t po_host_error_report(po_host *h)
+{
+  lua_State *L = h->L;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_report);
+  if (call(h, 0, 2, NULL, 0) != PO_OK) return 0;
+  int n = (int)lua_objlen(L, -2);
+  for (int i = 1; i <= n; i++) {
+    lua_rawgeti(L, -2, i);
+    if (h->diag && lua_tostring(L, -1)) h->diag(h->ud, lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+  uint64_t failures = (uint64_t)lua_tointeger(L, -1);
+  lua_pop(L, 2);
+  return failures;
 }
 
 void po_host_sync(po_host *h)

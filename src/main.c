@@ -49,6 +49,8 @@ static const char usage_text[] =
   "  -L, --lua-path DIR       extra folder for chains and modules, repeatable\n"
   "      --list-chains        list the chains (bundled, -L, PATHOBS_PATH) and exit\n"
   "      --watch              reload the chains when their files change (and on SIGHUP)\n"
+  "      --strict             stop at the first chain error (records written, exit 4)\n"
+  "      --chain-timeout SEC  interrupt the chain loops of a batch that runs over SEC\n"
   "\n"
   "Flows:\n"
   "      --idle-timeout SEC   complete a flow idle this long (default 30)\n"
@@ -68,10 +70,12 @@ static const char usage_text[] =
   "\n"
   "Environment: PATHOBS_PATH=DIR:DIR adds folders like -L.\n"
   "Exit status: 0 success (also when the reader of standard output goes away),\n"
-  "1 runtime failure, 2 usage error, 3 chain script error.\n"
-  "SIGINT/SIGTERM: stop, writing every record; another one a second or more later\n"
-  "exits at once (130/143).  SIGHUP: a live capture reloads its chains; a file\n"
-  "run ignores it (with --watch: reload and run again).\n"
+  "1 runtime failure, 2 usage error, 3 chain script error, 4 chain errors while\n"
+  "running (every record written).\n"
+  "SIGINT/SIGTERM: stop, writing every record (a chain in a loop is interrupted);\n"
+  "another one a second or more later exits at once (130/143).  SIGHUP: a live\n"
+  "capture reloads its chains; a file run ignores it (with --watch: reload and\n"
+  "run again).\n"
   "\n"
   "Example:\n"
   "  pathobs -c basic -c tcp -w flows.jsonl -r capture.pcap tcp port 443\n"
@@ -250,8 +254,8 @@ static int check_source(const char *src, int positional, int read_file)
 
 int main(int argc, char **argv)
 {
-  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL,
-         O_WATCH };
+  enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL, O_WATCH, O_STRICT,
+         O_CHAIN_TIMEOUT };
   static const struct option longopts[] = {
     { "chain", required_argument, NULL, 'c' },
     { "output", required_argument, NULL, 'o' },
@@ -264,6 +268,8 @@ int main(int argc, char **argv)
     { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
     { "watch", no_argument, NULL, O_WATCH },
     { "read", required_argument, NULL, 'r' },
+    { "strict", no_argument, NULL, O_STRICT },
+    { "chain-timeout", required_argument, NULL, O_CHAIN_TIMEOUT },
     { "interface", required_argument, NULL, 'i' },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
@@ -333,6 +339,15 @@ int main(int argc, char **argv)
         return usage_error("--stats-interval wants whole seconds from 1 to 86400, not '%s'", optarg);
       break;
     case O_WATCH: ro.watch = 1; break;
+    case O_STRICT: ro.strict = 1; break;
+    case O_CHAIN_TIMEOUT: {
+      char *end;
+      errno = 0;
+      ro.chain_timeout = strtod(optarg, &end);
+      if (errno || end == optarg || *end || !(ro.chain_timeout > 0 && ro.chain_timeout <= 86400))
+        return usage_error("--chain-timeout wants seconds above 0, up to 86400, not '%s'", optarg);
+      break;
+    }
     case 'i': { /* always live: a file of that name in the current folder is not read */
       static char live[4096];
       if (ro.source != NULL) return usage_error("%s", "one source only: -r FILE or -i IFACE");

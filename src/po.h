@@ -330,6 +330,25 @@ typedef void (*po_diag_fn)(void *ud, const char *msg);
 /* dirs: folders searched for modules (?.lua, ?/init.lua), in order. */
 po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *ud);
 void po_host_free(po_host *h);
+/* From any thread (the signal thread): every loop of a chain raises
+ * "interrupted" at its next iteration, from now on. */
+void po_host_interrupt(void);
+/* Not 0 while chain loops must raise (loopcheck.lua calls it in every loop):
+ * PO_STOP_SIGNAL after po_host_interrupt, PO_STOP_OVERRUN while a batch runs
+ * past the --chain-timeout limit. */
+enum { PO_STOP_SIGNAL = 1, PO_STOP_OVERRUN = 2 };
+int po_host_stopped(void);
+/* --chain-timeout: a batch whose chains run longer than seconds has its chain
+ * loops interrupted (0: no limit).  Starts a watchdog thread. */
+int po_host_set_timeout(po_host *h, double seconds);
+/* --strict: the first chain error (not an interruption) ends the chains' work;
+ * po_host_failed says it happened (the run should stop, its records written). */
+void po_host_set_strict(po_host *h, int on);
+int po_host_failed(po_host *h);
+/* The end of a run: one line per place of chain errors to diag ("chain error
+ * at FILE:LINE: N times"); returns how many were not interruptions, and
+ * starts counting again. */
+uint64_t po_host_error_report(po_host *h);
 lua_State *po_host_state(po_host *h);
 /* Load the scripts (resolved paths) and make them the chains.  On failure the
  * old chains stay and err holds "file:line: message". */
@@ -418,12 +437,14 @@ typedef struct po_run_opts {
   int ndirs;
   po_config cfg;
   int quiet, watch;
+  int strict;                  /* stop at the first chain error, exit status 4 */
+  double chain_timeout;        /* seconds one batch's chains may run, 0: no limit */
   uint32_t stats_interval;     /* seconds, 0: only at exit */
   po_diag_fn diag;             /* every message goes there */
   void *ud;
 } po_run_opts;
 /* Runs to the end of the input, or a signal; with watch, until a signal.
- * Returns the exit status (0, 1 runtime, 2 usage, 3 script). */
+ * Returns the exit status (0, 1 runtime, 2 usage, 3 script, 4 chain errors). */
 int po_run(const po_run_opts *opts);
 
 #endif

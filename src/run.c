@@ -70,6 +70,10 @@ typedef struct app {
   unsigned held;           /* packets taken since the reader's ring was last released */
   int stream;                  /* a pipe, a FIFO, a device: flushed every second, like live */
   double wall_start;           /* when the current run began reading (--stats) */
+  int halting;                 /* --strict: a chain error came; the run stops */
+  uint64_t chain_failures;     /* chain errors of the last run, interruptions aside */
+  int runs;                    /* runs started (--watch re-runs the capture) */
+  int never_loaded;            /* --watch: the chains have not loaded yet */
 } app;
 
 static void say(app *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -151,6 +155,12 @@ static void dispatch(app *a)
   po_host_run_batch(a->host);
   if (a->rd != NULL) po_reader_release(a->rd); /* the batch no longer points into them */
   a->held = 0;
+  if (a->o->strict && !a->halting && po_host_failed(a->host)) {
+    /* --strict: stop at the first chain error, as after a signal: records written */
+    a->halting = 1;
+    say(a, "stopping at the first chain error (--strict)");
+    uv_async_send(&a->stop);
+  }
 }
 
 /* Stop the reader thread, then close the source it reads. */
@@ -192,6 +202,7 @@ static void end_run(app *a)
   po_obs_flush(a->obs);
   po_host_flush(a->host);
   flush_output(a);
+  a->chain_failures = po_host_error_report(a->host);
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
   snapshot(a);
@@ -259,7 +270,7 @@ static void input_ended(app *a, int rc, const char *why)
 static void on_idle(uv_idle_t *h)
 {
   app *a = h->data;
-  for (int k = 0; k < SLICE && a->running; k++) {
+  for (int k = 0; k < SLICE && a->running && !a->halting; k++) {
     const po_rpkt *e = po_reader_peek(a->rd);
     if (e == NULL) {
       uv_idle_stop(&a->idle); /* nothing read yet: sleep until the reader wakes us */
@@ -305,7 +316,7 @@ static void on_readable(uv_poll_t *h, int status, int events);
 static void pump(app *a)
 {
   char err[512];
-  for (int k = 0; k < SLICE && a->running; k++) {
+  for (int k = 0; k < SLICE && a->running && !a->halting; k++) {
     double ts;
     uint16_t et;
     const uint8_t *l3;
@@ -433,6 +444,7 @@ static int start_run(app *a)
     return PO_ENOMEM;
   }
   a->ever_opened = 1;
+  a->runs++;
   a->reported = 0;
   a->running = 1;
   a->live = po_source_live(a->src);
@@ -607,13 +619,15 @@ static void reload(app *a)
       say(a, "reload refused; the previous chains keep running");
       return;
     }
-    say(a, "chains reloaded; flows from now on start with the new new_flow");
+    say(a, "chains reloaded; flows from now on run the new chains, those already open end under the old ones");
   } else {
     po_host *h = po_host_new(a->o->dirs, a->o->ndirs, a->o->diag, a->o->ud);
     if (h == NULL) {
       say(a, "cannot start a new Lua state for the reload");
       return;
     }
+    po_host_set_strict(h, a->o->strict);
+    po_host_set_timeout(h, a->o->chain_timeout);
     if (po_host_load(h, a->o->scripts, a->o->nscripts, err, sizeof err) != PO_OK) {
       say(a, "%s", err);
       say(a, "reload refused; waiting for the next change");
@@ -631,7 +645,22 @@ static void reload(app *a)
       stop_all(a, 1);
       return;
     }
-    say(a, "chains reloaded; running %s again", a->o->source);
+    if (a->never_loaded) {
+      a->never_loaded = 0;
+      say(a, "chains loaded; running %s", a->o->source);
+    } else {
+      say(a, "chains reloaded; running %s again", a->o->source);
+    }
+    struct stat ost;
+    int truncated = a->o->output != NULL && strcmp(a->o->output, "-") != 0 &&
+                    stat(a->o->output, &ost) == 0 && S_ISREG(ost.st_mode);
+    if (a->runs > 0 && !truncated) {
+      /* a line jq users can filter on: the records of a new run follow the
+       * previous run's (a regular -o file starts again instead) */
+      char mark[64];
+      int len = snprintf(mark, sizeof mark, "{\"pathobs_run\":%d,\"reason\":\"reload\"}\n", a->runs + 1);
+      po_out_write(&a->out, mark, (size_t)len);
+    }
     if (start_run(a) != PO_OK) {
       stop_all(a, 1);
       return;
@@ -704,6 +733,7 @@ static void *signal_main(void *arg)
         }
         _exit(0);
       }
+      po_host_interrupt(); /* a chain in an endless loop raises at its next iteration */
       uv_async_send(&a->stop);
       continue;
     }
@@ -800,12 +830,24 @@ int po_run(const po_run_opts *o)
   int status = 0;
   if (o->watch) before_load(a);
   a->host = po_host_new(o->dirs, o->ndirs, o->diag, o->ud);
+  if (a->host != NULL) {
+    po_host_set_strict(a->host, o->strict);
+    po_host_set_timeout(a->host, o->chain_timeout);
+  }
   if (a->host == NULL) {
     say(a, "cannot start the Lua runtime");
     status = 1;
   } else if (po_host_load(a->host, o->scripts, o->nscripts, err, sizeof err) != PO_OK) {
-    say(a, "%s", err);
-    status = 3;
+    if (stop_requested()) { /* a signal interrupted the load: a stop, not a script error */
+      say(a, "stopped while loading the chains: nothing was read");
+    } else if (o->watch) {
+      say(a, "%s", err);
+      say(a, "waiting for a fixed save of the chains (Ctrl-C to stop)");
+      a->never_loaded = 1;
+    } else {
+      say(a, "%s", err);
+      status = 3;
+    }
   } else if (open_output(a) != PO_OK || (!stop_requested() && start_run(a) != PO_OK)) {
     status = 1;
   }
@@ -825,6 +867,8 @@ int po_run(const po_run_opts *o)
   if (a->running) end_run(a);
   if (a->ever_opened && !a->reported) report_stats(a, 1);
   status = a->status;
+  if (status == 0 && a->never_loaded) status = 3; /* --watch stopped before the chains ever loaded */
+  if (status == 0 && a->chain_failures > 0) status = 4; /* the records are written, but chains failed */
   if (a->out_open) po_out_close(&a->out);
   po_host_free(a->host);
   forget_files(a);

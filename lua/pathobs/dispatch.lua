@@ -6,6 +6,7 @@
 local assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require =
   assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require
 local table, tostring, type, unpack, xpcall = table, tostring, type, unpack, xpcall
+local byte = string.byte
 local ffi = require("ffi")
 local core = require("pathobs.core")
 local headers = require("pathobs.headers")
@@ -20,7 +21,8 @@ local FV_FALSE, FV_TRUE = core.FV_FALSE, core.FV_TRUE
 local M = {}
 
 -- The chains, in call order for one packet, and their seed spellings.
-local CHAINS = { "new_flow", "ip4", "ip6", "icmp4", "icmp6", "tcp", "udp", "l4" }
+-- flow_end runs once per record, before it is written.
+local CHAINS = { "new_flow", "ip4", "ip6", "icmp4", "icmp6", "tcp", "udp", "l4", "flow_end" }
 local KNOWN = {}
 for _, name in ipairs(CHAINS) do
   KNOWN[name] = name
@@ -38,6 +40,11 @@ local Q4, Q6 = headers.ip4[1], headers.ip6[1]
 local TCP, UDP = headers.tcp[0], headers.udp[0]
 
 local ch = {}   -- chain name -> composed function or nil
+
+-- After a live reload, flows that began under the previous chains end under
+-- them: OLD[slot] is the chain set of such a flow, nold how many there are
+-- (0 in every run without a reload: the loop then only compares nold).
+local OLD, nold = {}, 0
 
 -- most: the most keys a written record had so far (0 before the first).
 -- hint: hash slots of a new record without a template, max(16, most), so
@@ -174,6 +181,9 @@ function M.compose(scripts)
   for _, s in ipairs(scripts) do collect(s.path, s.value, s.lastline or 1, lists) end
   local new = {}
   for _, name in ipairs(CHAINS) do new[name] = compose(lists[name]) end
+  for slot in pairs(R) do -- a live reload: the flows so far keep the chains they began with
+    if OLD[slot] == nil then OLD[slot] = ch; nold = nold + 1 end
+  end
   ch = new
   M.chains = new
   no_template(0) -- the new chains' records have other keys
@@ -225,37 +235,47 @@ local function make_leaf(node, n)
   return leaf
 end
 
+-- Fields whose key starts with "_" are the chains' scratch state: never written.
+local function strip_scratch(rec)
+  for k in pairs(rec) do
+    if type(k) == "string" and byte(k, 1) == 95 then rec[k] = nil end
+  end
+end
+
 local function write(rec)
   local n, node, plain = 0, trie, true
   for k, v in pairs(rec) do
     if type(k) ~= "string" then plain = false; break end
-    local t = type(v)
-    if t ~= "number" and t ~= "string" and t ~= "boolean" and not (t == "userdata" and v == null) then
-      plain = false
-      break
-    end
-    n = n + 1
-    KEYS[n], VALS[n] = k, v
-    local nx = node[k]
-    if nx == nil then
-      if nodes >= MAX_NODES then
-        -- the writer thread may still print trees holding the old trie's key strings
-        C.po_json_sync(J)
-        trie, nodes = {}, 0
-        TLEAVES = { TLEAF }
+    if byte(k, 1) ~= 95 then -- "_...": scratch state, not written
+      local t = type(v)
+      if t ~= "number" and t ~= "string" and t ~= "boolean" and not (t == "userdata" and v == null) then
         plain = false
         break
       end
-      nx = {}
-      node[k] = nx
-      nodes = nodes + 1
+      n = n + 1
+      KEYS[n], VALS[n] = k, v
+      local nx = node[k]
+      if nx == nil then
+        if nodes >= MAX_NODES then
+          -- the writer thread may still print trees holding the old trie's key strings
+          C.po_json_sync(J)
+          trie, nodes = {}, 0
+          TLEAVES = { TLEAF }
+          plain = false
+          break
+        end
+        nx = {}
+        node[k] = nx
+        nodes = nodes + 1
+      end
+      node = nx
     end
-    node = nx
   end
   local leaf = plain and n > 0 and node[LEAF]
   if leaf == nil then leaf = make_leaf(node, n) end
   if not leaf then
     for i = 1, n do VALS[i] = nil end
+    strip_scratch(rec)
     local keys = slow_write(rec) -- the C serialiser says how many keys it wrote
     if keys > most and keys <= 4096 then
       most = keys
@@ -316,22 +336,7 @@ local function write_queue(q, n)
   for i = 1, n do q[i] = nil end
 end
 
--- Write the records of PEND[0..n-1] (slots emitted by the C core), in order.
-local PEND = ffi.cast("uint32_t *", ffi.new("uint32_t[1]"))
-local WQ = {}
-function M.write_slots(n)
-  local m = 0
-  for i = 0, n - 1 do
-    local s = PEND[i]
-    local rec = R[s]
-    if rec ~= nil then
-      R[s] = nil
-      m = m + 1
-      WQ[m] = rec
-    end
-  end
-  write_queue(WQ, m)
-end
+local PEND = ffi.cast("uint32_t *", ffi.new("uint32_t[1]")) -- see M.write_slots
 
 function M.setup(batch, observer, json, out, slow, pend, tab)
   B = ffi.cast("po_pkt *", batch)
@@ -386,13 +391,34 @@ local function error_message(err)
   return text
 end
 
-local function chain_error(err)
-  local slot = B[cur].slot
-  C.po_obs_describe(obs, slot, desc, 160)
+-- Errors by place ("file:line"), in the order they first came, for the
+-- report at the end of a run; failures: errors other than interruptions.
+local places, order, failures = {}, {}, 0
+local INTERRUPTED = "interrupted (SIGINT/SIGTERM: pathobs is stopping)"
+M.strict = false  -- --strict: the first chain error (not an interruption) stops the chains
+M.failed = false  -- it happened
+
+local function chain_error(err, slot)
   if type(err) ~= "string" then err = error_text(err) end
   -- the C side prints it as a C string: a NUL would cut it, flow and all
-  local msg = err:gsub("%z", "\\0") .. " (flow " .. ffi.string(desc) .. ")"
-  if seen[msg] then return end
+  err = err:gsub("%z", "\\0")
+  local interrupted = err:find(INTERRUPTED, 1, true) ~= nil
+  if not interrupted then failures = failures + 1 end
+  local place = err:match("^([^\n]-:%d+): ") or "(no position)"
+  local count = places[place]
+  if count ~= nil then
+    places[place] = count + 1
+  elseif #order < MAX_SEEN then
+    places[place] = 1
+    order[#order + 1] = place
+  end
+  if M.strict and not interrupted and not M.failed then
+    -- stop here: the rest of the run writes the records without the chains
+    M.failed = true
+    ch, OLD, nold = {}, {}, 0
+  end
+  -- each distinct message once, with the flow that raised it first
+  if seen[err] then return end
   if nseen >= MAX_SEEN then
     if nseen == MAX_SEEN then
       M.diag[#M.diag + 1] = "more than " .. MAX_SEEN .. " distinct chain errors; counting the rest silently"
@@ -400,26 +426,97 @@ local function chain_error(err)
     end
     return
   end
-  seen[msg] = true
+  seen[err] = true
   nseen = nseen + 1
-  M.diag[#M.diag + 1] = msg
+  C.po_obs_describe(obs, slot, desc, 160)
+  M.diag[#M.diag + 1] = err .. " (flow " .. ffi.string(desc) .. ")"
+end
+
+-- The end of a run: one line per place of the errors since the last report,
+-- and how many of them were not interruptions.  Starts the counts again.
+function M.error_report()
+  local lines = {}
+  for i, place in ipairs(order) do
+    local c = places[place]
+    lines[i] = ("chain error at %s: %d time%s"):format(place, c, c == 1 and "" or "s")
+  end
+  local f = failures
+  places, order, failures = {}, {}, 0
+  return lines, f
+end
+
+-- Write the records of PEND[0..n-1] (slots emitted by the C core), in order,
+-- after their flow_end.  Returns the number of chain errors.
+local WQ = {}
+function M.write_slots(n)
+  local m, errors = 0, 0
+  for i = 0, n - 1 do
+    local s = PEND[i]
+    local rec = R[s]
+    if rec ~= nil then
+      R[s] = nil
+      m = m + 1
+      WQ[m] = rec
+      local c_end = ch.flow_end
+      if nold > 0 then
+        local o = OLD[s]
+        if o ~= nil then
+          OLD[s], nold = nil, nold - 1
+          c_end = o.flow_end
+        end
+      end
+      if c_end ~= nil then
+        local ok, err = xpcall(c_end, error_message, rec)
+        if not ok then
+          errors = errors + 1
+          chain_error(err, s)
+        end
+      end
+    end
+  end
+  write_queue(WQ, m)
+  return errors
 end
 
 ------------------------------------------------------------------ the loop
 
 local function loop(first, n)
+  local set = ch -- the chain set of the locals below
   local new_flow, c_ip4, c_ip6 = ch.new_flow, ch.ip4, ch.ip6
   local c_icmp4, c_icmp6, c_tcp, c_udp, c_l4 = ch.icmp4, ch.icmp6, ch.tcp, ch.udp, ch.l4
+  local c_end = ch.flow_end
   for j = first, n - 1 do
     cur = j
     local d = B[j]
     local slot = d.slot
     local op = d.op
+    if nold > 0 or set ~= ch then
+      -- after a live reload: a flow that began before it runs the chains it began with
+      local s = ch
+      if nold > 0 then
+        local o = OLD[slot]
+        if o ~= nil then
+          if op == OP_PKT then
+            s = o
+          else -- the flow ends (its flow_end is the old one), or its slot is a new flow's
+            OLD[slot], nold = nil, nold - 1
+            if op == OP_EMIT then s = o end
+          end
+        end
+      end
+      if s ~= set then
+        set = s
+        new_flow, c_ip4, c_ip6 = s.new_flow, s.ip4, s.ip6
+        c_icmp4, c_icmp6, c_tcp, c_udp, c_l4 = s.icmp4, s.icmp6, s.tcp, s.udp, s.l4
+        c_end = s.flow_end
+      end
+    end
     if op == OP_EMIT then
       local rec = R[slot]
       if rec ~= nil then
         E[#E + 1] = rec
         R[slot] = nil
+        if c_end ~= nil then c_end(rec) end -- an error here leaves the record in E
       end
     else
       local h = d.h[0]
@@ -490,7 +587,7 @@ function M.batch(n)
     local ok, err = xpcall(loop, error_message, first, n)
     if ok then break end
     errors = errors + 1
-    chain_error(err)
+    chain_error(err, B[cur].slot)
     first = cur + 1
   end
   headers.release() -- a header object kept by a chain raises when read later
@@ -502,7 +599,7 @@ end
 
 -- The runtime itself is loaded once: its FFI types cannot be defined twice.
 local RUNTIME = { pathobs = true, ["pathobs.core"] = true, ["pathobs.headers"] = true,
-  ["pathobs.dispatch"] = true, ["pathobs.null"] = true }
+  ["pathobs.dispatch"] = true, ["pathobs.null"] = true, ["pathobs.loopcheck"] = true }
 
 -- Files of the modules loaded so far from the module folders (for --watch).
 function M.module_files()
@@ -529,6 +626,7 @@ end
 -- Forget every record (a re-run from the start).
 function M.reset()
   for k in pairs(R) do R[k] = nil end
+  OLD, nold = {}, 0
   for k = #E, 1, -1 do E[k] = nil end
 end
 

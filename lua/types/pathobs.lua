@@ -148,6 +148,10 @@ function PathobsTCP:options() end
 ---@alias PathobsUDPFn fun(rec: PathobsRecord, udp: PathobsUDP, rev: boolean): boolean?
 ---`l4`: every packet that is neither TCP nor UDP (ICMP included).
 ---@alias PathobsL4Fn fun(rec: PathobsRecord, ip: PathobsIP, rev: boolean): boolean?
+---`flow_end`: once per record, just before it is written (fields whose name
+---starts with `_` are scratch state and never written). false skips the
+---later flow_end functions for that record.
+---@alias PathobsFlowEndFn fun(rec: PathobsRecord): boolean?
 
 ---What a chain script returns: chain names to a function or a list of
 ---functions (run in list order), and `exports`, functions offered to other
@@ -162,6 +166,7 @@ function PathobsTCP:options() end
 ---@field tcp? PathobsTCPFn|PathobsTCPFn[]
 ---@field udp? PathobsUDPFn|PathobsUDPFn[]
 ---@field l4? PathobsL4Fn|PathobsL4Fn[]
+---@field flow_end? PathobsFlowEndFn|PathobsFlowEndFn[]
 ---@field exports? table<string, function>
 
 ---------------------------------------------------------------------------

@@ -758,14 +758,15 @@ def _():
                    "return {\n  new_flow = function(rec, ip)\n    error('nf boom')\n  end,\n"
                    "  ip4 = function(rec) rec.n = (rec.n or 0) + 1 end,\n}\n")
     r = run("-c", chain, TCP4)
-    eq(r.rc, 0, "exit status")
+    eq(r.rc, 4, "exit status (chain errors)")
     recs = records(r.out)
     eq(len(recs), 2, "records")
     assert all("pkt_first" in x for x in recs), recs
     eq(sum(x.get("n", 0) for x in recs), 15 - 2, "the later packets still run the chains")
     msgs = [l for l in r.err.splitlines() if "nf boom" in l]
-    eq(len(msgs), 2, "one message per flow")
+    eq(len(msgs), 1, "one message for one error, whatever the flows")
     assert all("newflow_raise.lua:3: nf boom (flow " in m for m in msgs), msgs
+    assert "pathobs: chain error at %s:3: 2 times" % chain in r.err.splitlines(), r.err
     assert "2 chain errors" in r.err, r.err
 
 
@@ -782,9 +783,9 @@ return {
 }
 """)
     r = run("-q", "-c", "basic", "-c", chain, TCP4, timeout=120)
-    eq(r.rc, 0, "exit status " + r.err[-300:])
+    eq(r.rc, 4, "exit status " + r.err[-300:])
     eq(len(records(r.out)), 2, "records")
-    msgs = messages(r.err)
+    msgs = [m for m in messages(r.err) if "chain error at" not in m]
     assert msgs and all("stack overflow" in m for m in msgs), msgs
 
 
@@ -793,52 +794,144 @@ def _():
     chain = script("nonstring.lua", "return { ip4 = function(rec, ip, rev) if rev then error({}) "
                    "else error() end end }\n")
     r = run("-c", chain, TCP4)
-    eq(r.rc, 0, "exit status")
+    eq(r.rc, 4, "exit status (chain errors)")
     eq(len(records(r.out)), 2, "records")
     assert "15 chain errors" in r.err, r.err
-    msgs = messages(r.err)
+    msgs = [m for m in messages(r.err) if "chain error at" not in m]
     assert len(msgs) <= 4, "one message per kind of error and flow, got %d: %r" % (len(msgs), msgs[:6])
 
 
-@check("a chain that never returns: the first SIGINT waits for it, a second exits at once")
+def endless(name, body, marker, chain_name="new_flow", extra=""):
+    """A chain whose second flow runs body (an endless loop) after making marker."""
+    return script(name, r"""
+local n = 0
+%s
+return { %s = function(rec)
+  n = n + 1
+  rec.n = n
+  if n == 2 then
+    io.open(%r, "w"):close()
+%s
+  end
+end }
+""" % (extra, chain_name, marker, body))
+
+
+def signal_when(cmd, marker, sig, times=1, outname="endless"):
+    """Run cmd, send sig once marker exists (then again times-1 times, 0.2 s apart);
+    returns (exit status or None when still running after 10 s, stdout, stderr)."""
+    if os.path.exists(marker):
+        os.unlink(marker)
+    with open(path(outname + ".out"), "wb") as o, open(path(outname + ".err"), "wb") as e:
+        p = subprocess.Popen(cmd, stdout=o, stderr=e, stdin=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while not os.path.exists(marker) and time.time() < deadline:
+            time.sleep(0.01)
+        assert os.path.exists(marker), "the chain never started its endless loop"
+        for k in range(times):
+            if k:
+                time.sleep(0.2)
+            p.send_signal(sig)
+        try:
+            rc = p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            rc = None
+            p.kill()
+            p.wait()
+    return rc, open(path(outname + ".out")).read(), open(path(outname + ".err")).read()
+
+
+@check("an endless loop in a chain (while, for, repeat, goto; compiled or not): "
+       "the first SIGINT/SIGTERM interrupts it with file:line, every record written, exit 0")
 def _():
-    # compiled code checks no hook, so nothing can stop the loop thread; the
-    # signals are taken on a thread of their own
     marker = path("forever.started")
-    chain = script("forever.lua", r"""
+    cap = write_flood("forever.pcap", 10, syn)
+    loops = (("while true do end", None),
+             ("local x = 0\n    while true do x = x + 1 end", None),
+             ("for i = 1, math.huge do end", None),
+             ("repeat local y = 1 until false", None),
+             ("::top:: local z = 1\n    goto top", None),
+             ("spin()", "local function spin() while true do end end"),
+             ("require('spinmod').spin()", None))
+    with open(path("spinmod.lua"), "w") as f:
+        f.write("local M = {}\nfunction M.spin()\n  local k = 0\n  while true do k = k + 1 end\nend\nreturn M\n")
+    for body, extra in loops:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            chain = endless("forever.lua", "    " + body, marker, extra=extra or "")
+            rc, out, err = signal_when([PATHOBS, "-L", TMP, "-c", chain, cap], marker, sig)
+            eq(rc, 0, "%s: exit status after one %s: %s" % (body, sig.name, err))
+            recs = records(out)
+            eq(len(recs), 10, "%s: every record written" % body)
+            eq(sorted(r["n"] for r in recs), list(range(1, 11)), "%s: every flow ran its chain" % body)
+            where = "spinmod.lua:4" if "spinmod" in body else (
+                "forever.lua:3" if extra else "forever.lua:%d" % (9 + body.count("\n")))
+            assert re.search(r"%s: interrupted \(SIGINT/SIGTERM" % re.escape(where), err), (body, err)
+            assert "second signal" not in err, err
+
+
+@check("--chain-timeout: a batch whose chains loop too long is interrupted there, the next "
+       "batches run normally, every record written, exit 4")
+def _():
+    chain = script("overrun.lua", r"""
 local n = 0
 return { new_flow = function(rec)
   n = n + 1
+  rec.n = n
   if n == 2 then
-    io.open(%r, "w"):close()
     while true do end
   end
+  for i = 1, 3 do rec.k = i end
 end }
-""" % marker)
-    cap = write_flood("forever.pcap", 10, syn)
-    for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
+""")
+    cap = write_flood("overrun.pcap", 3000, syn)
+    r = run("--chain-timeout", "0.3", "-c", chain, cap, timeout=60)
+    eq(r.rc, 4, "exit status: " + r.err)
+    recs = records(r.out)
+    eq(len(recs), 3000, "every record written")
+    eq(sorted(x["n"] for x in recs), list(range(1, 3001)), "every flow ran new_flow")
+    by_n = {x["n"]: x for x in recs}
+    eq(by_n[1].get("k"), 3, "the flow before the overrun")
+    eq(by_n[3000].get("k"), 3, "a flow of a later batch: its loop runs again")
+    assert any("k" not in x for x in recs if x["n"] > 2), "the rest of the overrunning batch is interrupted"
+    assert re.search(r"overrun\.lua:7: interrupted: this batch's chains ran past --chain-timeout \(flow ",
+                     r.err), r.err
+    # a run within the limit is not touched
+    r = run("--chain-timeout", "5", "-q", "-c", "basic", TCP4)
+    eq((r.rc, len(records(r.out))), (0, 2), "within the limit")
+    for bad in ("0", "-1", "x", "1e9"):
+        eq(run("--chain-timeout", bad, TCP4).rc, 2, "--chain-timeout " + bad)
+
+
+@check("a chain stuck in C (a pattern that backtracks for ever): the first SIGINT waits, "
+       "a second a second later exits at once")
+def _():
+    marker = path("stuck.started")
+    chain = endless("stuck.lua", "    local s = string.rep('a', 200000)\n    s:find('.-.-.-b')",
+                    marker)
+    cap = write_flood("stuck.pcap", 10, syn)
+    for sig in (signal.SIGINT, signal.SIGTERM):
         if os.path.exists(marker):
             os.unlink(marker)
-        with open(path("forever.out"), "wb") as o, open(path("forever.err"), "wb") as e:
+        with open(path("stuck.out"), "wb") as o, open(path("stuck.err"), "wb") as e:
             p = subprocess.Popen([PATHOBS, "-q", "-c", chain, cap], stdout=o, stderr=e,
                                  stdin=subprocess.DEVNULL)
             deadline = time.time() + 10
             while not os.path.exists(marker) and time.time() < deadline:
                 time.sleep(0.01)
-            assert os.path.exists(marker), "the chain never started its endless loop"
+            assert os.path.exists(marker), "the chain never started"
             p.send_signal(sig)
             time.sleep(0.2)
             p.send_signal(sig)  # within the second: the same request
             time.sleep(1.3)
-            eq(p.poll(), None, "still in the chain after one %s" % name)
+            eq(p.poll(), None, "still in the chain after one %s" % sig.name)
             p.send_signal(sig)
             try:
                 rc = p.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
-                raise AssertionError("a second %s did not stop pathobs" % name)
-        eq(rc, 128 + int(sig), "exit status after two %s" % name)
-        err = open(path("forever.err")).read()
+                raise AssertionError("a second %s did not stop pathobs" % sig.name)
+        eq(rc, 128 + int(sig), "exit status after two %s" % sig.name)
+        err = open(path("stuck.err")).read()
         assert "second signal: exiting at once" in err, err
 
 
@@ -857,11 +950,11 @@ return {
 """)
     cap = write_flood("keep.pcap", 5000, syn)
     r = run("-c", chain, cap)
-    eq(r.rc, 0, "exit status")
+    eq(r.rc, 4, "exit status (chain errors)")
     recs = records(r.out)
     eq(len(recs), 5000, "every record written")
     eq(sum(x["n"] for x in recs), 5000, "every flow went on")
-    msgs = messages(r.err)
+    msgs = [m for m in messages(r.err) if "chain error at" not in m]
     assert msgs and all(re.search(r"keep\.lua:7: a header object was read after the call that received it", m)
                         for m in msgs), msgs[:3]
     # after the first stale read the chain never reaches tcp again (the error
@@ -958,8 +1051,10 @@ return { new_flow = function(rec) rec.late = true end }
     err = open(path("slow_load.err")).read()
     os.unlink(fifo)
     eq(rc, 0, "exit status (None: still waiting for the FIFO to open): " + err)
-    eq(open(out).read(), "", "output")
+    eq(open(out).read() if os.path.exists(out) else "", "", "output")
     assert "second signal" not in err, err
+    # the loop of the slow load was interrupted: no second of waiting for it
+    assert "stopped while loading the chains" in err, err
 
 
 @check("a script that raises while loading: file:line, exit 3")
@@ -989,6 +1084,127 @@ def _():
         f.write(b"\x1bLJ\x02\x00" + bytes(range(256)) * 4)
     r = run("-c", chain, TCP4)
     eq(r.rc, 3, "exit status " + r.err)
+
+
+@check("--strict: the first chain error stops the run, every record is written, exit 4")
+def _():
+    chain = script("strict.lua", r"""
+return {
+  new_flow = function(rec) rec.n = 0 end,
+  tcp = function(rec, tcp, rev)
+    rec.n = rec.n + 1
+    if rev then error("no reverse") end
+  end,
+}
+""")
+    cap = write_flood("strict.pcap", 2000, syn)
+    r = run("--strict", "-c", chain, TCP4)
+    eq(r.rc, 4, "exit status: " + r.err)
+    recs = records(r.out)
+    eq(len(recs), 2, "every record written")
+    msgs = messages(r.err)
+    assert any(re.search(r"strict\.lua:6: no reverse \(flow ", m) for m in msgs), msgs
+    assert any("stopping at the first chain error" in m for m in msgs), msgs
+    assert "pathobs: chain error at %s:6: 1 time" % chain in msgs, msgs
+    # without --strict the same run counts every reverse packet
+    r = run("-c", chain, TCP4)
+    eq(r.rc, 4, "exit status without --strict")
+    assert re.search(r"chain error at .*strict\.lua:6: [2-9] times", r.err), r.err
+    # a long run stops early: the flows after the error see no chains
+    r = run("--strict", "-q", "-c", script("strict2.lua", r"""
+local k = 0
+return { new_flow = function(rec) k = k + 1; rec.k = k; if k == 10 then error("tenth") end end }
+"""), cap)
+    eq(r.rc, 4, "exit status")
+    recs = records(r.out)
+    assert len(recs) >= 10, len(recs)
+    eq(sorted(x["k"] for x in recs if "k" in x)[:10], list(range(1, 11)), "the flows before the error")
+    assert len([x for x in recs if "k" in x]) < 2000, "the chains ran on after the error"
+    # no error at all: --strict changes nothing
+    r = run("--strict", "-q", TCP4)
+    eq((r.rc, len(records(r.out))), (0, 2), "no chain error")
+
+
+@check("flow_end runs once per record before it is written, in -c order, also for evicted and "
+       "expired flows; its errors are chain errors and the record is still written")
+def _():
+    one = script("end1.lua", r"""
+return {
+  new_flow = function(rec) rec.n = 0 end,
+  ip4 = function(rec) rec.n = rec.n + 1 end,
+  flow_end = function(rec) rec.order = "1"; rec.ended = (rec.ended or 0) + 1 end,
+}
+""")
+    two = script("end2.lua", r"""
+local k = 0
+return { flow_end = function(rec)
+  rec.order = rec.order .. "2"
+  k = k + 1
+  if k % 2 == 0 then error("even") end
+  rec.after = true
+end }
+""")
+    cap = write_flood("end.pcap", 500, syn)
+    for extra in ([], ["--max-flows", "7"], ["--idle-timeout", "0", "--expiry-timeout", "0"]):
+        r = run("-c", one, "-c", two, *extra, cap)
+        eq(r.rc, 4, "%s: exit status (errors in flow_end)" % extra)
+        recs = records(r.out)
+        eq(len(recs), 500, "%s: every record written" % extra)
+        eq({x["order"] for x in recs}, {"12"}, "%s: -c order" % extra)
+        eq({x["ended"] for x in recs}, {1}, "%s: once per record" % extra)
+        eq(sum(1 for x in recs if x.get("after")), 250, "%s: the failing half stops at the error" % extra)
+        assert "pathobs: chain error at %s:6: 250 times" % two in r.err.splitlines(), r.err
+    r = run("-c", two, TCP4)  # flow_end alone: no other chain
+    eq(len(records(r.out)), 2, "records")
+
+
+@check("fields whose name starts with _ are scratch state: never written, whatever their value")
+def _():
+    chain = script("scratch.lua", r"""
+return {
+  new_flow = function(rec) rec.n = 0; rec._n = 0; rec._t = { 1, 2 }; rec._f = print end,
+  ip4 = function(rec) rec._n = rec._n + 1; rec.n = rec.n + 1; rec._last = "x" end,
+  flow_end = function(rec) rec.twice = rec._n * 2 end,
+}
+""")
+    for args in ((), ("-c", "basic")):
+        r = run(*args, "-c", chain, TCP4)
+        eq(r.rc, 0, "exit status " + r.err)
+        recs = records(r.out)
+        eq(sorted(x["n"] for x in recs), [5, 10], "counted")
+        eq(sorted(x["twice"] for x in recs), [10, 20], "flow_end read the scratch state")
+        for x in recs:
+            eq([k for k in x if k.startswith("_")], [], "no scratch field written")
+    # many records: the fast writers (templates, C table walk) never write them either
+    cap = write_flood("scratch.pcap", 3000, syn)
+    r = run("-q", "-c", "basic", "-c", chain, cap)
+    recs = records(r.out)
+    eq(len(recs), 3000, "records")
+    eq(sum(1 for x in recs for k in x if k.startswith("_")), 0, "no scratch field written")
+
+
+@check("a loop in a chain that has not run for the signal: the loop check is free of errors "
+       "(instrumented chains give the same records as before)")
+def _():
+    chain = script("loops.lua", r"""
+-- loops of every kind, in the per-packet path
+local t = { 1, 2, 3 }
+return { ip4 = function(rec, ip, rev)
+  local s = 0
+  for i = 1, #t do s = s + t[i] end
+  for _, v in ipairs(t) do s = s + v end
+  local k = 0
+  while k < 3 do k = k + 1 end
+  repeat k = k - 1 until k == 0
+  ::again:: k = k + 1
+  if k < 2 then goto again end
+  do local x = 1 end
+  rec.s = s + k
+end }
+""")
+    r = run("-c", chain, TCP4)
+    eq(r.rc, 0, "exit status " + r.err)
+    eq([x["s"] for x in records(r.out)], [14, 14], "the loops ran as written")
 
 
 # ---------------------------------------------------------------- output faults

@@ -244,7 +244,8 @@ def save(path, text):
     os.rename(tmp, path)
 
 
-@check("--watch on a live source: swap between packets, records kept, errors isolated")
+@check("--watch on a live source: flows open at the swap end under the old chains, "
+       "new flows run the new ones, errors isolated")
 def _():
     with tempfile.TemporaryDirectory() as d:
         chain = os.path.join(d, "ver.lua")
@@ -255,18 +256,20 @@ def _():
         time.sleep(0.3)
         save(chain, CHAIN % {"v": "B", "extra": "if rev then error('rev not allowed') end"})
         assert p.wait_err("chains reloaded", 5), "no reload reported: %s" % p.err_lines
-        udp_exchange(socket.AF_INET, BASE, 1, 1)          # flow 1 again: a reverse packet raises
-        udp_exchange(socket.AF_INET, BASE + 2, 1, 0)      # flow 2, after the swap
+        udp_exchange(socket.AF_INET, BASE, 1, 1)          # flow 1 again: old chains, no error
+        udp_exchange(socket.AF_INET, BASE + 2, 1, 1)      # flow 2, after the swap: its reply raises
         time.sleep(0.3)
         rc, recs, err = p.stop()
-        eq(rc, 0, "exit status")
+        eq(rc, 4, "exit status (a chain error came)")
         by_dp = {r["dp"]: r for r in recs}
         f1, f2 = by_dp[BASE], by_dp[BASE + 2]
         eq(f1["version"], "A", "flow created before the swap keeps its new_flow")
-        eq(f1["seen_by"], "B", "its later packets run the new chains")
+        eq(f1["seen_by"], "A", "and its chains, to the end")
         eq(f1["n"], 3, "every packet counted")
         eq(f2["version"], "B", "flow created after the swap")
-        assert any("ver.lua" in l and "rev not allowed" in l for l in err), err
+        eq(f2["seen_by"], "B", "runs the new chains")
+        eq(f2["n"], 2, "both packets counted")
+        assert any("ver.lua" in l and "rev not allowed" in l and ":%d " % (BASE + 2) in l for l in err), err
         assert any("1 chain errors" in l for l in err), err
 
 
@@ -303,6 +306,43 @@ def _():
         rc, _, err = p.stop()
         eq(rc, 0, "Ctrl-C ends it")
 
+
+
+@check("--watch: a chain that does not load at start-up waits for a fixed save; "
+       "on standard output each re-run's records follow a marker line")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "ver.lua")
+        broken = "return {\n  new_flow = function(rec, ip)\n    rec.x = = 1\n  end,\n}\n"
+        save(chain, broken)
+        p = Proc("--watch", "-c", chain, os.path.join(CAPS, "udp.pcap"))
+        assert p.wait_err("ver.lua:3:", 10), "no file:line for the broken script: %s" % p.err_lines
+        assert p.wait_err("waiting for a fixed save", 5), p.err_lines
+        assert p.p.poll() is None, "exited instead of waiting: %s" % p.err_lines
+        save(chain, CHAIN % {"v": "A", "extra": ""})
+        assert p.wait_err("watching", 10), "no run after the fixed save: %s" % p.err_lines
+        first = []
+        while True:
+            r = p.record(2)
+            if r is None:
+                break
+            first.append(r)
+        assert first, "no records from the first run"
+        eq({r.get("version") for r in first}, {"A"}, "first run: records only, no marker")
+        save(chain, CHAIN % {"v": "B", "extra": ""})
+        assert p.wait_err("running", 5), "no re-run: %s" % p.err_lines
+        assert p.wait_err("watching", 10), p.err_lines
+        rc, second, err = p.stop()
+        eq(rc, 0, "Ctrl-C ends it")
+        eq(second[0], {"pathobs_run": 2, "reason": "reload"}, "the re-run's marker line")
+        eq([r.get("version") for r in second[1:]], ["B"] * len(first), "then the re-run's records")
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "never.lua")
+        save(chain, "return {\n  = 1 }\n")
+        p = Proc("--watch", "-c", chain, os.path.join(CAPS, "udp.pcap"))
+        assert p.wait_err("waiting for a fixed save", 10), p.err_lines
+        rc, recs, err = p.stop()
+        eq((rc, recs), (3, []), "stopped before the chains ever loaded: %s" % err)
 
 
 SLOW_LOAD = """-- loading takes a second, as a big module tree or a busy machine may
