@@ -175,12 +175,15 @@ typedef void (*po_emit_fn)(void *ud, uint32_t slot);
 typedef struct po_observer po_observer;
 po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud);
 void po_obs_free(po_observer *o);
-/* True when a packet at ts would advance the clock while the batch holds
- * entries: hand the batch to Lua first, then push the packet. */
+/* True when a frame at ts (any frame: IP or not, malformed too, since every
+ * frame moves the clock) would advance the clock while the batch holds
+ * entries: hand the batch to Lua first, then push the frame. */
 int po_obs_must_cut(const po_observer *o, double ts);
 /* Account for one captured frame: ethertype and l3 as libtrace gives them.
- * Returns PO_OK when the packet went into the batch or was dropped for an
- * ignored flow, else the reason it was skipped (also counted). */
+ * Every frame moves the packet clock (never backwards; an older one is
+ * counted as reordered).  Returns PO_OK when the packet went into the batch
+ * or was dropped for an ignored flow, else the reason it was skipped (also
+ * counted). */
 int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *l3,
                   uint32_t cap);
 /* The same in two steps, so that decoding can run on another thread:
