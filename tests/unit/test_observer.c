@@ -602,6 +602,44 @@ static void later_fragment_of_an_icmp_error_joins_the_quoted_flow(void)
   stop();
 }
 
+/* The same on IPv6: an ICMPv6 unreachable in two fragments quoting a UDP
+ * packet; both fragments join the quoted flow as reverse packets. */
+static void later_fragment_of_an_icmp6_error_joins_the_quoted_flow(void)
+{
+  start(100);
+  static uint8_t dg[128], first[160], later[128];
+  size_t n = ip6(dg, 1, 2, 17, 8 + 16);
+  n += udp(dg + n, 4000, 53, 8 + 16);
+  memset(dg + n, 0x33, 16);
+  n += 16;
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, dg, (uint32_t)n), PO_OK);
+  /* from 2001:db8::9 to ::1: Fragment header, ICMPv6 type 1, the quotation */
+  size_t f = ip6(first, 9, 1, 44, (unsigned)(8 + 8 + n));
+  f += frag6(first + f, 58, 0, 1, 0xabc);
+  memset(first + f, 0, 8);
+  first[f] = 1;
+  f += 8;
+  memcpy(first + f, dg, n);
+  f += n;
+  size_t l = ip6(later, 9, 1, 44, 8 + 24);
+  l += frag6(later + l, 58, (unsigned)(8 + n), 0, 0xabc);
+  memset(later + l, 0x44, 24);
+  l += 24;
+  CHECK_EQ(po_obs_packet(L.o, 1.5, 0x86dd, first, (uint32_t)f), PO_OK);
+  CHECK_EQ(po_obs_packet(L.o, 1.5, 0x86dd, later, (uint32_t)l), PO_OK);
+  unsigned cnt;
+  po_pkt *b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 3);
+  CHECK_EQ(b[1].slot, b[0].slot);
+  CHECK_EQ(b[2].slot, b[0].slot);
+  CHECK_EQ(b[1].rev, 1);
+  CHECK_EQ(b[2].rev, 1);
+  CHECK_EQ(b[2].h[0].proto, 58);
+  CHECK_EQ(po_obs_stats(L.o)->flows, 1);
+  CHECK_EQ(po_obs_stats(L.o)->fragments, 0);
+  stop();
+}
+
 /* IPv6: a later ICMPv6 fragment whose first was never seen is skipped. */
 static void ipv6_later_icmp6_fragment_alone(void)
 {
@@ -621,6 +659,7 @@ int main(void)
   RUN(later_fragments_of_any_protocol);
   RUN(later_fragment_of_an_icmp_error_joins_the_quoted_flow);
   RUN(ipv6_later_icmp6_fragment_alone);
+  RUN(later_fragment_of_an_icmp6_error_joins_the_quoted_flow);
   RUN(icmp_error_opening_a_flow_is_reverse);
   RUN(idle_flow_completes_then_is_written_after_expiry);
   RUN(expiring_flow_keeps_receiving_packets);
