@@ -1,9 +1,10 @@
 -- basic - addresses, protocol, ports, and packet and octet counts in each direction
 --
 -- The seed's simple observer: basic_flow (new_flow) and basic_count (ip4, ip6).
--- Fields: sip, dip (address strings), proto, sp, dp (ports, or null without
--- ports), pkt_fwd, pkt_rev, oct_fwd, oct_rev (octets counted as ip.size: the
--- captured bytes from the IP header to the end of the frame, padding included).
+-- Fields: sip, dip (address strings), proto, sp, dp (ports of TCP, UDP, SCTP
+-- and UDP-Lite, or null without ports), pkt_fwd, pkt_rev, oct_fwd, oct_rev
+-- (octets counted as ip.size: the captured bytes from the IP header to the
+-- end of the frame, padding included).
 -- Other chains reuse the two functions as require("basic").exports.basic_flow.
 local pathobs = require("pathobs")
 

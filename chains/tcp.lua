@@ -1,8 +1,10 @@
 -- tcp - SYN flags, handshake, FIN and RST per direction; completes the flow
 --
 -- Fields:
---   tcp_synflags_fwd, tcp_synflags_rev  int or null: the whole flags byte of the
---                                       latest segment with SYN in that direction
+--   tcp_synflags_fwd, tcp_synflags_rev  int or null: the 12 flag bits (tcp.flags,
+--                                       AE 0x100 included, as python-libtrace gave
+--                                       them) of the latest segment with SYN in that
+--                                       direction (450 for an AccECN SYN)
 --   tcp_fin_fwd, tcp_fin_rev            bool: a FIN travelled in that direction
 --   tcp_rst_fwd, tcp_rst_rev            bool: a RST travelled in that direction
 --   tcp_connected                       bool: a forward ACK after a forward SYN

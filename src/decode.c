@@ -8,6 +8,38 @@ enum { IP6_HBH = 0, IP6_ROUTING = 43, IP6_FRAGMENT = 44, IP6_AH = 51,
 
 static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
+static uint32_t rd32(const uint8_t *p)
+{
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* IPv6 with payload length 0 (RFC 2675): the Jumbo Payload option (type 0xC2,
+ * 4 bytes) of the hop-by-hop header right after the fixed header gives the
+ * packet's length without the fixed header.  1 and that length, or 0 when the
+ * header or the option is not there (BIG TCP without it: length unknown). */
+static int jumbo_len(const uint8_t *p, uint32_t cap, uint32_t *len)
+{
+  if (cap < 48 || p[6] != IP6_HBH) return 0;
+  uint32_t end = 40 + ((uint32_t)p[41] + 1) * 8;
+  if (end > cap) end = cap;
+  for (uint32_t o = 42; o < end;) {
+    uint8_t t = p[o];
+    if (t == 0) { o++; continue; } /* Pad1 */
+    if (o + 2 > end) return 0;
+    uint32_t olen = p[o + 1];
+    if (t == 0xc2 && olen == 4 && o + 6 <= end) {
+      *len = rd32(p + o + 2);
+      return 1;
+    }
+    o += 2 + olen;
+  }
+  return 0;
+}
+
+/* The length of a packet whose header says 0 (IPv4 total length; IPv6
+ * payload length without a Jumbo Payload option, as BIG TCP sends them). */
+static uint32_t unknown_len(uint32_t cap, uint32_t wire) { return wire > cap ? wire : cap; }
+
 /* End of the IP packet inside the capture: the claimed length when it is
  * plausible and shorter than the capture (link padding excluded), else the
  * capture (a zero total length from segmentation offload, or a cut capture). */
@@ -37,7 +69,7 @@ static int decode_ip4(const uint8_t *p, uint32_t cap, po_hdr *h)
   if (ihl < 20 || ihl > cap) return PO_EMALFORM;
   h->hdr_len = (uint16_t)ihl;
   h->pkt_len = rd16(p + 2);
-  if (h->pkt_len == 0) h->pkt_len = cap; /* segmentation offload: length unknown */
+  if (h->pkt_len == 0) h->pkt_len = unknown_len(cap, 0); /* BIG TCP, offload: the capture */
   else if (h->pkt_len < ihl) return PO_EMALFORM;
   h->proto = p[9];
   h->frag = (rd16(p + 6) & 0x1fff) != 0;
@@ -47,8 +79,11 @@ static int decode_ip4(const uint8_t *p, uint32_t cap, po_hdr *h)
 static int decode_ip6(const uint8_t *p, uint32_t cap, po_hdr *h)
 {
   if (cap < 40) return PO_EMALFORM;
-  uint32_t plen = rd16(p + 4);
-  h->pkt_len = plen ? 40 + plen : cap; /* 0: jumbogram or offload; trust the capture */
+  uint32_t plen = rd16(p + 4), jumbo;
+  if (plen != 0) h->pkt_len = 40 + plen;
+  else if (jumbo_len(p, cap, &jumbo)) /* a jumbogram; clamped to what a uint32_t holds */
+    h->pkt_len = jumbo > UINT32_MAX - 40 ? UINT32_MAX : 40 + jumbo;
+  else h->pkt_len = unknown_len(cap, 0); /* BIG TCP, offload: the capture */
   uint32_t end = h->pkt_len < cap ? h->pkt_len : cap;
   uint8_t next = p[6];
   uint32_t off = 40;
@@ -122,6 +157,15 @@ int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q)
   if ((qp[0] >> 4) != h->version || decode_one(qp, end - qoff, q) != PO_OK)
     memset(q, 0, sizeof *q);
   return PO_OK;
+}
+
+void po_decode_wire(po_hdr *h, uint32_t wire)
+{
+  if (h->p == NULL || wire <= h->cap) return;
+  const uint8_t *p = h->p;
+  uint32_t jumbo;
+  if (h->version == 4 ? rd16(p + 2) == 0 : rd16(p + 4) == 0 && !jumbo_len(p, h->cap, &jumbo))
+    h->pkt_len = unknown_len(h->cap, wire);
 }
 
 int po_ip6_ext(uint8_t next)

@@ -77,11 +77,11 @@ int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped)
     po_key_make(k, swapped, q->version, q->proto, dst_of(q), src_of(q), dp, sp);
     return PO_OK;
   }
-  /* A later fragment has no transport header: its ports are its first
-   * fragment's, and so is an IPv6 one's protocol when its Fragment header
-   * names another extension header (the bytes after it are data). */
-  if (h->frag && (has_ports(h->proto) || (h->version == 6 && po_ip6_ext(h->proto))))
-    return PO_EFRAG;
+  /* A later fragment, of any protocol, has no transport header: its flow is
+   * its first fragment's (its ports, an ICMP error's quoted flow, an IPv6
+   * one's protocol when its Fragment header names another extension header:
+   * the bytes after it are data).  Only the fragment cache knows it. */
+  if (h->frag) return PO_EFRAG;
   if (has_ports(h->proto) && !ports_of(h, &sp, &dp)) return PO_ESHORT;
   po_key_make(k, swapped, h->version, h->proto, src_of(h), dst_of(h), sp, dp);
   return PO_OK;
@@ -91,8 +91,8 @@ int po_key_frag_first(const po_hdr *h, const po_hdr *q)
 {
   int first = 0;
   uint32_t id;
-  return (has_ports(h->proto) || h->version == 6) && (q == NULL || q->p == NULL) &&
-         po_frag_info(h, &id, &first) && first;
+  (void)q;
+  return po_frag_info(h, &id, &first) && first;
 }
 
 void po_key_ahead(const po_hdr h[2], po_fkey *fk)

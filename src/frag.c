@@ -1,4 +1,4 @@
-/* frag.c - bounded cache that maps a fragmented packet's id to its protocol and ports. */
+/* frag.c - bounded cache that maps a fragmented packet's id to its first fragment's flow key. */
 #include "po.h"
 
 #include <stdlib.h>
@@ -6,9 +6,9 @@
 
 typedef struct frag_entry {
   uint8_t src[16], dst[16];
+  po_key key;              /* the first fragment's flow (an ICMP error's: the quoted one) */
   uint32_t id, seen;
-  uint16_t sp, dp;
-  uint8_t proto, version, used;
+  uint8_t proto, version, sw, used;
 } frag_entry;
 
 struct po_frag_cache {
@@ -56,8 +56,8 @@ static frag_entry *slot_of(po_frag_cache *fc, const uint8_t *src, const uint8_t 
   return &fc->e[(x ^ x >> 15) & fc->mask];
 }
 
-void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint16_t sp,
-                 uint16_t dp, uint32_t now)
+void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, const po_key *k, int sw,
+                 uint32_t now)
 {
   uint8_t src[16], dst[16];
   ident(h, src, dst);
@@ -67,14 +67,14 @@ void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint16_t sp,
   e->id = id;
   e->proto = h->proto;
   e->version = h->version;
-  e->sp = sp;
-  e->dp = dp;
+  e->key = *k;
+  e->sw = (uint8_t)sw;
   e->seen = now;
   e->used = 1;
 }
 
 int po_frag_get(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint32_t now,
-                uint32_t max_age, uint8_t *proto, uint16_t *sp, uint16_t *dp)
+                uint32_t max_age, po_key *k, int *sw, uint8_t *proto)
 {
   uint8_t src[16], dst[16];
   ident(h, src, dst);
@@ -83,8 +83,8 @@ int po_frag_get(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint32_t now,
       (h->version == 4 && e->proto != h->proto) || memcmp(e->src, src, 16) != 0 ||
       memcmp(e->dst, dst, 16) != 0 || now - e->seen > max_age)
     return 0;
+  *k = e->key;
+  *sw = e->sw;
   *proto = e->proto;
-  *sp = e->sp;
-  *dp = e->dp;
   return 1;
 }

@@ -37,6 +37,7 @@ struct po_observer {
   uint32_t wmask;
   uint32_t clock;
   int started;
+  double latest;           /* the latest frame timestamp seen (-inf before the first) */
   po_pkt *batch;
   unsigned n;
   po_frag_cache *frags;
@@ -358,24 +359,20 @@ static int key_packet(po_observer *o, po_hdr *h, const po_hdr *q, const po_fkey 
     frag_first = rc == PO_OK && po_key_frag_first(h, q);
   }
   if (rc == PO_OK) {
-    /* The ports remembered are the key's (ports_of's bounds), never bytes
-     * read again here. */
-    if (frag_first && po_frag_info(h, &id, &first))
-      po_frag_put(o->frags, h, id, *sw ? k->pb : k->pa, *sw ? k->pa : k->pb, o->clock);
+    /* The key remembered is the one just made (ports_of's bounds, an ICMP
+     * error's quoted flow), never bytes read again here. */
+    if (frag_first && po_frag_info(h, &id, &first)) po_frag_put(o->frags, h, id, k, *sw, o->clock);
     return PO_OK;
   }
   if (rc != PO_EFRAG) return rc;
-  uint16_t sp, dp;
   uint8_t proto;
   if (!po_frag_info(h, &id, &first) ||
-      !po_frag_get(o->frags, h, id, o->clock, o->cfg.idle_timeout, &proto, &sp, &dp))
+      !po_frag_get(o->frags, h, id, o->clock, o->cfg.idle_timeout, k, sw, &proto))
     return PO_EFRAG;
   /* An IPv6 later fragment's next header may name an extension header whose
    * rest is in the first fragment: the packet (this batch entry's copy of its
    * header, as the chains see it) has its first fragment's protocol. */
   h->proto = proto;
-  size_t off = h->version == 4 ? 12 : 8, alen = h->version == 4 ? 4 : 16;
-  po_key_make(k, sw, h->version, proto, h->p + off, h->p + off + alen, sp, dp);
   *hash = po_key_hash(k);
   return PO_OK;
 }
@@ -401,11 +398,18 @@ int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], co
 {
   int rc = decoded;
   o->st.packets++;
+  /* Time passes whatever the frame: a non-IP or malformed one moves the
+   * clock too (po_obs_must_cut cut the batch before it when it had to). */
+  if (o->n == 0) po_obs_advance(o, ts);
+  /* The clock never runs backwards: a frame older than one before it is
+   * counted, and never moves a deadline or pkt_last back (NaN: neither). */
+  int late = ts < o->latest;
+  if (late) o->st.reordered++;
+  else if (ts > o->latest) o->latest = ts;
   if (rc == PO_ENOTIP) { o->st.non_ip++; return rc; }
   if (rc != PO_OK) { o->st.shorts++; return rc; }
   po_pkt *e = &o->batch[o->n];
   if (h != NULL) memcpy(e->h, h, sizeof e->h);
-  if (o->n == 0) po_obs_advance(o, ts);
 
   po_key k;
   int sw;
@@ -448,13 +452,13 @@ int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], co
     e->rev = (uint8_t)by_quote;
   } else {
     f = &o->f[s];
-    e->op = PO_OP_PKT;
+    e->op = late ? PO_OP_PKT_LATE : PO_OP_PKT;
     e->rev = (uint8_t)(sw != f->fwd_sw);
   }
   if (f->state != ST_EXPIRING) {
     uint32_t d = later_than_clock(o, ceil(ts + o->cfg.idle_timeout));
-    if (e->op != PO_OP_PKT) bin_push(o, &o->idle, s, d);
-    else if (d != f->deadline) { bin_del(o, &o->idle, s); bin_push(o, &o->idle, s, d); }
+    if (e->op == PO_OP_NEW || e->op == PO_OP_NEW_QUOTE) bin_push(o, &o->idle, s, d);
+    else if (d > f->deadline) { bin_del(o, &o->idle, s); bin_push(o, &o->idle, s, d); } /* never earlier */
     if (f->state == ST_IGNORED) return PO_OK; /* dropped silently */
   }
   e->ts = ts;
@@ -496,6 +500,7 @@ po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud)
   o->wmask = w - 1;
   o->cap = o->cfg.max_flows < 1024 ? o->cfg.max_flows : 1024;
   o->next_unused = 1;
+  o->latest = -INFINITY;
   o->nbucket = 1024;
   o->f = flows_new(o->cap);
   o->bucket = calloc(o->nbucket, sizeof *o->bucket);

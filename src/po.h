@@ -36,7 +36,9 @@ const char *po_strerror(int err);
 enum { PO_L4_NONE = 0, PO_L4_TCP = 1, PO_L4_UDP = 2, PO_L4_ICMP = 3 };
 /* What a batch entry asks Lua to do. */
 enum { PO_OP_PKT = 0, PO_OP_NEW = 1, PO_OP_EMIT = 2,
-       PO_OP_NEW_QUOTE = 3 /* a new flow opened by an ICMP error: the quoted packet is forward */ };
+       PO_OP_NEW_QUOTE = 3, /* a new flow opened by an ICMP error: the quoted packet is forward */
+       PO_OP_PKT_LATE = 4   /* PO_OP_PKT whose timestamp is older than an earlier frame's:
+                             * pkt_last moves only when it is later */ };
 
 /* One decoded IP header: the packet's own, or the one quoted in an ICMP error. */
 typedef struct po_hdr {
@@ -68,6 +70,14 @@ typedef struct po_pkt {
  * an ICMP error that quotes a complete IP header, fill *q too (q->p != NULL).
  * Returns PO_OK or PO_ENOTIP / PO_EMALFORM. */
 int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
+/* A header whose length field says 0 takes the captured length as its
+ * pkt_len (IPv4 total length 0, IPv6 payload length 0 without a Jumbo
+ * Payload option: BIG TCP, segmentation offload), which is right when the
+ * frame is whole.  A source that knows the frame was cut short calls this
+ * with the IP packet's wire length (the frame's wire length less its link
+ * header) after po_decode: such a header then takes that length instead.
+ * Other headers (an IPv6 jumbogram's length is its option's) are left alone. */
+void po_decode_wire(po_hdr *h, uint32_t wire);
 /* Offset of the end of h's IP packet: what its header claims, clipped to the
  * capture (link padding is not part of the packet). */
 uint32_t po_ip_end(const po_hdr *h);
@@ -93,13 +103,13 @@ typedef struct po_key {
 } po_key;
 /* Build the canonical key of h (or of its quotation, swapped, for ICMP
  * errors).  *swapped is 1 when the packet travels from b to a.  Returns PO_OK,
- * PO_ESHORT (ports not captured) or PO_EFRAG (a later fragment whose ports, or
- * for IPv6 whose protocol, only its first fragment has: the caller must look
+ * PO_ESHORT (ports not captured) or PO_EFRAG (a later fragment, of any
+ * protocol: only its first fragment knows its flow, so the caller must look
  * it up in the fragment cache). */
 int po_key_of(const po_hdr *h, const po_hdr *q, po_key *k, int *swapped);
 /* 1 when h, keyed PO_OK by po_key_of with quotation q, is a first fragment of
- * more that the fragment cache must remember: one with ports, and for IPv6
- * any (its later fragments may not name their protocol). */
+ * more that the fragment cache must remember (any protocol, an ICMP error
+ * keyed by its quotation too: its later fragments join the flow it joined). */
 int po_key_frag_first(const po_hdr *h, const po_hdr *q);
 /* The same key with given ports (for fragments matched to their first one). */
 void po_key_make(po_key *k, int *swapped, uint8_t version, uint8_t proto,
@@ -127,19 +137,21 @@ void po_key_ahead(const po_hdr h[2], po_fkey *fk);
 typedef struct po_frag_cache po_frag_cache;
 po_frag_cache *po_frag_new(unsigned size_log2);
 void po_frag_free(po_frag_cache *fc);
-/* Remember the first fragment h (id, addresses, h->proto) with its ports. */
-void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint16_t sp,
-                 uint16_t dp, uint32_t now);
+/* Remember the first fragment h (id, addresses, h->proto) with the key it
+ * was given and its direction against it (sw). */
+void po_frag_put(po_frag_cache *fc, const po_hdr *h, uint32_t id, const po_key *k, int sw,
+                 uint32_t now);
 /* Find the first fragment of the later fragment h: IPv4 by (addresses,
  * protocol, id); IPv6 by (addresses, id) alone, whatever h's Fragment header
- * names as next header.  1 and its protocol and ports, or 0. */
+ * names as next header.  1 with its key, direction and own protocol, or 0. */
 int po_frag_get(po_frag_cache *fc, const po_hdr *h, uint32_t id, uint32_t now,
-                uint32_t max_age, uint8_t *proto, uint16_t *sp, uint16_t *dp);
+                uint32_t max_age, po_key *k, int *sw, uint8_t *proto);
 
 /* ---- counters (stats.c) ------------------------------------------------ */
 typedef struct po_stats {
   uint64_t packets, dropped, shorts, non_ip, fragments;
   uint64_t flows, ignored, evicted, records, chain_errors;
+  uint64_t reordered;  /* frames older than an earlier frame (timestamps going backwards) */
 } po_stats;
 /* Human line "pathobs: N packets (...) -> N flows (...), N chain errors". */
 int po_stats_line(const po_stats *s, char *buf, size_t len);
@@ -173,12 +185,15 @@ typedef void (*po_emit_fn)(void *ud, uint32_t slot);
 typedef struct po_observer po_observer;
 po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud);
 void po_obs_free(po_observer *o);
-/* True when a packet at ts would advance the clock while the batch holds
- * entries: hand the batch to Lua first, then push the packet. */
+/* True when a frame at ts (any frame: IP or not, malformed too, since every
+ * frame moves the clock) would advance the clock while the batch holds
+ * entries: hand the batch to Lua first, then push the frame. */
 int po_obs_must_cut(const po_observer *o, double ts);
 /* Account for one captured frame: ethertype and l3 as libtrace gives them.
- * Returns PO_OK when the packet went into the batch or was dropped for an
- * ignored flow, else the reason it was skipped (also counted). */
+ * Every frame moves the packet clock (never backwards; an older one is
+ * counted as reordered).  Returns PO_OK when the packet went into the batch
+ * or was dropped for an ignored flow, else the reason it was skipped (also
+ * counted). */
 int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *l3,
                   uint32_t cap);
 /* The same in two steps, so that decoding can run on another thread:

@@ -12,11 +12,12 @@
 int po_stats_line(const po_stats *s, char *buf, size_t len)
 {
   return snprintf(buf, len,
-                  "%llu packets (%llu dropped, %llu short, %llu non-ip, %llu fragments) -> "
+                  "%llu packets (%llu dropped, %llu short, %llu non-ip, %llu fragments, %llu reordered) -> "
                   "%llu flows (%llu ignored, %llu evicted), %llu chain errors",
                   (unsigned long long)s->packets, (unsigned long long)s->dropped,
                   (unsigned long long)s->shorts, (unsigned long long)s->non_ip,
-                  (unsigned long long)s->fragments, (unsigned long long)s->flows,
+                  (unsigned long long)s->fragments, (unsigned long long)s->reordered,
+                  (unsigned long long)s->flows,
                   (unsigned long long)s->ignored, (unsigned long long)s->evicted,
                   (unsigned long long)s->chain_errors);
 }
@@ -39,6 +40,7 @@ char *po_stats_json(const po_stats *s, const po_stats_run *run)
   cJSON_AddNumberToObject(o, "non_ip", (double)s->non_ip);
   cJSON_AddNumberToObject(o, "packets", (double)s->packets);
   cJSON_AddNumberToObject(o, "records", (double)s->records);
+  cJSON_AddNumberToObject(o, "reordered", (double)s->reordered);
   cJSON_AddNumberToObject(o, "short", (double)s->shorts);
   if (run != NULL && run->source != NULL) cJSON_AddStringToObject(o, "source", run->source);
   if (run != NULL) cJSON_AddNumberToObject(o, "start", millis(run->start));

@@ -44,6 +44,6 @@ const char *inet_ntop(int af, const void *src, char *dst, uint32_t size);
 
 return {
   L4_NONE = 0, L4_TCP = 1, L4_UDP = 2, L4_ICMP = 3,
-  OP_PKT = 0, OP_NEW = 1, OP_EMIT = 2, OP_NEW_QUOTE = 3,
+  OP_PKT = 0, OP_NEW = 1, OP_EMIT = 2, OP_NEW_QUOTE = 3, OP_PKT_LATE = 4,
   FV_NULL = 0, FV_NUMBER = 1, FV_STRING = 2, FV_FALSE = 3, FV_TRUE = 4,
 }

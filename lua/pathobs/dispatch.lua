@@ -14,6 +14,7 @@ local tnew = require("table.new")
 
 local C = ffi.C
 local OP_PKT, OP_NEW, OP_EMIT = core.OP_PKT, core.OP_NEW, core.OP_EMIT
+local OP_NEW_QUOTE = core.OP_NEW_QUOTE
 local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
 local FV_NULL, FV_NUMBER, FV_STRING = core.FV_NULL, core.FV_NUMBER, core.FV_STRING
 local FV_FALSE, FV_TRUE = core.FV_FALSE, core.FV_TRUE
@@ -526,7 +527,7 @@ local function loop(first, n)
       local ts = d.ts
       local rec
       local go = true
-      if op ~= OP_PKT then -- OP_NEW, or OP_NEW_QUOTE: a flow opened by an ICMP error
+      if op == OP_NEW or op == OP_NEW_QUOTE then -- OP_NEW_QUOTE: a flow opened by an ICMP error
         rec = new_record()
         rec.pkt_first = ts
         rec.pkt_last = ts
@@ -543,7 +544,12 @@ local function loop(first, n)
         end
       else
         rec = R[slot]
-        if rec == nil then go = false else rec.pkt_last = ts end
+        if rec == nil then go = false
+        elseif op == OP_PKT then rec.pkt_last = ts
+        else -- OP_PKT_LATE: older than an earlier frame; pkt_last is the latest time seen
+          local last = rec.pkt_last
+          if type(last) ~= "number" or ts > last then rec.pkt_last = ts end
+        end
       end
       if go then
         local rev = d.rev ~= 0

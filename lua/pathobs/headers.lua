@@ -138,25 +138,32 @@ local function transport(tbl, kind)
   end
 end
 
-local function unknown(what)
-  return function(_, k)
-    error(what .. " header has no field '" .. tostring(k) .. "'", 2)
-  end
-end
-
--- Build a metatype whose fields are getter functions.
+-- Build the metatype of one kind of header object (every kind is made here,
+-- the same way): its fields are getter functions.  An unknown field and a
+-- write raise at the chain's own line: error() is called in __index /
+-- __newindex itself, so level 2 is the code that read the field.
 local function view(ctype, getters, what)
-  local fail = unknown(what)
+  local name = what .. " header"
   return ffi.metatype(ctype, {
     __index = function(v, k)
       local g = getters[k]
-      if g == nil then fail(v, k) end
+      if g == nil then error(name .. " has no field '" .. tostring(k) .. "'", 2) end
       local value = g(v) -- not a tail call: the JIT inlines it into the caller's trace
       return value
     end,
-    __newindex = function(_, k) error(what .. " header is read-only (field '" .. tostring(k) .. "')", 2) end,
-    __tostring = function(v) return what .. " header" end,
+    __newindex = function(_, k) error(name .. " is read-only (field '" .. tostring(k) .. "')", 2) end,
+    __tostring = function() return name end,
   })
+end
+
+-- The IP header object of a transport view's packet (tcp.ip, udp.ip,
+-- icmp.ip): one of the preallocated IP objects of the same q, pointed at the
+-- same entry (set below, once the IP objects exist).
+local IPOBJ = {}
+local function ip_of(v)
+  local o = IPOBJ[hdr(v).version][v.q]
+  o.i = v.i
+  return o
 end
 
 ---------------------------------------------------------------------- IP
@@ -221,7 +228,13 @@ ip4, ip6 = flatten(ip4), flatten(ip6)
 
 ---------------------------------------------------------------------- TCP
 local function tcp_ptr(h) return h.p + h.hdr_len end
-local function tcp_flags(v) local h = hdr(v); return h.p[h.hdr_len + 13] end
+-- python-libtrace's 12 bits: the low nibble of byte 12 (AE, formerly NS,
+-- 0x100; reserved 0x200-0x800) and the flags byte.
+local function tcp_flags(v)
+  local h = hdr(v)
+  local p, o = h.p, h.hdr_len
+  return bor(lshift(band(p[o + 12], 0x0f), 8), p[o + 13])
+end
 local function flag(mask) return function(v) return band(tcp_flags(v), mask) ~= 0 end end
 -- Header length in bytes as used to find the payload (a data offset below 5 is a lie).
 local function tcp_hlen(h)
@@ -242,6 +255,8 @@ local tcp = {
   flags = tcp_flags,
   fin_flag = flag(0x01), syn_flag = flag(0x02), rst_flag = flag(0x04), psh_flag = flag(0x08),
   ack_flag = flag(0x10), urg_flag = flag(0x20), ece_flag = flag(0x40), cwr_flag = flag(0x80),
+  ae_flag = flag(0x100), ns_flag = flag(0x100),
+  ip = ip_of,
   window = function(v) return u16(tcp_ptr(hdr(v)), 14) end,
   checksum = function(v) return u16(tcp_ptr(hdr(v)), 16) end,
   urg_ptr = function(v) return u16(tcp_ptr(hdr(v)), 18) end,
@@ -309,6 +324,7 @@ local udp = {
   dst_port = function(v) local h = hdr(v); return u16(h.p, h.hdr_len + 2) end,
   len = function(v) local h = hdr(v); return u16(h.p, h.hdr_len + 4) end,
   checksum = function(v) local h = hdr(v); return u16(h.p, h.hdr_len + 6) end,
+  ip = ip_of,
   payload_len = function(v) return udp_payload_len(hdr(v)) end,
   payload = function(v)
     local h = hdr(v)
@@ -321,6 +337,7 @@ local icmp = {
   type = function(v) local h = hdr(v); return h.p[h.hdr_len] end,
   code = function(v) local h = hdr(v); return h.p[h.hdr_len + 1] end,
   checksum = function(v) local h = hdr(v); return u16(h.p, h.hdr_len + 2) end,
+  ip = ip_of,
   payload = function(v)
     local h = hdr(v)
     return captured(h, h.hdr_len + 8, ip_payload_len(h) - 8)
@@ -337,16 +354,7 @@ local icmp = {
 
 local IP4 = view("struct po_ip4v", ip4, "IPv4")
 local IP6 = view("struct po_ip6v", ip6, "IPv6")
-local TCPV = ffi.metatype("struct po_tcpv", {
-  __index = function(v, k)
-    local g = tcp[k]
-    if g == nil then error("TCP header has no field '" .. tostring(k) .. "'", 2) end
-    local value = g(v)
-    return value
-  end,
-  __newindex = function(_, k) error("TCP header is read-only (field '" .. tostring(k) .. "')", 2) end,
-  __tostring = function() return "TCP header" end,
-})
+local TCPV = view("struct po_tcpv", tcp, "TCP")
 local UDPV = view("struct po_udpv", udp, "UDP")
 local ICMPV = view("struct po_icmpv", icmp, "ICMP")
 
@@ -361,6 +369,7 @@ for q = 0, 1 do
   ICMP[q] = ICMPV(0, q)
 end
 QUOTE[4], QUOTE[6] = M.ip4[1], M.ip6[1]
+IPOBJ[4], IPOBJ[6] = M.ip4, M.ip6
 M.tcp, M.udp, M.icmp = TCP, UDP, ICMP
 -- The first four bytes after the IP header as two ports, as the flow key reads
 -- them (flowkey.c, ports_of): nil for a fragment or when the IP payload (as the

@@ -9,6 +9,7 @@ M.null = require("pathobs.null")
 -- TCP flags.
 M.TCP_FIN, M.TCP_SYN, M.TCP_RST, M.TCP_PSH = 0x01, 0x02, 0x04, 0x08
 M.TCP_ACK, M.TCP_URG, M.TCP_ECE, M.TCP_CWR = 0x10, 0x20, 0x40, 0x80
+M.TCP_AE = 0x100  -- AE (formerly NS): tcp.flags has 12 bits, as in python-libtrace
 M.TCP_SA = 0x12   -- SYN ACK
 M.TCP_SEC = 0xc2  -- SYN ECE CWR
 M.TCP_SAEC = 0xd2 -- SYN ACK ECE CWR
@@ -28,14 +29,15 @@ local null = M.null
 -- Binary strings as lowercase hex: hex("\1\255") is "01ff", hex(s, ":") separates bytes.
 M.hex = require("pathobs.hex")
 
--- src_port, dst_port of a TCP or UDP packet; null, null otherwise.  A TCP
--- header cut short (an ICMP error's quotation, a small snaplen) still gives
--- its ports when their four bytes are there, as they are in the flow's key.
+-- src_port, dst_port of a TCP, UDP, SCTP or UDP-Lite packet; null, null
+-- otherwise.  A TCP header cut short (an ICMP error's quotation, a small
+-- snaplen) still gives its ports when their four bytes are there, as they are
+-- in the flow's key (which has the ports of all four protocols).
 function M.extract_ports(ip)
   local t = ip.tcp or ip.udp
   if t ~= nil then return t.src_port, t.dst_port end
   local proto = ip.proto
-  if proto == 6 or proto == 17 then
+  if proto == 6 or proto == 17 or proto == 132 or proto == 136 then
     local sp, dp = headers.ports(ip)
     if sp ~= nil then return sp, dp end
   end

@@ -88,7 +88,7 @@
 ---@field seq_nbr integer sequence number (0 .. 2^32-1)
 ---@field ack_nbr integer acknowledgment number
 ---@field doff integer data offset in 32-bit words (header length / 4)
----@field flags integer the 8 flag bits: CWR ECE URG ACK PSH RST SYN FIN = 0x80 .. 0x01
+---@field flags integer python-libtrace's 12 bits: reserved 0x800-0x200, AE (formerly NS) 0x100, CWR ECE URG ACK PSH RST SYN FIN = 0x80 .. 0x01
 ---@field fin_flag boolean
 ---@field syn_flag boolean
 ---@field rst_flag boolean
@@ -97,11 +97,14 @@
 ---@field urg_flag boolean
 ---@field ece_flag boolean
 ---@field cwr_flag boolean
+---@field ae_flag boolean AE (Accurate ECN, 0x100; formerly NS)
+---@field ns_flag boolean the same as ae_flag (its former name)
 ---@field window integer window field as sent (not scaled)
 ---@field checksum integer checksum as sent (not verified)
 ---@field urg_ptr integer urgent pointer
 ---@field payload_len integer payload bytes according to the IP length (never negative; padding is never payload)
 ---@field payload string? the captured part of the payload; nil when there is none or none was captured
+---@field ip PathobsIP the IP header of the same packet (TTL, addresses, ...)
 local PathobsTCP = {}
 
 ---Iterate over the TCP options in order: `for kind, value in tcp:options() do ... end`.
@@ -118,6 +121,7 @@ function PathobsTCP:options() end
 ---@field checksum integer checksum as sent; 0 means none (IPv4)
 ---@field payload_len integer len - 8, bounded by the IP payload length, never negative
 ---@field payload string? the captured part of the payload; nil when there is none or none was captured
+---@field ip PathobsIP the IP header of the same packet (TTL, addresses, ...)
 
 ---An ICMP or ICMPv6 header.
 ---@class PathobsICMP
@@ -126,6 +130,7 @@ function PathobsTCP:options() end
 ---@field checksum integer checksum as sent (not verified)
 ---@field payload string? the captured bytes after the 8-byte ICMP header; nil when there are none
 ---@field quote PathobsIP? the quoted IP header of an error message, or nil
+---@field ip PathobsIP the IP header of the same packet
 
 ---------------------------------------------------------------------------
 -- Chain functions. Return false to end the flow (new_flow: to ignore it);
@@ -179,8 +184,8 @@ local pathobs = {}
 ---@type PathobsNull
 pathobs.null = nil
 
----`src_port, dst_port` of a TCP or UDP packet; `pathobs.null, pathobs.null` otherwise
----(the seed's extract_ports).
+---`src_port, dst_port` of a TCP, UDP, SCTP or UDP-Lite packet; `pathobs.null,
+---pathobs.null` otherwise (the seed's extract_ports, which knew TCP and UDP only).
 ---@param ip PathobsIP
 ---@return integer|PathobsNull src_port
 ---@return integer|PathobsNull dst_port
@@ -212,6 +217,8 @@ pathobs.TCP_ACK = 0x10
 pathobs.TCP_URG = 0x20
 pathobs.TCP_ECE = 0x40
 pathobs.TCP_CWR = 0x80
+---AE (Accurate ECN; formerly NS): tcp.flags has 12 bits
+pathobs.TCP_AE = 0x100
 ---SYN ACK
 pathobs.TCP_SA = 0x12
 ---SYN ECE CWR: a SYN asking for ECN

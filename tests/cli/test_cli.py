@@ -23,7 +23,7 @@ CH = os.path.join(HERE, "chains")
 TCP4 = os.path.join(CAPS, "tcp4.pcap")
 UDP = os.path.join(CAPS, "udp.pcap")
 ICMP = os.path.join(CAPS, "icmp.pcap")
-COUNTERS = re.compile(r"^pathobs: \d+ packets \(\d+ dropped, \d+ short, \d+ non-ip, \d+ fragments\) -> "
+COUNTERS = re.compile(r"^pathobs: \d+ packets \(\d+ dropped, \d+ short, \d+ non-ip, \d+ fragments, \d+ reordered\) -> "
                       r"\d+ flows \(\d+ ignored, \d+ evicted\), \d+ chain errors$")
 
 
@@ -101,8 +101,31 @@ def _():
         eq(s["flows"], 2, "flows")
         eq(s["records"], 2, "records")
         eq(sorted(s), sorted(["chain_errors", "dropped", "evicted", "flows", "fragments", "ignored",
-                              "non_ip", "packets", "records", "short",
+                              "non_ip", "packets", "records", "reordered", "short",
                               "source", "start", "end", "duration"]), "keys")
+
+
+@check("flow rules: non-IP frames, reordered timestamps and lone fragments in the counters")
+def _():
+    sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+    import pcapgen as pg
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "s.json")
+        rc, out, _ = run("-q", "--stats", path, os.path.join(CAPS, "flowrules.pcap"))
+        eq(rc, 0)
+        s = json.load(open(path))
+        eq((s["packets"], s["non_ip"], s["fragments"], s["reordered"], s["flows"], s["records"]),
+           (33, 15, 2, 1, 9, 9), "packets, non_ip, fragments, reordered, flows, records")
+        # one IPv4 packet of protocol 47 (GRE) at offset 1480: no record, one fragment
+        cap = pg.Capture()
+        pkt = pg.ipv4(pg.filler(40, "gre"), "192.0.2.1", "198.51.100.1", 47, ident=7, frag_offset=1480)
+        cap.add((1500000000, 0), pg.ether(pkt, pad=True))
+        one = os.path.join(d, "gre.pcap")
+        cap.save(one)
+        rc, out, _ = run("-q", "--stats", path, one)
+        eq((rc, out), (0, ""), "no record")
+        s = json.load(open(path))
+        eq((s["packets"], s["fragments"], s["flows"]), (1, 1, 0), "packets, fragments, flows")
 
 
 @check("-o FILE holds what stdout would")

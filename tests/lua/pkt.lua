@@ -41,13 +41,13 @@ function M.ip6(o)
     .. addr(10, o.src or "2001:db8::1", 16) .. addr(10, o.dst or "2001:db8::2", 16) .. payload
 end
 
--- o: sp, dp, seq, ack, flags, window, doff (override), options, payload, checksum, urg
+-- o: sp, dp, seq, ack, flags (12 bits), window, doff (override), options, payload, checksum, urg
 function M.tcp(o)
   local opts = o.options or ""
   local doff = o.doff or (5 + math.ceil(#opts / 4))
   opts = opts .. string.rep("\0", (doff - 5) * 4 - #opts > 0 and (doff - 5) * 4 - #opts or 0)
   return u16(o.sp or 1234) .. u16(o.dp or 80) .. u32(o.seq or 0) .. u32(o.ack or 0)
-    .. char(doff * 16, o.flags or 0) .. u16(o.window or 0) .. u16(o.checksum or 0)
+    .. char(doff * 16 + math.floor((o.flags or 0) / 256) % 16, (o.flags or 0) % 256) .. u16(o.window or 0) .. u16(o.checksum or 0)
     .. u16(o.urg or 0) .. opts .. (o.payload or "")
 end
 

@@ -364,4 +364,87 @@ do
   t.eq(P.decode(P.ip4{ ttl = 9 }).ttl, 9, "a new packet's object works again")
 end
 
+-- tcp.flags has python-libtrace's 12 bits: an AccECN SYN (AE CWR ECE SYN) is
+-- 0x1c2 = 450, the reserved bits show too, and the data offset is untouched
+do
+  local ip = P.decode(P.ip4{ payload = P.tcp{ flags = 0x1c2 } })
+  t.eq(ip.tcp.flags, 450, "AccECN SYN flags")
+  t.eq(ip.tcp.ae_flag, true, "ae_flag")
+  t.eq(ip.tcp.ns_flag, true, "ns_flag (its former name)")
+  t.eq(ip.tcp.doff, 5, "doff beside AE")
+  t.eq(bit.band(ip.tcp.flags, pathobs.TCP_AE), pathobs.TCP_AE, "TCP_AE")
+  ip = P.decode(P.ip4{ payload = P.tcp{ flags = 0xe12 } })
+  t.eq(ip.tcp.flags, 0xe12, "reserved bits 0x200-0x800")
+  t.eq(ip.tcp.ae_flag, false, "no AE")
+end
+
+-- Every kind of header object raises "no field" (and "read-only") at the
+-- line that read it, not inside pathobs/headers.lua
+do
+  local v4 = P.decode(P.ip4{ proto = 17, payload = P.udp{} })
+  local kinds = {
+    { "IPv4", function() return v4 end },
+    { "UDP", function() return P.decode(P.ip4{ proto = 17, payload = P.udp{} }).udp end },
+    { "TCP", function() return P.decode(P.ip4{ payload = P.tcp{} }).tcp end },
+    { "ICMP", function() return P.decode(P.ip4{ proto = 1, payload = P.icmp{} }).icmp end },
+    { "IPv6", function() return P.decode(P.ip6{ nh = 17, payload = P.udp{} }) end },
+    { "IPv4", function() -- a quoted header
+      return P.decode(P.ip4{ proto = 1, payload = P.icmp{ type = 3,
+        payload = P.ip4{ proto = 6, payload = P.tcp{} } } }).icmp.quote end },
+    { "TCP", function() -- a quoted header's TCP
+      return P.decode(P.ip4{ proto = 1, payload = P.icmp{ type = 3,
+        payload = P.ip4{ proto = 6, payload = P.tcp{} } } }).icmp.quote.tcp end },
+  }
+  local here = debug.getinfo(1, "S").short_src
+  for _, k in ipairs(kinds) do
+    local obj = k[2]()
+    local line = debug.getinfo(1, "l").currentline + 1
+    local ok, err = pcall(function() return obj.nonexistent end)
+    t.eq(ok, false, k[1] .. ": unknown field raises")
+    t.eq(err, ("%s:%d: %s header has no field 'nonexistent'"):format(here, line, k[1]),
+      k[1] .. ": error at the reading line")
+    line = debug.getinfo(1, "l").currentline + 1
+    ok, err = pcall(function() obj.x = 1 end)
+    t.eq(err, ("%s:%d: %s header is read-only (field 'x')"):format(here, line, k[1]),
+      k[1] .. ": write error at the writing line")
+  end
+end
+
+-- tcp.ip, udp.ip, icmp.ip: the packet's own IP header object (the same
+-- preallocated one), for a packet and for a quotation
+do
+  local ip = P.decode(P.ip4{ ttl = 33, src = "192.0.2.7", payload = P.tcp{ sp = 1, dp = 2 } })
+  local tcp = ip.tcp
+  t.ok(rawequal(tcp.ip, ip), "tcp.ip is the IP object")
+  t.eq(tcp.ip.ttl, 33, "tcp.ip.ttl")
+  t.eq(tcp.ip.src_prefix, "192.0.2.7", "tcp.ip.src_prefix")
+  ip = P.decode(P.ip6{ hlim = 7, src = "2001:db8::9", nh = 17, payload = P.udp{} })
+  t.eq(ip.udp.ip.hop_limit, 7, "udp.ip.hop_limit on IPv6")
+  t.eq(ip.udp.ip.src_prefix, "2001:db8::9", "udp.ip.src_prefix on IPv6")
+  t.eq(ip.udp.ip.version, 6, "udp.ip.version")
+  ip = P.decode(P.ip4{ ttl = 50, proto = 1, payload = P.icmp{ type = 3,
+    payload = P.ip4{ ttl = 3, proto = 17, payload = P.udp{ sp = 9, dp = 10 } } } })
+  t.eq(ip.icmp.ip.ttl, 50, "icmp.ip.ttl")
+  local q = ip.icmp.quote
+  t.eq(q.udp.ip.ttl, 3, "a quotation's udp.ip is the quoted header")
+  t.ok(rawequal(q.udp.ip, q), "the same object as the quote")
+  t.eq(ip.ttl, 50, "the packet's object still reads the packet")
+end
+
+-- SCTP and UDP-Lite: extract_ports gives their ports, as the flow key has them
+do
+  for _, proto in ipairs({ 132, 136 }) do
+    local ip = P.decode(P.ip4{ proto = proto, payload = P.u16(2905) .. P.u16(36412) .. string.rep("\0", 8) })
+    local sp, dp = pathobs.extract_ports(ip)
+    t.eq(sp, 2905, "extract_ports src of proto " .. proto)
+    t.eq(dp, 36412, "extract_ports dst of proto " .. proto)
+    ip = P.decode(P.ip6{ nh = proto, payload = P.u16(5) .. P.u16(6) .. string.rep("\0", 8) })
+    sp, dp = pathobs.extract_ports(ip)
+    t.eq(sp, 5, "IPv6 extract_ports of proto " .. proto)
+    t.eq(dp, 6, "IPv6 extract_ports of proto " .. proto)
+  end
+  local ip = P.decode(P.ip4{ proto = 47, payload = string.rep("\1", 12) })
+  t.eq(pathobs.extract_ports(ip), pathobs.null, "GRE has no ports")
+end
+
 t.done()

@@ -492,6 +492,81 @@ def make_timers():
     cap.records.sort(key=lambda r: r[0])
     return cap
 
+# --------------------------------------------------------------------------
+# flowrules.pcap
+
+
+def make_flowrules():
+    """Flow rules that PATHspider's observer and pathobs must agree on
+    (seconds after T0; default timeouts: idle 30, expiry 5):
+
+    A  UDP/IPv4   1.0, then 31.8 (a 30.8 s gap): ARP frames every 2 s in the
+                  gap move the packet clock, so A completes at 31 and its
+                  second packet joins the expiring record: one record.
+    R  UDP/IPv4   40.0, 42.0, then a reply stamped 41.0 (timestamps going
+                  backwards): pkt_last stays 42.0, the frame is reordered.
+    G  GRE        50.0 a later fragment (offset 1480) whose first fragment
+                  never came: no record; 50.1 an unfragmented GRE packet of
+                  the same hosts (a record), 50.2 another lone later
+                  fragment (not joined to it).
+    H  GRE        50.3, 50.4 a datagram in two fragments: one record.
+    S  TCP/IPv4   51.0 a SYN; 51.1 an ICMP unreachable quoting all of it in
+                  two fragments: both join S as reverse packets.
+    P  SCTP       52.0, 52.1 two associations between the same hosts: two
+                  records with their ports; UDP-Lite/IPv6 52.2: its ports.
+    E  TCP/IPv4   53.0 an AccECN SYN (AE CWR ECE SYN = 0x1c2), 53.1 SYN+ACK.
+    """
+    cap = pg.Capture()
+    ac, as_ = "192.0.2.50", "198.51.100.50"
+    cap.add(at(1.0), eth(pg.udp_packet(ac, as_, 5000, 5001, payload=b"a1")))
+    rel = 3.0
+    while rel < 31.8:
+        cap.add(at(rel), pg.ether(pg.arp(1, "02:00:00:00:00:01", "192.0.2.1",
+                                         "00:00:00:00:00:00", "192.0.2.2"),
+                                  ethertype=pg.ETH_ARP, pad=True))
+        rel += 2.0
+    cap.add(at(31.8), eth(pg.udp_packet(ac, as_, 5000, 5001, payload=b"a2")))
+
+    rc, rs = "192.0.2.51", "198.51.100.51"
+    cap.add(at(40.0), eth(pg.udp_packet(rc, rs, 5002, 5003, payload=b"r1")))
+    cap.add(at(42.0), eth(pg.udp_packet(rc, rs, 5002, 5003, payload=b"r2")))
+    cap.add(at(41.0), eth(pg.udp_packet(rs, rc, 5003, 5002, payload=b"r3")))
+
+    gre = 47
+    gc, gs = "192.0.2.52", "198.51.100.52"
+    cap.add(at(50.0), eth(pg.ipv4(pg.filler(40, "gre-orphan"), gc, gs, gre,
+                                  ident=0x1111, frag_offset=1480)))
+    cap.add(at(50.1), eth(pg.ipv4(b"\x00\x00\x08\x00" + pg.filler(28, "gre"),
+                                  gc, gs, gre, ident=0x1112)))
+    cap.add(at(50.2), eth(pg.ipv4(pg.filler(40, "gre-orphan2"), gc, gs, gre,
+                                  ident=0x1113, frag_offset=1480)))
+    hc, hs = "192.0.2.53", "198.51.100.53"
+    whole = pg.ipv4(b"\x00\x00\x08\x00" + pg.filler(196, "gre-frag"), hc, hs,
+                    gre, ident=0x2222)
+    for i, f in enumerate(pg.fragment4(whole, [104, 96])):
+        cap.add(at(50.3 + 0.1 * i), eth(f))
+
+    sc, ss, router = "192.0.2.54", "198.51.100.54", "203.0.113.54"
+    syn = pg.tcp_packet(sc, ss, 41000, 80, flags="S", seq=1,
+                        payload=pg.filler(100, "syn-data"))
+    cap.add(at(51.0), eth(syn))
+    err = pg.ipv4(pg.icmp4_error(3, 4, syn, quote_len=len(syn)), router, sc,
+                  pg.PROTO_ICMP, ident=0x3333)
+    for i, f in enumerate(pg.fragment4(err, [48, len(syn) + 8 - 48])):
+        cap.add(at(51.1 + 0.01 * i), eth(f))
+
+    pc, ps = "192.0.2.55", "198.51.100.55"
+    for i, (sp, dp) in enumerate([(36412, 2905), (36413, 2905)]):
+        sctp = struct.pack("!HHII", sp, dp, 0x01020304 + i, 0) + pg.filler(20, "sctp")
+        cap.add(at(52.0 + 0.1 * i), eth(pg.ipv4(sctp, pc, ps, 132, ident=0x4444 + i)))
+    lite = struct.pack("!HHHH", 7000, 7001, 8, 0) + b"lite"
+    cap.add(at(52.2), eth(pg.ipv6(lite, "2001:db8:10::55", "2001:db8:20::55", 136)))
+
+    e = pg.TcpSession("192.0.2.56", "198.51.100.56", 41001, 443)
+    cap.add(at(53.0), eth(e.seg(True, 0x1c2, options=syn_options(11))))
+    cap.add(at(53.1), eth(e.seg(False, 0x52, options=syn_options(12, 11))))
+    return cap
+
 
 # --------------------------------------------------------------------------
 # examples/sample.pcap
@@ -587,6 +662,7 @@ CAPTURES = [
     ("frag.pcap", make_frag),
     ("short.pcap", make_short),
     ("timers.pcap", make_timers),
+    ("flowrules.pcap", make_flowrules),
 ]
 
 

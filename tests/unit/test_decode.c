@@ -213,8 +213,77 @@ static void icmp6_quotation(void)
   CHECK(q.p == NULL);
 }
 
+/* BIG TCP and jumbograms (70000-byte packets): IPv4 total length 0 and IPv6
+ * payload length 0 without a Jumbo Payload option take the captured length,
+ * or the wire length the source gives for a cut frame; an IPv6 jumbogram's
+ * length is its option's, however much was captured. */
+static void big_tcp_and_jumbograms(void)
+{
+  enum { BIG = 70000 };
+  uint8_t *b = calloc(1, BIG);
+  po_hdr h, q;
+  /* IPv4, total length 0, the whole frame captured */
+  tcp4_packet(b, "10.0.0.1", 1, "10.0.0.2", 2, 0x10);
+  put16(b + 2, 0);
+  CHECK_EQ(po_decode(b, BIG, &h, &q), PO_OK);
+  CHECK_EQ(h.pkt_len, BIG);
+  CHECK_EQ(h.l4, PO_L4_TCP);
+  po_decode_wire(&h, BIG); /* whole: nothing changes */
+  CHECK_EQ(h.pkt_len, BIG);
+  /* the same frame cut at 128 bytes: the capture, then the wire length */
+  CHECK_EQ(po_decode(b, 128, &h, &q), PO_OK);
+  CHECK_EQ(h.pkt_len, 128);
+  po_decode_wire(&h, BIG);
+  CHECK_EQ(h.pkt_len, BIG);
+  CHECK_EQ(po_ip_end(&h), 128);
+  /* a length the header states is never replaced */
+  put16(b + 2, 40);
+  CHECK_EQ(po_decode(b, 40, &h, &q), PO_OK);
+  po_decode_wire(&h, 1500);
+  CHECK_EQ(h.pkt_len, 40);
+
+  /* IPv6 jumbogram: hop-by-hop header with a PadN and the Jumbo Payload option */
+  memset(b, 0, 128);
+  size_t n = ip6(b, 1, 2, 0, 0);
+  b[n] = 6;                   /* HBH -> TCP, 16 bytes */
+  b[n + 1] = 1;
+  b[n + 2] = 1; b[n + 3] = 0; /* PadN of 0 bytes, then the option, then Pad1s */
+  b[n + 4] = 0xc2; b[n + 5] = 4;
+  b[n + 6] = (uint8_t)((BIG - 40) >> 24); b[n + 7] = (uint8_t)((BIG - 40) >> 16);
+  b[n + 8] = (uint8_t)((BIG - 40) >> 8); b[n + 9] = (uint8_t)(BIG - 40);
+  n += 16;
+  n += tcp(b + n, 443, 5555, 0x10);
+  CHECK_EQ(po_decode(b, BIG, &h, &q), PO_OK);
+  CHECK_EQ(h.pkt_len, BIG);
+  CHECK_EQ(h.hdr_len, 56);
+  CHECK_EQ(h.l4, PO_L4_TCP);
+  CHECK_EQ(po_decode(b, 128, &h, &q), PO_OK); /* cut: the option still says */
+  CHECK_EQ(h.pkt_len, BIG);
+  CHECK_EQ(h.l4, PO_L4_TCP);
+  po_decode_wire(&h, 99999);
+  CHECK_EQ(h.pkt_len, BIG);
+  /* a jumbo length past what 32 bits hold with the fixed header: clamped */
+  b[40 + 6] = 0xff; b[40 + 7] = 0xff; b[40 + 8] = 0xff; b[40 + 9] = 0xf0;
+  CHECK_EQ(po_decode(b, 128, &h, &q), PO_OK);
+  CHECK_EQ(h.pkt_len, UINT32_MAX);
+  CHECK_EQ(po_ip_end(&h), 128);
+
+  /* IPv6 payload length 0 without the option (BIG TCP as newer kernels send it) */
+  memset(b, 0, 128);
+  n = ip6(b, 1, 2, 6, 0);
+  tcp(b + n, 443, 5555, 0x10);
+  CHECK_EQ(po_decode(b, BIG, &h, &q), PO_OK);
+  CHECK_EQ(h.pkt_len, BIG);
+  CHECK_EQ(po_decode(b, 128, &h, &q), PO_OK);
+  CHECK_EQ(h.pkt_len, 128);
+  po_decode_wire(&h, BIG);
+  CHECK_EQ(h.pkt_len, BIG);
+  free(b);
+}
+
 int main(void)
 {
+  RUN(big_tcp_and_jumbograms);
   RUN(ipv4_tcp_complete);
   RUN(ipv4_truncated_everywhere);
   RUN(ipv4_ihl_lies);

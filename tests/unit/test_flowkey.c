@@ -186,14 +186,16 @@ static void ipv6_later_fragment_after_extension_header(void)
     memset(a + n, 0x44, 16);
     CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_EFRAG);
   }
-  /* naming a transport: UDP's ports are in the first fragment, ICMPv6 has none */
+  /* naming a transport: UDP's ports are in the first fragment, and so is the
+   * flow of any other protocol (an ICMPv6 error's is its quotation's) */
   size_t n = ip6(a, 1, 2, 44, 8 + 16);
   n += frag6(a + n, 17, 48, 0, 0x1234);
   memset(a + n, 0x44, 16);
   CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_EFRAG);
   a[40] = 58;
-  CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_OK);
-  CHECK_EQ(k.proto, 58);
+  CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_EFRAG);
+  a[40] = 47;
+  CHECK_EQ(key_of(a, n + 16, &k, &sw), PO_EFRAG);
 }
 
 /* The lower endpoint comes first, by the bytes of the address (memcmp order),

@@ -194,7 +194,7 @@ static void flush_writes_expiring_then_active(void)
 
 /* Flows due in one second complete in the order their idle deadlines were
  * last set, whatever order they came into that second's list in; a deadline
- * that moves back (a timestamp earlier than the one before) is kept. */
+ * never moves back (a timestamp earlier than the one before leaves it). */
 static double keeper_t;
 static void keep_clock_until(double t)
 {
@@ -215,12 +215,12 @@ static void flows_due_together_complete_in_the_order_their_deadlines_were_set(vo
   keep_clock_until(3.0);
   feed(3.0, "10.0.0.7", 7, "10.0.0.8", 8);   /* D: 33, after A */
   feed(12.0, "10.0.1.1", 1, "10.0.1.2", 2);  /* G: 42 ... */
-  feed(10.5, "10.0.1.1", 1, "10.0.1.2", 2);  /* ... back to 41 (an earlier timestamp) */
+  feed(10.5, "10.0.1.1", 1, "10.0.1.2", 2);  /* ... stays 42 (an earlier timestamp) */
   keep_clock_until(50.0);
   CHECK_EQ(L.n, 5);
   /* B completes at 31, written at 30 + 5 = 35; C, A, D complete at 33 and are
    * written at 37 in that order (the order their deadlines were set, not the
-   * order they came into the bin of 33); G completes at 41, written at 45 */
+   * order they came into the bin of 33); G completes at 42, written at 46 */
   CHECK_STR(L.what[0], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
   CHECK(L.when[0] == 34.25);
   CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
@@ -228,7 +228,7 @@ static void flows_due_together_complete_in_the_order_their_deadlines_were_set(vo
   CHECK_STR(L.what[3], "10.0.0.7:7 -> 10.0.0.8:8 proto 17");
   CHECK(L.when[1] == 36.25 && L.when[3] == 36.25);
   CHECK_STR(L.what[4], "10.0.1.1:1 -> 10.0.1.2:2 proto 17");
-  CHECK(L.when[4] == 44.25);
+  CHECK(L.when[4] == 45.25);
   stop();
 }
 
@@ -464,8 +464,202 @@ static void icmp_error_opening_a_flow_is_reverse(void)
   stop();
 }
 
+/* Time passes whatever the frame: non-IP and malformed frames move the packet
+ * clock and write what falls due, and a batch is cut before one that would. */
+static void every_frame_moves_the_clock(void)
+{
+  start(100);
+  uint8_t arp[28] = { 0 };
+  feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);  /* A: idle deadline 31, written at 35 */
+  for (double t = 3.0; t <= 40.0; t += 2.0) {
+    L.now = t;
+    if (po_obs_must_cut(L.o, t)) drain();
+    CHECK_EQ(po_obs_packet(L.o, t, 0x0806, arp, sizeof arp), PO_ENOTIP);
+  }
+  CHECK_EQ(L.n, 1);
+  CHECK_STR(L.what[0], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  CHECK(L.when[0] == 35.0);
+  /* a malformed record (only its time is its own) moves it too */
+  feed(41.0, "10.0.0.3", 3, "10.0.0.4", 4);   /* B: idle deadline 71, written at 75 */
+  CHECK(po_obs_must_cut(L.o, 41.5));           /* B's entry is in the batch */
+  drain();
+  L.now = 80.0;
+  po_obs_decoded(L.o, 80.0, PO_EMALFORM, NULL, NULL);
+  CHECK_EQ(L.n, 2);
+  CHECK_STR(L.what[1], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
+  po_stats *s = po_obs_stats(L.o);
+  CHECK_EQ(s->non_ip, 19);
+  CHECK_EQ(s->shorts, 1);
+  CHECK_EQ(s->reordered, 0);
+  stop();
+}
+
+/* A frame older than one before it is counted as reordered; a packet older
+ * than its flow's last one is marked PO_OP_PKT_LATE (pkt_last stays) and never
+ * moves the flow's idle deadline earlier. */
+static void older_packets_never_move_a_deadline_back(void)
+{
+  start(100);
+  uint8_t arp[28] = { 0 };
+  int i = feed(12.0, "10.0.0.1", 1, "10.0.0.2", 2); /* A: deadline 42 */
+  CHECK_EQ(entry(i)->op, PO_OP_NEW);
+  i = feed(10.5, "10.0.0.2", 2, "10.0.0.1", 1);     /* would be 41 */
+  CHECK_EQ(entry(i)->op, PO_OP_PKT_LATE);
+  CHECK_EQ(entry(i)->rev, 1);
+  CHECK(entry(i)->ts == 10.5);
+  i = feed(12.0, "10.0.0.1", 1, "10.0.0.2", 2);     /* the latest time again: not late */
+  CHECK_EQ(entry(i)->op, PO_OP_PKT);
+  i = feed(11.0, "10.0.0.5", 5, "10.0.0.6", 6);     /* a new flow from an old frame */
+  CHECK_EQ(entry(i)->op, PO_OP_NEW);
+  CHECK_EQ(po_obs_packet(L.o, 9.0, 0x0806, arp, sizeof arp), PO_ENOTIP);
+  CHECK_EQ(po_obs_stats(L.o)->reordered, 3);
+  for (double t = 13.25; t <= 50.25; t += 1) feed(t, "10.0.9.9", 9, "10.0.9.8", 8);
+  /* the new flow completes at 41 (written at 45), A at 42 (written at 46),
+   * not at 41 as its older packet would have made it */
+  CHECK_EQ(L.n, 2);
+  CHECK_STR(L.what[0], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
+  CHECK(L.when[0] == 44.25);
+  CHECK_STR(L.what[1], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  CHECK(L.when[1] == 45.25);
+  stop();
+}
+
+/* IPv4 packet of protocol proto, 20 + len bytes, with fragment field ff and id. */
+static size_t frag4(uint8_t *b, const char *src, const char *dst, uint8_t proto, unsigned ff,
+                    unsigned id, size_t len)
+{
+  size_t n = ip4(b, src, dst, proto, (unsigned)(20 + len));
+  put16(b + 4, id);
+  put16(b + 6, ff);
+  memset(b + n, 0x5a, len);
+  return n + len;
+}
+
+/* Later fragments of any protocol whose first fragment was never seen are
+ * skipped and counted (never a flow, never joined to an unfragmented flow of
+ * the same hosts); first fragments of any protocol bring their later ones. */
+static void later_fragments_of_any_protocol(void)
+{
+  start(100);
+  uint8_t b[128];
+  /* a single GRE packet at offset 1480: no flow, one fragment */
+  size_t n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 1480 / 8, 1, 40);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  CHECK_EQ(po_obs_stats(L.o)->flows, 0);
+  CHECK_EQ(po_obs_stats(L.o)->fragments, 1);
+  /* an unfragmented GRE flow of the same hosts does not take it either */
+  n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 0, 2, 40);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_OK);
+  n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 1480 / 8, 1, 40);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  /* ICMP echo, a later fragment alone: skipped too */
+  n = frag4(b, "10.0.0.1", "10.0.0.2", 1, 1480 / 8, 3, 40);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  /* GRE first fragment (MF) then its later fragment: one flow */
+  n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 0x2000, 4, 40);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_OK);
+  n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 5, 4, 40);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_OK);
+  unsigned cnt;
+  po_pkt *e = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 3);
+  CHECK_EQ(e[1].slot, e[0].slot); /* the GRE flow: both fragments joined it */
+  CHECK_EQ(e[2].slot, e[0].slot);
+  CHECK_EQ(e[2].h[0].frag, 1);
+  po_stats *s = po_obs_stats(L.o);
+  CHECK_EQ(s->flows, 1);
+  CHECK_EQ(s->fragments, 3);
+  stop();
+}
+
+/* The later fragment of a fragmented ICMP error joins the flow its first
+ * fragment joined: the quoted one, in the same direction. */
+static void later_fragment_of_an_icmp_error_joins_the_quoted_flow(void)
+{
+  start(100);
+  static uint8_t syn[64], err[128], rest[128];
+  size_t n = tcp4_packet(syn, "10.0.0.1", 1234, "192.0.2.9", 80, 0x02);
+  po_obs_packet(L.o, 1.0, 0x0800, syn, (uint32_t)n);
+  size_t e = icmp4_error(err, "198.51.100.1", "10.0.0.1", 3, 4, syn, 40);
+  put16(err + 4, 0x77);
+  put16(err + 6, 0x2000); /* first fragment of more */
+  CHECK_EQ(po_obs_packet(L.o, 1.5, 0x0800, err, (uint32_t)e), PO_OK);
+  /* offset: where the first one ended */
+  size_t r = frag4(rest, "198.51.100.1", "10.0.0.1", 1, (unsigned)((e - 20) / 8), 0x77, 24);
+  CHECK_EQ(po_obs_packet(L.o, 1.5, 0x0800, rest, (uint32_t)r), PO_OK);
+  unsigned cnt;
+  po_pkt *b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 3);
+  CHECK_EQ(b[1].slot, b[0].slot);
+  CHECK_EQ(b[2].slot, b[0].slot);
+  CHECK_EQ(b[1].rev, 1);
+  CHECK_EQ(b[2].rev, 1);
+  CHECK_EQ(b[2].op, PO_OP_PKT);
+  CHECK_EQ(b[2].h[0].frag, 1);
+  CHECK_EQ(b[2].h[0].proto, 1);
+  CHECK_EQ(po_obs_stats(L.o)->flows, 1);
+  CHECK_EQ(po_obs_stats(L.o)->fragments, 0);
+  stop();
+}
+
+/* The same on IPv6: an ICMPv6 unreachable in two fragments quoting a UDP
+ * packet; both fragments join the quoted flow as reverse packets. */
+static void later_fragment_of_an_icmp6_error_joins_the_quoted_flow(void)
+{
+  start(100);
+  static uint8_t dg[128], first[160], later[128];
+  size_t n = ip6(dg, 1, 2, 17, 8 + 16);
+  n += udp(dg + n, 4000, 53, 8 + 16);
+  memset(dg + n, 0x33, 16);
+  n += 16;
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, dg, (uint32_t)n), PO_OK);
+  /* from 2001:db8::9 to ::1: Fragment header, ICMPv6 type 1, the quotation */
+  size_t f = ip6(first, 9, 1, 44, (unsigned)(8 + 8 + n));
+  f += frag6(first + f, 58, 0, 1, 0xabc);
+  memset(first + f, 0, 8);
+  first[f] = 1;
+  f += 8;
+  memcpy(first + f, dg, n);
+  f += n;
+  size_t l = ip6(later, 9, 1, 44, 8 + 24);
+  l += frag6(later + l, 58, (unsigned)(8 + n), 0, 0xabc);
+  memset(later + l, 0x44, 24);
+  l += 24;
+  CHECK_EQ(po_obs_packet(L.o, 1.5, 0x86dd, first, (uint32_t)f), PO_OK);
+  CHECK_EQ(po_obs_packet(L.o, 1.5, 0x86dd, later, (uint32_t)l), PO_OK);
+  unsigned cnt;
+  po_pkt *b = po_obs_batch(L.o, &cnt);
+  CHECK_EQ(cnt, 3);
+  CHECK_EQ(b[1].slot, b[0].slot);
+  CHECK_EQ(b[2].slot, b[0].slot);
+  CHECK_EQ(b[1].rev, 1);
+  CHECK_EQ(b[2].rev, 1);
+  CHECK_EQ(b[2].h[0].proto, 58);
+  CHECK_EQ(po_obs_stats(L.o)->flows, 1);
+  CHECK_EQ(po_obs_stats(L.o)->fragments, 0);
+  stop();
+}
+
+/* IPv6: a later ICMPv6 fragment whose first was never seen is skipped. */
+static void ipv6_later_icmp6_fragment_alone(void)
+{
+  start(100);
+  uint8_t later[128];
+  size_t nl = frag6_later(later, 0x4242, 58);
+  CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  CHECK_EQ(po_obs_stats(L.o)->flows, 0);
+  CHECK_EQ(po_obs_stats(L.o)->fragments, 1);
+  stop();
+}
+
 int main(void)
 {
+  RUN(every_frame_moves_the_clock);
+  RUN(older_packets_never_move_a_deadline_back);
+  RUN(later_fragments_of_any_protocol);
+  RUN(later_fragment_of_an_icmp_error_joins_the_quoted_flow);
+  RUN(ipv6_later_icmp6_fragment_alone);
+  RUN(later_fragment_of_an_icmp6_error_joins_the_quoted_flow);
   RUN(icmp_error_opening_a_flow_is_reverse);
   RUN(idle_flow_completes_then_is_written_after_expiry);
   RUN(expiring_flow_keeps_receiving_packets);
