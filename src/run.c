@@ -67,6 +67,7 @@ typedef struct app {
   int running, live, poll_on, poll_fd;
   int stopped, status, ever_opened, reported, out_open;
   int flush_failed;            /* a po_out_flush of the loop's own failed */
+  int undelivered;             /* the sink could not deliver some record: exit 1 */
   unsigned held;           /* packets taken since the reader's ring was last released */
 } app;
 
@@ -93,6 +94,14 @@ static void snapshot(app *a)
   if (a->obs == NULL) return;
   a->st = *po_obs_stats(a->obs);
   if (a->src != NULL && a->rd == NULL) a->st.dropped = po_source_dropped(a->src);
+  po_sink_counts c;
+  if (a->out_open && po_out_counts(&a->out, &c)) {
+    a->st.sink_counted = 1;
+    a->st.published = c.published;
+    a->st.acked = c.acked;
+    a->st.retried = c.retried;
+    a->st.undelivered = c.undelivered;
+  }
 }
 
 static void write_stats_file(app *a)
@@ -178,9 +187,15 @@ static void end_run(app *a)
   po_obs_flush(a->obs);
   po_host_flush(a->host);
   flush_output(a);
+  po_out_finish(&a->out, a->o->sink.drain_ms); /* a sink that awaits acknowledgements */
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
   snapshot(a);
+  if (a->st.undelivered > 0) {
+    say(a, "%llu record%s not delivered to %s", (unsigned long long)a->st.undelivered,
+        a->st.undelivered == 1 ? "" : "s", a->out.name);
+    a->undelivered = 1;
+  }
   uv_idle_stop(&a->idle);
   if (a->poll_on) {
     uv_poll_stop(&a->poll);
@@ -374,8 +389,13 @@ static int open_output(app *a)
   if (a->out_open) po_out_close(&a->out);
   a->out_open = 0;
   a->flush_failed = 0;
-  if (po_out_open(&a->out, a->o->output) != PO_OK) {
-    say(a, "cannot write %s: %s", a->o->output, strerror(a->out.err));
+  po_sink_opts so = a->o->sink;
+  so.diag = a->o->diag;
+  so.ud = a->o->ud;
+  char err[1024];
+  if (po_out_open_sink(&a->out, a->o->output, &so, err, sizeof err) != PO_OK) {
+    if (po_sink_find(a->o->output) != NULL) say(a, "cannot open %s", err);
+    else say(a, "cannot write %s: %s", a->o->output, err);
     po_out_close(&a->out);
     return PO_EWRITE;
   }
@@ -652,6 +672,7 @@ static void *signal_main(void *arg)
     if (atomic_load(&signal_thread_quit)) return NULL; /* stop_signal_thread woke us */
     if (atomic_fetch_add(&signals_seen, 1) == 0) {
       first = monotonic_seconds();
+      po_out_interrupt(&a->out); /* a sink waiting for room waits no longer */
       if (atomic_load(&opening)) {
         /* blocked opening the source (a FIFO without a writer, a quiet pipe):
          * nothing has been read, so no record exists and the stop is done */
@@ -781,6 +802,7 @@ int po_run(const po_run_opts *o)
   if (a->running) end_run(a);
   if (a->ever_opened && !a->reported) report_stats(a, 1);
   status = a->status;
+  if (status == 0 && a->undelivered) status = 1;
   if (a->out_open) po_out_close(&a->out);
   po_host_free(a->host);
   forget_files(a);

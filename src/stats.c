@@ -6,7 +6,7 @@
 
 int po_stats_line(const po_stats *s, char *buf, size_t len)
 {
-  return snprintf(buf, len,
+  int n = snprintf(buf, len,
                   "%llu packets (%llu dropped, %llu short, %llu non-ip, %llu fragments) -> "
                   "%llu flows (%llu ignored, %llu evicted), %llu chain errors",
                   (unsigned long long)s->packets, (unsigned long long)s->dropped,
@@ -14,6 +14,12 @@ int po_stats_line(const po_stats *s, char *buf, size_t len)
                   (unsigned long long)s->fragments, (unsigned long long)s->flows,
                   (unsigned long long)s->ignored, (unsigned long long)s->evicted,
                   (unsigned long long)s->chain_errors);
+  if (s->sink_counted && n >= 0 && (size_t)n < len)
+    n += snprintf(buf + n, len - (size_t)n,
+                  "; records %llu published, %llu acknowledged, %llu retried, %llu not delivered",
+                  (unsigned long long)s->published, (unsigned long long)s->acked,
+                  (unsigned long long)s->retried, (unsigned long long)s->undelivered);
+  return n;
 }
 
 char *po_stats_json(const po_stats *s)
@@ -31,6 +37,15 @@ char *po_stats_json(const po_stats *s)
   cJSON_AddNumberToObject(o, "packets", (double)s->packets);
   cJSON_AddNumberToObject(o, "records", (double)s->records);
   cJSON_AddNumberToObject(o, "short", (double)s->shorts);
+  if (s->sink_counted) { /* a sink that awaits acknowledgements (NATS) */
+    cJSON *k = cJSON_AddObjectToObject(o, "sink");
+    if (k != NULL) {
+      cJSON_AddNumberToObject(k, "acknowledged", (double)s->acked);
+      cJSON_AddNumberToObject(k, "not_delivered", (double)s->undelivered);
+      cJSON_AddNumberToObject(k, "published", (double)s->published);
+      cJSON_AddNumberToObject(k, "retried", (double)s->retried);
+    }
+  }
   char *txt = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return txt;
