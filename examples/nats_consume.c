@@ -12,6 +12,7 @@
  * does not exist), with N replicas and the duplicate window pathobs relies on.
  * --idle SEC stops after SEC seconds without a record (default: follow for
  * ever); --id puts each record's Nats-Msg-Id and a tab before it. */
+#define _POSIX_C_SOURCE 200809L
 #include <nats/nats.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +54,10 @@ int main(int argc, char **argv)
   natsConnection *nc = NULL;
   jsCtx *js = NULL;
   natsStatus s = natsOptions_Create(&opts);
-  if (s == NATS_OK) s = natsOptions_SetURL(opts, servers); /* a comma-separated list is fine */
+  char *list = strdup(servers), *urls[16];
+  int nurls = 0;
+  for (char *u = strtok(list, ","); u != NULL && nurls < 16; u = strtok(NULL, ",")) urls[nurls++] = u;
+  if (s == NATS_OK) s = natsOptions_SetServers(opts, (const char **)urls, nurls);
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
   if (s == NATS_OK) s = natsConnection_Connect(&nc, opts);
   if (s == NATS_OK) s = natsConnection_JetStream(&js, nc, NULL);
@@ -111,6 +115,7 @@ int main(int argc, char **argv)
   jsCtx_Destroy(js);
   natsConnection_Destroy(nc);
   natsOptions_Destroy(opts);
+  free(list);
   nats_Close();
   return 0;
 }
