@@ -393,11 +393,12 @@ static int open_output(app *a)
   so.diag = a->o->diag;
   so.ud = a->o->ud;
   char err[1024];
-  if (po_out_open_sink(&a->out, a->o->output, &so, err, sizeof err) != PO_OK) {
+  int rc = po_out_open_sink(&a->out, a->o->output, &so, err, sizeof err);
+  if (rc != PO_OK) {
     if (po_sink_find(a->o->output) != NULL) say(a, "cannot open %s", err);
     else say(a, "cannot write %s: %s", a->o->output, err);
     po_out_close(&a->out);
-    return PO_EWRITE;
+    return rc == PO_EUSAGE ? PO_EUSAGE : PO_EWRITE; /* a URI without a subject is a usage error */
   }
   a->out_open = 1;
   return PO_OK;
@@ -780,7 +781,9 @@ int po_run(const po_run_opts *o)
   } else if (po_host_load(a->host, o->scripts, o->nscripts, err, sizeof err) != PO_OK) {
     say(a, "%s", err);
     status = 3;
-  } else if (open_output(a) != PO_OK || (!stop_requested() && start_run(a) != PO_OK)) {
+  } else if ((status = open_output(a)) != PO_OK) {
+    status = status == PO_EUSAGE ? 2 : 1;
+  } else if (!stop_requested() && start_run(a) != PO_OK) {
     status = 1;
   }
   if (status != 0) {

@@ -382,6 +382,11 @@ static int nats_open(void **impl, const char *uri, const po_sink_opts *so, char 
     return rc;
   }
   if (st != NATS_OK) return fail_st(s, st, "nats options", err, errlen);
+  if (so->creds != NULL && access(so->creds, R_OK) != 0) { /* else the connection would just keep failing */
+    snprintf(err, errlen, "%s: cannot read the credentials file", so->creds);
+    nats_close(s);
+    return PO_EOPEN;
+  }
   if (so->creds != NULL && (st = natsOptions_SetUserCredentialsFromFiles(s->opts, so->creds, NULL)) != NATS_OK)
     return fail_st(s, st, so->creds, err, errlen);
   if (so->nkey != NULL) {
