@@ -8,6 +8,7 @@
 #include <libtrace.h>
 #include <luajit.h>
 #include <malloc.h>
+#include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,8 @@ static const char usage_text[] =
   "      --stats FILE         write the counters as JSON at exit\n"
   "      --stats-interval SEC also write the counters every SEC seconds\n"
   "  -q, --quiet              no counters line on standard error\n"
+  "  -h, --help               this text\n"
+  "  -V, --version            versions of pathobs and its libraries\n"
   "\n"
   "NATS JetStream (-o nats://...; see docs/scale-out.md):\n"
   "      --observer NAME      this observer's name, in message IDs and {observer}\n"
@@ -68,8 +71,6 @@ static const char usage_text[] =
   "                           full, input waits (live: drops at capture) (default 32768)\n"
   "      --nats-drain SEC     at the end, wait this long for acknowledgements; what is\n"
   "                           still unacknowledged is not delivered (exit 1) (default 30)\n"
-  "  -h, --help               this text\n"
-  "  -V, --version            versions of pathobs and its libraries\n"
   "\n"
   "Environment: PATHOBS_PATH=DIR:DIR adds folders like -L.\n"
   "Exit status: 0 success, 1 runtime failure (a record not delivered included),\n"
@@ -124,6 +125,7 @@ static void print_version(void)
   printf("%s\n", LUAJIT_VERSION);
   printf("libuv %s\n", uv_version_string());
   printf("cJSON %s\n", cJSON_Version());
+  printf("libnats %s\n", nats_GetVersion());
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)

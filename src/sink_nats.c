@@ -18,7 +18,8 @@
  * run and the sequence, and a reply subject ending in the sequence, on which
  * JetStream answers {"stream":..,"seq":..} (or an error, or "no responders"
  * while no stream leader is there).  A record is sent again when its answer has
- * not come within ACK_WAIT_MS, when the answer was an error (after RETRY_MS),
+ * not come within ACK_WAIT_MS, when the answer was an error (after RETRY_MS,
+ * doubling with each error in a row up to 16 times that),
  * and soon after a reconnect; JetStream drops the copies its duplicate window
  * still remembers, so the stream holds each record once.
  *
@@ -48,6 +49,7 @@ typedef struct slot {
   uint64_t seq;            /* 0: acknowledged (or given up) */
   char *data;
   uint32_t len, cap;
+  uint32_t errors;         /* error answers in a row: the wait before the next try grows */
   int64_t due;             /* send again at this time (ms, monotonic) */
 } slot;
 
@@ -154,8 +156,9 @@ static void on_answer(natsConnection *nc, natsSubscription *sub, natsMsg *msg, v
       advance_tail(s);
       pthread_cond_broadcast(&s->room);
       if (s->outstanding == 0) pthread_cond_broadcast(&s->done);
-    } else {
-      sl->due = now + RETRY_MS;
+    } else { /* 250 ms, doubling up to 4 s: a leader election takes seconds */
+      sl->due = now + ((int64_t)RETRY_MS << (sl->errors < 4 ? sl->errors : 4));
+      sl->errors++;
       if (strcmp(why, s->last_err) != 0 || now - s->last_diag >= DIAG_EVERY_MS) {
         snprintf(s->last_err, sizeof s->last_err, "%s", why);
         s->last_diag = now;
@@ -474,6 +477,7 @@ static int nats_write(void *impl, const char *rec, size_t n)
   }
   memcpy(sl->data, rec, n);
   sl->len = (uint32_t)n;
+  sl->errors = 0;
   sl->seq = s->next++;
   s->outstanding++;
   s->c.published++;
