@@ -4,14 +4,14 @@
  * (the project's build makes it too: build/nats_consume).
  *
  *   nats_consume [-s nats://H:P[,nats://H:P...]] [--create SUBJECT] [--replicas N]
- *                [--duplicate-window SEC] [--idle SEC] [--id] STREAM DURABLE
+ *                [--duplicate-window SEC] [--idle SEC] [--count N] [--id] STREAM DURABLE
  *
  * Prints every record not yet acknowledged by the durable consumer DURABLE,
  * one per line, acknowledging each after it is written; run it again and it
  * goes on where it stopped.  --create makes STREAM for SUBJECT first (when it
  * does not exist), with N replicas and the duplicate window pathobs relies on.
  * --idle SEC stops after SEC seconds without a record (default: follow for
- * ever); --id puts each record's Nats-Msg-Id and a tab before it. */
+ * ever), --count N after N records; --id puts each record's Nats-Msg-Id and a tab before it. */
 #define _POSIX_C_SOURCE 200809L
 #include <nats/nats.h>
 #include <stdio.h>
@@ -29,7 +29,7 @@ static int fail(const char *what, natsStatus s)
 int main(int argc, char **argv)
 {
   const char *servers = "nats://127.0.0.1:4222", *create = NULL;
-  long replicas = 1, dupwin = 600, idle = -1;
+  long replicas = 1, dupwin = 600, idle = -1, count = -1, seen = 0;
   int with_id = 0, i = 1;
   for (; i < argc && argv[i][0] == '-'; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -40,12 +40,13 @@ int main(int argc, char **argv)
     else if (strcmp(a, "--replicas") == 0) replicas = atol(v);
     else if (strcmp(a, "--duplicate-window") == 0) dupwin = atol(v);
     else if (strcmp(a, "--idle") == 0) idle = atol(v);
+    else if (strcmp(a, "--count") == 0) count = atol(v);
     else break;
     i++;
   }
   if (argc - i != 2) {
     fprintf(stderr, "usage: nats_consume [-s URLS] [--create SUBJECT] [--replicas N] "
-                    "[--duplicate-window SEC] [--idle SEC] [--id] STREAM DURABLE\n");
+                    "[--duplicate-window SEC] [--idle SEC] [--count N] [--id] STREAM DURABLE\n");
     return 2;
   }
   const char *stream = argv[i], *durable = argv[i + 1];
@@ -89,9 +90,10 @@ int main(int argc, char **argv)
   if (s != NATS_OK) return fail(durable, s);
 
   long quiet_ms = 0;
-  for (;;) {
+  while (count < 0 || seen < count) {
     natsMsgList list = { 0 };
-    s = natsSubscription_Fetch(&list, sub, 256, 1000, NULL);
+    int want = count < 0 || count - seen > 256 ? 256 : (int)(count - seen);
+    s = natsSubscription_Fetch(&list, sub, want, 1000, NULL);
     if (s == NATS_TIMEOUT || (s == NATS_OK && list.Count == 0)) {
       quiet_ms += 1000;
       if (idle >= 0 && quiet_ms >= idle * 1000) break;
@@ -108,6 +110,7 @@ int main(int argc, char **argv)
       putchar('\n');
       fflush(stdout);
       natsMsg_AckSync(m, NULL, NULL); /* written: the consumer moves past it */
+      seen++;
     }
     natsMsgList_Destroy(&list);
   }

@@ -84,9 +84,13 @@ class Server:
         return "127.0.0.1:%d" % self.port
 
 
-def consume(urls, stream, durable, create=None, replicas=1, idle=2):
-    """(ids, records) of what the durable consumer has not had yet."""
-    args = [CONSUME, "-s", ",".join("nats://" + u for u in urls), "--id", "--idle", str(idle)]
+def consume(urls, stream, durable, create=None, replicas=1, idle=2, count=None):
+    """(ids, records) of what the durable consumer has not had yet: count of
+    them (waiting up to 60 s), or what comes until idle seconds pass without."""
+    args = [CONSUME, "-s", ",".join("nats://" + u for u in urls), "--id", "--idle",
+            str(idle if count is None else 60)]
+    if count is not None:
+        args += ["--count", str(count)]
     if create:
         args += ["--create", create, "--replicas", str(replicas), "--duplicate-window", "600"]
     end = time.time() + 60
@@ -223,7 +227,7 @@ def _():
                            capture_output=True, text=True, timeout=120)
         eq(r.returncode, 0, "exit status " + r.stderr)
         assert "6000 published, 6000 acknowledged" in r.stderr, r.stderr
-        ids, recs = consume([s.url()], "ONE", "reader")
+        ids, recs = consume([s.url()], "ONE", "reader", count=len(WANT))
         eq(len(recs), len(WANT), "count")
         eq(sorted(recs), WANT, "records")
         unique_sequences(ids, "one server")
@@ -231,7 +235,7 @@ def _():
         st = json.load(open(os.path.join(TMP, "one.json")))
         eq(st["sink"], {"published": 6000, "acknowledged": 6000, "retried": 0, "not_delivered": 0},
            "--stats")
-        again, _ = consume([s.url()], "ONE", "reader", idle=1)
+        again, _ = consume([s.url()], "ONE", "reader", idle=2)
         eq(again, [], "the durable consumer goes on where it stopped")
     finally:
         s.kill()
@@ -272,7 +276,8 @@ def _():
         k = json.load(open(run.stats))["sink"]
         eq(k["acknowledged"], len(WANT), "acknowledged")
         assert k["retried"] > 0, k
-        ids, recs = consume([s.url()], "FAULT", "reader")
+        ids, recs = consume([s.url()], "FAULT", "reader", count=len(WANT))
+        eq(consume([s.url()], "FAULT", "reader", idle=2)[0], [], "nothing more")
         eq(len(recs), len(WANT), "count")
         eq(sorted(recs), WANT, "records")
         unique_sequences(ids, "after the fault")
@@ -328,7 +333,8 @@ def _():
         run.close_input()
         rc, err = run.wait(120)
         eq(rc, 0, "exit status " + err)
-        ids, recs = consume(urls[1:], "CLUSTER", "reader")
+        ids, recs = consume(urls[1:], "CLUSTER", "reader", count=len(WANT))
+        eq(consume(urls[1:], "CLUSTER", "reader", idle=2)[0], [], "nothing more")
         eq(len(recs), len(WANT), "count")
         eq(sorted(recs), WANT, "records")
         unique_sequences(ids, "cluster")
@@ -407,7 +413,8 @@ def _():
         assert st["dropped"] > 0, st
         k = st["sink"]
         eq((k["acknowledged"], k["not_delivered"]), (st["records"], 0), "every record delivered")
-        ids, recs = consume([s.url()], "LIVE", "reader")
+        ids, recs = consume([s.url()], "LIVE", "reader", count=st["records"])
+        eq(consume([s.url()], "LIVE", "reader", idle=2)[0], [], "nothing more")
         eq(len(recs), st["records"], "records in the stream")
         unique_sequences(ids, "live")
     finally:
