@@ -59,15 +59,16 @@ def port_open(port):
 class Server:
     """One nats-server with JetStream; a cluster node when routes are given."""
 
-    def __init__(self, name, cluster_port=None, routes=()):
+    def __init__(self, name, cluster_port=None, routes=(), extra=()):
         self.name, self.port, self.cluster_port, self.routes = name, free_port(), cluster_port, routes
+        self.extra = list(extra)
         self.store = os.path.join(TMP, name)
         self.proc = None
         self.log = open(os.path.join(TMP, name + ".log"), "ab")
 
     def start(self):
         args = [SERVER, "-js", "-sd", self.store, "-a", "127.0.0.1", "-p", str(self.port),
-                "--server_name", self.name]
+                "--server_name", self.name] + self.extra
         if self.cluster_port:
             args += ["--cluster_name", "c", "--cluster", "nats://127.0.0.1:%d" % self.cluster_port,
                      "--routes", ",".join("nats://127.0.0.1:%d" % p for p in self.routes)]
@@ -366,6 +367,44 @@ def _():
     eq(r.returncode, 1, "no server: " + r.stderr)
     assert "not reachable yet" in r.stderr and "6000 records not delivered" in r.stderr, r.stderr
     eq(json.load(open(os.path.join(TMP, "nobody.json")))["sink"]["not_delivered"], 6000, "counted")
+
+
+@nats_check("TLS: tls:// with the CA (--nats-tls-ca) and a client certificate the server verifies")
+def _():
+    if shutil.which("openssl") is None:
+        print("     (no openssl to make certificates: skipped)")
+        return
+    d = os.path.join(TMP, "tls")
+    os.mkdir(d)
+
+    def ssl(*args):
+        subprocess.run(["openssl"] + list(args), cwd=d, check=True, capture_output=True, timeout=60)
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test CA",
+        "-keyout", "ca.key", "-out", "ca.pem")
+    with open(os.path.join(d, "ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    for who in ("server", "client"):
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + who, "-keyout", who + ".key",
+            "-out", who + ".csr")
+        ssl("x509", "-req", "-in", who + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-days", "2", "-extfile", "ext", "-out", who + ".pem")
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    s = Server("tls", extra=["--tlsverify", "--tlscert", p("server.pem"), "--tlskey", p("server.key"),
+                             "--tlscacert", p("ca.pem")])
+    s.start()
+    try:
+        tls = ["--nats-tls-ca", p("ca.pem"), "--nats-tls-cert", p("client.pem"),
+               "--nats-tls-key", p("client.key")]
+        r = subprocess.run([PATHOBS, "--nats-drain", "2", "-o", "tls://%s/flows.t" % s.url()] + tls + [CAP],
+                           capture_output=True, text=True, timeout=120)
+        eq(r.returncode, 1, "no stream yet, so nothing acknowledged: " + r.stderr)
+        assert "no stream answers on flows.t" in r.stderr, r.stderr  # TLS itself worked
+        r = subprocess.run([PATHOBS, "-q", "--nats-drain", "1", "-o", "tls://%s/flows.t" % s.url(),
+                            "--nats-tls-ca", p("ca.pem"), CAP], capture_output=True, text=True, timeout=120)
+        eq(r.returncode, 1, "without a client certificate: " + r.stderr)
+        assert "no stream answers" not in r.stderr, r.stderr
+    finally:
+        s.kill()
 
 
 def can_capture():
