@@ -8,6 +8,7 @@
 #include <libtrace.h>
 #include <luajit.h>
 #include <malloc.h>
+#include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,17 +62,33 @@ static const char usage_text[] =
   "\n"
   "Output:\n"
   "  -w, -o, --output FILE    JSON lines to FILE (default: standard output); never\n"
-  "                           the input file\n"
+  "                           the input file.  Or each record as one message to a\n"
+  "                           NATS JetStream stream: FILE is then\n"
+  "                           nats://HOST[:PORT][,HOST[:PORT]...]/SUBJECT (tls:// for\n"
+  "                           TLS); {observer} in SUBJECT is the observer's name\n"
   "      --stats FILE         write the counters, source and run times as JSON at exit\n"
   "      --stats-interval SEC also write the counters every SEC seconds\n"
   "  -q, --quiet              no counters line on standard error\n"
   "  -h, --help               this text\n"
   "  -V, --version            versions of pathobs and its libraries\n"
   "\n"
+  "NATS JetStream (-o nats://...; see docs/scale-out.md):\n"
+  "      --observer NAME      this observer's name, in message IDs and {observer}\n"
+  "                           (default: the host name)\n"
+  "      --nats-creds FILE    credentials file (user JWT and NKey seed)\n"
+  "      --nats-nkey PUB:SEED NKey public key and the file holding its seed\n"
+  "      --nats-tls-ca FILE   CA certificates to trust (turns TLS on)\n"
+  "      --nats-tls-cert FILE client certificate (with --nats-tls-key)\n"
+  "      --nats-tls-key FILE  its private key\n"
+  "      --nats-buffer N      records held until the stream acknowledges them; when\n"
+  "                           full, input waits (live: drops at capture) (default 32768)\n"
+  "      --nats-drain SEC     at the end, wait this long for acknowledgements; what is\n"
+  "                           still unacknowledged is not delivered (exit 1) (default 30)\n"
+  "\n"
   "Environment: PATHOBS_PATH=DIR:DIR adds folders like -L.\n"
   "Exit status: 0 success (also when the reader of standard output goes away),\n"
-  "1 runtime failure, 2 usage error, 3 chain script error, 4 chain errors while\n"
-  "running (every record written).\n"
+  "1 runtime failure (a record not delivered to NATS included), 2 usage error,\n"
+  "3 chain script error, 4 chain errors while running (every record written).\n"
   "SIGINT/SIGTERM: stop, writing every record (a chain in a loop is interrupted);\n"
   "another one a second or more later exits at once (130/143).  SIGHUP: a live\n"
   "capture reloads its chains; a file run ignores it (with --watch: reload and\n"
@@ -144,6 +161,7 @@ static void print_version(void)
   printf("%s\n", LUAJIT_VERSION);
   printf("libuv %s\n", uv_version_string());
   printf("cJSON %s\n", cJSON_Version());
+  printf("libnats %s\n", nats_GetVersion());
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -255,7 +273,9 @@ static int check_source(const char *src, int positional, int read_file)
 int main(int argc, char **argv)
 {
   enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL, O_WATCH, O_STRICT,
-         O_CHAIN_TIMEOUT };
+         O_CHAIN_TIMEOUT,
+         O_OBSERVER, O_NATS_CREDS, O_NATS_NKEY, O_NATS_CA, O_NATS_CERT, O_NATS_KEY, O_NATS_BUFFER,
+         O_NATS_DRAIN };
   static const struct option longopts[] = {
     { "chain", required_argument, NULL, 'c' },
     { "output", required_argument, NULL, 'o' },
@@ -274,6 +294,14 @@ int main(int argc, char **argv)
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
     { "list-chains", no_argument, NULL, O_LIST },
+    { "observer", required_argument, NULL, O_OBSERVER },
+    { "nats-creds", required_argument, NULL, O_NATS_CREDS },
+    { "nats-nkey", required_argument, NULL, O_NATS_NKEY },
+    { "nats-tls-ca", required_argument, NULL, O_NATS_CA },
+    { "nats-tls-cert", required_argument, NULL, O_NATS_CERT },
+    { "nats-tls-key", required_argument, NULL, O_NATS_KEY },
+    { "nats-buffer", required_argument, NULL, O_NATS_BUFFER },
+    { "nats-drain", required_argument, NULL, O_NATS_DRAIN },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -302,6 +330,7 @@ int main(int argc, char **argv)
   po_run_opts ro;
   memset(&ro, 0, sizeof ro);
   po_config_defaults(&ro.cfg);
+  ro.sink.drain_ms = 30000;
 
   opterr = 0;
   int c;
@@ -346,6 +375,23 @@ int main(int argc, char **argv)
       ro.chain_timeout = strtod(optarg, &end);
       if (errno || end == optarg || *end || !(ro.chain_timeout > 0 && ro.chain_timeout <= 86400))
         return usage_error("--chain-timeout wants seconds above 0, up to 86400, not '%s'", optarg);
+      break;
+    }
+    case O_OBSERVER: ro.sink.observer = optarg; break;
+    case O_NATS_CREDS: ro.sink.creds = optarg; break;
+    case O_NATS_NKEY: ro.sink.nkey = optarg; break;
+    case O_NATS_CA: ro.sink.tls_ca = optarg; break;
+    case O_NATS_CERT: ro.sink.tls_cert = optarg; break;
+    case O_NATS_KEY: ro.sink.tls_key = optarg; break;
+    case O_NATS_BUFFER:
+      if (parse_uint(optarg, 1u << 24, &ro.sink.buffer) || ro.sink.buffer == 0)
+        return usage_error("--nats-buffer wants a number of records from 1 to 16777216, not '%s'", optarg);
+      break;
+    case O_NATS_DRAIN: {
+      uint32_t sec;
+      if (parse_uint(optarg, 86400, &sec))
+        return usage_error("--nats-drain wants whole seconds up to 86400, not '%s'", optarg);
+      ro.sink.drain_ms = sec * 1000;
       break;
     }
     case 'i': { /* always live: a file of that name in the current folder is not read */

@@ -1,4 +1,4 @@
-/* output.c - the JSON-lines sink: a file or stdout behind a 256 KiB buffer. */
+/* output.c - the JSON-lines sink: a file or stdout behind a 256 KiB buffer (or another sink, sink.c). */
 #include "po.h"
 
 #include <errno.h>
@@ -47,6 +47,7 @@ static int write_all(po_out *o, const char *p, size_t n)
 
 int po_out_flush(po_out *o)
 {
+  if (o->ops != NULL) return o->ops->flush(o->impl);
   if (o->err) return PO_EWRITE;
   int rc = write_all(o, o->buf, o->len);
   o->len = 0;
@@ -55,6 +56,7 @@ int po_out_flush(po_out *o)
 
 int po_out_write(po_out *o, const char *p, size_t n)
 {
+  if (o->ops != NULL) return o->ops->write(o->impl, p, n);
   if (o->err) return PO_EWRITE;
   if (o->len + n > o->cap && po_out_flush(o) != PO_OK) return PO_EWRITE;
   if (n > o->cap) return write_all(o, p, n);
@@ -65,6 +67,9 @@ int po_out_write(po_out *o, const char *p, size_t n)
 
 void po_out_close(po_out *o)
 {
+  if (o->ops != NULL) o->ops->close(o->impl);
+  o->ops = NULL;
+  o->impl = NULL;
   if (o->own && o->fd >= 0) close(o->fd);
   free(o->buf);
   o->buf = NULL;

@@ -152,6 +152,9 @@ typedef struct po_stats {
   uint64_t packets, dropped, shorts, non_ip, fragments;
   uint64_t flows, ignored, evicted, records, chain_errors;
   uint64_t reordered;  /* frames older than an earlier frame (timestamps going backwards) */
+  /* a sink that counts deliveries (NATS): its counters, shown when set */
+  int sink_counted;
+  uint64_t published, acked, retried, undelivered;
 } po_stats;
 /* Human line "pathobs: N packets (...) -> N flows (...), N chain errors". */
 int po_stats_line(const po_stats *s, char *buf, size_t len);
@@ -218,18 +221,69 @@ uint32_t po_obs_live(const po_observer *o);
 /* "src:sp -> dst:dp proto N" of a slot's flow in its forward direction. */
 void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len);
 
-/* ---- output.c: buffered JSON-lines sink --------------------------------- */
+typedef void (*po_diag_fn)(void *ud, const char *msg);
+
+/* ---- sink.c: where finished records go ----------------------------------
+ * The writer hands a sink one record at a time (a JSON line, '\n' included),
+ * in order, on its own thread.  po_out is the handle every writer holds: the
+ * file sink of output.c inline (ops NULL), or a module chosen by the scheme of
+ * -o's URI from sink.c's table (nats:// in sink_nats.c; a Kafka module would
+ * be one more entry).  A module that delivers somewhere that can fail counts
+ * what it published, what was acknowledged, what it sent again and what was
+ * not delivered; its write blocks while its bounded buffer is full, which
+ * slows the whole pipeline down to the source (a live source then drops at
+ * capture).  Nothing is thrown away without being counted. */
+typedef struct po_sink_counts {
+  uint64_t published, acked, retried, undelivered;
+} po_sink_counts;
+typedef struct po_sink_opts {
+  const char *observer;        /* this observer's name (default: host name) */
+  const char *creds, *nkey;    /* NATS credentials file; "PUBKEY:SEEDFILE" */
+  const char *tls_ca, *tls_cert, *tls_key;
+  uint32_t buffer;             /* records held until acknowledged (0: default) */
+  uint32_t drain_ms;           /* wait this long for acknowledgements at the end */
+  po_diag_fn diag;             /* messages, from any thread */
+  void *ud;
+} po_sink_opts;
+typedef struct po_sink_ops {
+  const char *scheme;          /* "nats" matches nats://... and tls://... is its own */
+  int (*open)(void **impl, const char *uri, const po_sink_opts *o, char *err, size_t errlen);
+  /* One record; waits while the buffer is full (unless interrupted). */
+  int (*write)(void *impl, const char *rec, size_t n);
+  int (*flush)(void *impl);
+  /* A stop was asked (any thread): writes wait no longer; a record that
+   * finds no room is counted as not delivered. */
+  void (*interrupt)(void *impl);
+  /* Wait up to wait_ms for what is outstanding; count the rest not delivered. */
+  void (*finish)(void *impl, uint32_t wait_ms);
+  void (*counts)(void *impl, po_sink_counts *c);
+  void (*close)(void *impl);
+} po_sink_ops;
+extern const po_sink_ops po_sink_nats;
+
+/* ---- output.c: buffered JSON-lines sink (a file or stdout) -------------- */
 typedef struct po_out {
   int fd, own;
   char *buf;
   size_t len, cap;
   int err;            /* errno of the first failed write, 0 when fine */
   const char *name;
+  const po_sink_ops *ops;  /* another sink (sink.c), or NULL: this file sink */
+  void *impl;
 } po_out;
 int po_out_open(po_out *o, const char *path); /* NULL or "-": stdout */
 int po_out_write(po_out *o, const char *p, size_t n);
 int po_out_flush(po_out *o);
 void po_out_close(po_out *o);
+/* sink.c: a file path as po_out_open takes it, or a URI of a sink module. */
+int po_out_open_sink(po_out *o, const char *spec, const po_sink_opts *so, char *err,
+                     size_t errlen);
+/* The module -o's spec names by its scheme, or NULL (a file). */
+const po_sink_ops *po_sink_find(const char *spec);
+void po_out_interrupt(po_out *o);
+void po_out_finish(po_out *o, uint32_t wait_ms);
+/* 1 and the counters when the sink counts deliveries, else 0. */
+int po_out_counts(po_out *o, po_sink_counts *c);
 
 /* ---- json.c: Lua table -> one JSON line, through cJSON ------------------ */
 typedef struct lua_State lua_State;
@@ -341,7 +395,6 @@ int po_reader_stop(po_reader *r);
 
 /* ---- lua_host.c: the LuaJIT state, chain scripts, batch dispatch -------- */
 typedef struct po_host po_host;
-typedef void (*po_diag_fn)(void *ud, const char *msg);
 /* dirs: folders searched for modules (?.lua, ?/init.lua), in order. */
 po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *ud);
 void po_host_free(po_host *h);
@@ -451,6 +504,7 @@ typedef struct po_run_opts {
   const char *const *dirs;     /* module folders */
   int ndirs;
   po_config cfg;
+  po_sink_opts sink;           /* for an output URI (nats://...) */
   int quiet, watch;
   int strict;                  /* stop at the first chain error, exit status 4 */
   double chain_timeout;        /* seconds one batch's chains may run, 0: no limit */

@@ -67,6 +67,7 @@ typedef struct app {
   int running, live, poll_on, poll_fd;
   int stopped, status, ever_opened, reported, out_open;
   int flush_failed;            /* a po_out_flush of the loop's own failed */
+  int undelivered;             /* the sink could not deliver some record: exit 1 */
   unsigned held;           /* packets taken since the reader's ring was last released */
   int stream;                  /* a pipe, a FIFO, a device: flushed every second, like live */
   double wall_start;           /* when the current run began reading (--stats) */
@@ -99,6 +100,14 @@ static void snapshot(app *a)
   if (a->obs == NULL) return;
   a->st = *po_obs_stats(a->obs);
   if (a->src != NULL && a->rd == NULL) a->st.dropped = po_source_dropped(a->src);
+  po_sink_counts c;
+  if (a->out_open && po_out_counts(&a->out, &c)) {
+    a->st.sink_counted = 1;
+    a->st.published = c.published;
+    a->st.acked = c.acked;
+    a->st.retried = c.retried;
+    a->st.undelivered = c.undelivered;
+  }
 }
 
 static double wall_seconds(void)
@@ -203,9 +212,15 @@ static void end_run(app *a)
   po_host_flush(a->host);
   flush_output(a);
   a->chain_failures = po_host_error_report(a->host);
+  po_out_finish(&a->out, a->o->sink.drain_ms); /* a sink that awaits acknowledgements */
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
   snapshot(a);
+  if (a->st.undelivered > 0) {
+    say(a, "%llu record%s not delivered to %s", (unsigned long long)a->st.undelivered,
+        a->st.undelivered == 1 ? "" : "s", a->out.name);
+    a->undelivered = 1;
+  }
   uv_idle_stop(&a->idle);
   if (a->poll_on) {
     uv_poll_stop(&a->poll);
@@ -416,10 +431,16 @@ static int open_output(app *a)
   if (a->out_open) po_out_close(&a->out);
   a->out_open = 0;
   a->flush_failed = 0;
-  if (po_out_open(&a->out, a->o->output) != PO_OK) {
-    say(a, "cannot write %s: %s", a->o->output, strerror(a->out.err));
+  po_sink_opts so = a->o->sink;
+  so.diag = a->o->diag;
+  so.ud = a->o->ud;
+  char err[1024];
+  int rc = po_out_open_sink(&a->out, a->o->output, &so, err, sizeof err);
+  if (rc != PO_OK) {
+    if (po_sink_find(a->o->output) != NULL) say(a, "cannot open %s", err);
+    else say(a, "cannot write %s: %s", a->o->output, err);
     po_out_close(&a->out);
-    return PO_EWRITE;
+    return rc == PO_EUSAGE ? PO_EUSAGE : PO_EWRITE; /* a URI without a subject is a usage error */
   }
   a->out_open = 1;
   return PO_OK;
@@ -723,6 +744,7 @@ static void *signal_main(void *arg)
     if (atomic_load(&signal_thread_quit)) return NULL; /* stop_signal_thread woke us */
     if (atomic_fetch_add(&signals_seen, 1) == 0) {
       first = monotonic_seconds();
+      po_out_interrupt(&a->out); /* a sink waiting for room waits no longer */
       if (atomic_load(&opening)) {
         /* blocked opening the source (a FIFO without a writer, a quiet pipe):
          * nothing has been read, so no record exists and the stop is done */
@@ -848,7 +870,9 @@ int po_run(const po_run_opts *o)
       say(a, "%s", err);
       status = 3;
     }
-  } else if (open_output(a) != PO_OK || (!stop_requested() && start_run(a) != PO_OK)) {
+  } else if ((status = open_output(a)) != PO_OK) {
+    status = status == PO_EUSAGE ? 2 : 1;
+  } else if (!stop_requested() && start_run(a) != PO_OK) {
     status = 1;
   }
   if (status != 0) {
@@ -869,6 +893,7 @@ int po_run(const po_run_opts *o)
   status = a->status;
   if (status == 0 && a->never_loaded) status = 3; /* --watch stopped before the chains ever loaded */
   if (status == 0 && a->chain_failures > 0) status = 4; /* the records are written, but chains failed */
+  if (status == 0 && a->undelivered) status = 1;
   if (a->out_open) po_out_close(&a->out);
   po_host_free(a->host);
   forget_files(a);

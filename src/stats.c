@@ -11,7 +11,7 @@
 
 int po_stats_line(const po_stats *s, char *buf, size_t len)
 {
-  return snprintf(buf, len,
+  int n = snprintf(buf, len,
                   "%llu packets (%llu dropped, %llu short, %llu non-ip, %llu fragments, %llu reordered) -> "
                   "%llu flows (%llu ignored, %llu evicted), %llu chain errors",
                   (unsigned long long)s->packets, (unsigned long long)s->dropped,
@@ -20,6 +20,12 @@ int po_stats_line(const po_stats *s, char *buf, size_t len)
                   (unsigned long long)s->flows,
                   (unsigned long long)s->ignored, (unsigned long long)s->evicted,
                   (unsigned long long)s->chain_errors);
+  if (s->sink_counted && n >= 0 && (size_t)n < len)
+    n += snprintf(buf + n, len - (size_t)n,
+                  "; records %llu published, %llu acknowledged, %llu retried, %llu not delivered",
+                  (unsigned long long)s->published, (unsigned long long)s->acked,
+                  (unsigned long long)s->retried, (unsigned long long)s->undelivered);
+  return n;
 }
 
 static double millis(double t) { return round(t * 1000) / 1000; }
@@ -44,6 +50,15 @@ char *po_stats_json(const po_stats *s, const po_stats_run *run)
   cJSON_AddNumberToObject(o, "short", (double)s->shorts);
   if (run != NULL && run->source != NULL) cJSON_AddStringToObject(o, "source", run->source);
   if (run != NULL) cJSON_AddNumberToObject(o, "start", millis(run->start));
+  if (s->sink_counted) { /* a sink that awaits acknowledgements (NATS) */
+    cJSON *k = cJSON_AddObjectToObject(o, "sink");
+    if (k != NULL) {
+      cJSON_AddNumberToObject(k, "acknowledged", (double)s->acked);
+      cJSON_AddNumberToObject(k, "not_delivered", (double)s->undelivered);
+      cJSON_AddNumberToObject(k, "published", (double)s->published);
+      cJSON_AddNumberToObject(k, "retried", (double)s->retried);
+    }
+  }
   char *txt = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return txt;
