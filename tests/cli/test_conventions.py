@@ -138,7 +138,7 @@ def _():
         eq(rc, 0, err)
         s = json.load(open(path))
         eq(sorted(s), sorted(["chain_errors", "dropped", "evicted", "flows", "fragments", "ignored", "non_ip",
-                              "packets", "records", "short", "source", "start", "end", "duration"]), "keys")
+                              "packets", "records", "reordered", "short", "source", "start", "end", "duration"]), "keys")
         eq(list(s), sorted(s), "sorted keys")
         eq((s["packets"], s["records"], s["source"]), (15, 2, TCP4), "counters and source")
         assert 1.6e9 < s["start"] <= s["end"], s
