@@ -27,11 +27,30 @@ def _tolerant(lookup, fallback, local_only):
     return wrapped
 
 
+def _up_or_loopback(interface_up):
+    """PATHspider's check wants operstate UP; the loopback (and tun devices)
+    report UNKNOWN while up and running: accept those when IFF_UP is set."""
+    def wrapped(ifname):
+        if interface_up(ifname):
+            return True
+        try:
+            with open("/sys/class/net/%s/flags" % ifname) as fh:
+                flags = int(fh.read().strip(), 16)
+            with open("/sys/class/net/%s/operstate" % ifname) as fh:
+                operstate = fh.read().strip()
+        except (OSError, ValueError):
+            return False
+        return bool(flags & 0x1) and operstate == "unknown"
+    return wrapped
+
+
 def install():
     """Put pathobs's Observer in PATHspider's place, before its commands are imported."""
     import pathspider.observer
     import pathspider.base
+    import pathspider.network
     pathspider.observer.Observer = _observer.Observer
+    pathspider.network.interface_up = _up_or_loopback(pathspider.network.interface_up)
 
     local_only = os.environ.get(LOCAL_ONLY_ENV, "") not in ("", "0")
     base = pathspider.base

@@ -8,6 +8,7 @@ import os
 import queue
 import select
 import shutil
+import tempfile
 import signal
 import subprocess
 import sys
@@ -33,7 +34,20 @@ _FLOAT_FIELDS = ("pkt_first", "pkt_last")
 _EXIT_GRACE = 10.0
 _STOP_GRACE = 60.0
 
+# libtrace URI schemes of live sources: the constructor returns once pathobs
+# captures, as PATHspider's returns once its trace is started.
+_LIVE_SCHEMES = ("int", "ring", "pcapint", "dag", "dpdk", "bpf", "xdp", "ndag")
+_READY_TIMEOUT = 30.0
+
 _PR_SET_PDEATHSIG = 1
+_PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+
+def _is_live(lturi):
+    scheme, colon, rest = lturi.partition(":")
+    if colon and rest:
+        return scheme in _LIVE_SCHEMES
+    return os.path.exists("/sys/class/net/" + lturi) and not os.path.exists(lturi)
 
 
 def find_pathobs():
@@ -60,6 +74,17 @@ def _source_argument(lturi):
     ring:, pcapint:, ...) and plain file and interface names."""
     if not isinstance(lturi, str) or not lturi:
         raise ValueError("Expected a string for URI, got %r" % (lturi,))
+    # libtrace 3 has no pcapng: URI and its pcapfile: refuses pcapng, which
+    # PATHspider's observe names pcapfile: (any *.pcap); pathobs recognises
+    # the format of a plain file name from its first bytes.
+    if lturi.startswith("pcapfile:"):
+        path = lturi[len("pcapfile:"):]
+        try:
+            with open(path, "rb") as fh:
+                if os.path.isfile(path) and fh.read(4) == _PCAPNG_MAGIC:
+                    return path
+        except OSError:
+            pass
     return lturi
 
 
@@ -104,13 +129,15 @@ def _reap(proc, status_w):
         pass
 
 
-def _kill(pid_holder):
+def _kill(pid_holder, tmpdir):
     proc = pid_holder[0]
-    if proc.poll() is None:
+    if proc.returncode is None:
         try:
-            proc.send_signal(signal.SIGTERM)
+            os.kill(proc.pid, signal.SIGTERM)
         except OSError:
             pass
+    if tmpdir:
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 class Observer:
@@ -148,6 +175,13 @@ class Observer:
                 "--expiry-timeout", _timeout_argument("expiry_timeout", expiry_timeout)]
         for chain in self._chains:
             argv += ["-c", chain]
+        self._live = _is_live(self._lturi)
+        self._tmpdir = None
+        if self._live:
+            # pathobs says nothing when its capture runs; the first counters file,
+            # written a second after the source opened, tells it.
+            self._tmpdir = tempfile.mkdtemp(prefix="pathobs-observer-")
+            argv += ["--stats", os.path.join(self._tmpdir, "stats.json"), "--stats-interval", "1"]
         argv += ["--", self._lturi] if not self._lturi.startswith("-") else [self._lturi]
         self.argv = argv
 
@@ -169,7 +203,22 @@ class Observer:
         threading.Thread(target=_reap, args=(self._proc, self._status_w),
                          name="pathobs-reaper", daemon=True).start()
         # pathobs must not outlive an Observer that is never run
-        self._finalizer = weakref.finalize(self, _kill, [self._proc])
+        self._finalizer = weakref.finalize(self, _kill, [self._proc], self._tmpdir)
+        if self._live:
+            self._wait_ready()
+
+    def _wait_ready(self):
+        stats = os.path.join(self._tmpdir, "stats.json")
+        waited = 0.0
+        while waited < _READY_TIMEOUT:
+            if os.path.exists(stats):
+                return
+            ready, _, _ = select.select([self._status_r], [], [], 0.05)
+            if ready:  # pathobs ended already: run_flow_enqueuer reports why
+                return
+            waited += 0.05
+        self._logger.warning("pathobs has not started capturing on %s after %ds",
+                             self._lturi, _READY_TIMEOUT)
 
     def _interrupted(self):
         if not self._irq_fired and self._irq is not None:
@@ -243,6 +292,8 @@ class Observer:
 
         if self._proc is None:
             self._logger.error(self._start_error)
+            if self._tmpdir:
+                shutil.rmtree(self._tmpdir, ignore_errors=True)
             flowqueue.put(SHUTDOWN_SENTINEL)
             return
 
@@ -277,4 +328,6 @@ class Observer:
                                    else "exit status unknown", last, " ".join(self.argv))
             self._logger.info("pathobs: %s; %u records put on the flow queue",
                               self._counters or "no counters", self._ct_records)
+            if self._tmpdir:
+                shutil.rmtree(self._tmpdir, ignore_errors=True)
             flowqueue.put(SHUTDOWN_SENTINEL)
