@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""test_live_shutdown.py - shutdown through irqueue on a live capture (lo) loses no record.
+
+Usage: test_live_shutdown.py PATHOBS
+Captures on `lo` with the Observer (PATHspider's interface), makes its own TCP
+connections to a server on 127.0.0.1 and ::1, some closed and some still
+open, then puts one item on irqueue: every connection's flow must come out
+once, before the sentinel, and pathobs must have exited 0. Needs root (or
+CAP_NET_RAW); skipped (77) without it or without Debian's pathspider.
+"""
+import os
+import queue
+import socket
+import sys
+import threading
+
+from common import drain, need_pathspider, skip, use_source_package
+
+PATHOBS = os.path.abspath(sys.argv[1])
+need_pathspider()
+use_source_package(PATHOBS)
+
+from checks import check, eq, report  # noqa: E402
+from pathspider.base import SHUTDOWN_SENTINEL  # noqa: E402
+from pathspider.chains.basic import BasicChain  # noqa: E402
+from pathspider.chains.tcp import TCPChain  # noqa: E402
+
+from pathobs_pathspider import Observer  # noqa: E402
+
+try:
+    socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
+except (PermissionError, AttributeError, OSError) as err:
+    skip("no right to capture on lo (%s): run as root" % err)
+
+CLOSED, OPEN = 20, 5
+
+
+def server(family, addr):
+    s = socket.socket(family)
+    s.bind((addr, 0))
+    s.listen(64)
+    return s
+
+
+def connect(srv, family, addr, close):
+    port = srv.getsockname()[1]
+    c = socket.create_connection((addr, port), timeout=10)
+    a, _ = srv.accept()
+    c.sendall(b"hello")
+    a.recv(16)
+    sport = c.getsockname()[1]
+    if close:
+        c.close()
+        a.close()
+        return sport, None
+    return sport, (c, a)
+
+
+observer = Observer("int:lo", [BasicChain, TCPChain])
+flowqueue, irqueue = queue.Queue(), queue.Queue()
+thread = threading.Thread(target=observer.run_flow_enqueuer, args=(flowqueue, irqueue), daemon=True)
+thread.start()
+
+families = [(socket.AF_INET, "127.0.0.1")]
+try:
+    socket.socket(socket.AF_INET6).bind(("::1", 0))
+    families.append((socket.AF_INET6, "::1"))
+except OSError:
+    pass
+
+expected = {}  # (dip, sp) -> (dp, still open)
+held = []
+for family, addr in families:
+    srv = server(family, addr)
+    for i in range(CLOSED + OPEN):
+        sport, conn = connect(srv, family, addr, close=i < CLOSED)
+        expected[(addr, sport)] = (srv.getsockname()[1], conn is not None)
+        if conn:
+            held.append(conn)
+    held.append((srv,))
+
+irqueue.put(True)
+records = drain(flowqueue, SHUTDOWN_SENTINEL)
+thread.join(60)
+for group in held:
+    for s in group:
+        s.close()
+mine = [r for r in records if (r.get("dip"), r.get("sp")) in expected
+        and r.get("dp") == expected[(r["dip"], r["sp"])][0]]
+
+
+@check("run_flow_enqueuer returned after the irqueue item, pathobs exited 0")
+def _():
+    assert not thread.is_alive(), "still running"
+    eq(observer._proc.wait(timeout=10), 0, "pathobs exit status")
+
+
+@check("every connection's flow came out exactly once (%d)" % len(expected))
+def _():
+    seen = {}
+    for r in mine:
+        seen[(r["dip"], r["sp"])] = seen.get((r["dip"], r["sp"]), 0) + 1
+    missing = set(expected) - set(seen)
+    assert not missing, "missing flows: %s" % sorted(missing)
+    twice = {k: n for k, n in seen.items() if n != 1}
+    assert not twice, "flows written more than once: %s" % twice
+
+
+@check("closed connections are complete, open ones were flushed on shutdown")
+def _():
+    for r in mine:
+        is_open = expected[(r["dip"], r["sp"])][1]
+        assert r["tcp_connected"] is True, r
+        assert r["pkt_fwd"] >= 3 and r["pkt_rev"] >= 2, r
+        if is_open:
+            assert not r["tcp_fin_fwd"] and not r["tcp_fin_rev"], r
+        else:
+            assert r["tcp_fin_fwd"] and r["tcp_fin_rev"], r
+    eq(sum(1 for r in mine if expected[(r["dip"], r["sp"])][1]), OPEN * len(families),
+       "open flows")
+
+
+report()
