@@ -279,6 +279,36 @@ def _():
         same(observe("pcapfile:" + path, [BasicChain, TCPChain, SynTTLChain]), want, "attribute")
 
 
+LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "python",
+                        "pspdr-pathobs")
+
+
+@check("pspdr-pathobs observe -i FILE basic tcp ecn writes pathobs's records")
+def _():
+    for name in ("tcp_ecn.pcap", "icmp_ttl.pcap"):
+        path = os.path.join(DATA, name)
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "out.json")
+            run = subprocess.run([LAUNCHER, "observe", "-i", path, "--output", out,
+                                  "basic", "tcp", "ecn"], stderr=subprocess.PIPE, timeout=120)
+            eq(run.returncode, 0, "exit status: " + run.stderr.decode())
+            with open(out) as fh:
+                got = pathobs_records(fh.read())
+        assert got, name
+        same(got, cli([BasicChain, TCPChain, ECNChain], path), name)
+
+
+@check("pspdr-pathobs runs PATHspider's command line: --help lists its commands and plugins")
+def _():
+    run = subprocess.run([LAUNCHER, "--help"], stdout=subprocess.PIPE, timeout=60, check=True)
+    for cmd in ("measure", "observe", "filter", "test"):
+        assert cmd in run.stdout.decode(), run.stdout
+    run = subprocess.run([LAUNCHER, "measure", "--help"], stdout=subprocess.PIPE, timeout=60,
+                         check=True)
+    for plugin in ("ecn", "dscp", "mss", "evilbit", "udpzero"):
+        assert plugin in run.stdout.decode(), run.stdout
+
+
 @check("the package maps every chain class of PATHspider 2 (TCPOptChain too)")
 def _():
     for cls, lua in LUA.items():

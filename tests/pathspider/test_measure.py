@@ -97,13 +97,16 @@ def install(prefix):
     return os.path.join(prefix, "bin", "pspdr-pathobs")
 
 
-def measure(launcher, work, plugin, *plugin_args):
+def measure(launcher, work, plugin, *plugin_args, local_only=True):
     jobs = os.path.join(work, plugin + "-jobs.ndjson")
     out = os.path.join(work, plugin + "-out.ndjson")
     with open(jobs, "w") as fh:
         for i, addr in enumerate(SERVERS):
             fh.write(json.dumps({"dip": addr, "dp": PORT, "domain": "s%d.example" % i}) + "\n")
-    env = dict(os.environ, PSPDR_PATHOBS_LOCAL_ONLY="1")
+    env = dict(os.environ)
+    env.pop("PSPDR_PATHOBS_LOCAL_ONLY", None)
+    if local_only:
+        env["PSPDR_PATHOBS_LOCAL_ONLY"] = "1"
     env.pop("PATHOBS_BIN", None)  # the installed launcher finds its own pathobs
     run = subprocess.run(["ip", "netns", "exec", NS_C, launcher, "measure", "-i", VETH_C,
                           "-w", "2", "--input", jobs, "--output", out, "--output-flows",
@@ -169,13 +172,24 @@ try:
             eq(ecn["tcp_synflags_rev"] & 0xD2, 0x52, "SYN+ACK with ECE")
             eq(no_ecn["tcp_synflags_rev"], 0x12, "plain SYN+ACK")
 
-    rc, log, results = measure(launcher, work, "mss", "--connect", "tcp", "--timeout", "5")
+    # without PSPDR_PATHOBS_LOCAL_ONLY: PATHspider's public address look-ups fail
+    # in the namespace (no route), and the launcher falls back to the local address
+    rc, log, results = measure(launcher, work, "mss", "--connect", "tcp", "--timeout", "5",
+                               local_only=False)
 
     @check("measure mss: exit 0, one result per job, no observer error")
     def _():
         eq(rc, 0, "exit status\n" + log)
         eq(len(results), len(SERVERS), "results\n" + log)
         assert "ERROR" not in log and "Traceback" not in log, log
+
+    @check("measure mss: failed public address look-ups fall back to the interface's address")
+    def _():
+        assert "ipv4_address_public(%s) failed" % VETH_C in log, log
+        for r in results:
+            # PATHspider's own IPv6 look-up already answers "::" when it fails
+            eq(r["sip_public"], "::" if ":" in r["dip"] else r["sip"], "sip_public")
+            eq(r["sip"], "fd00:7::1" if ":" in r["dip"] else "192.0.2.1", "sip")
 
     @check("measure mss: each job's flow observed by pathobs and merged")
     def _():
