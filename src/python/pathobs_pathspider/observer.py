@@ -191,7 +191,10 @@ class Observer:
             self._proc = subprocess.Popen(
                 argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, start_new_session=True,
-                preexec_fn=_set_pdeathsig)
+                # the death signal follows the thread that forks: only the main
+                # thread lives as long as the process
+                preexec_fn=_set_pdeathsig
+                if threading.current_thread() is threading.main_thread() else None)
         except OSError as err:
             os.close(self._status_w)
             self._status_w = None
