@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """test_measure.py - PATHspider's measure, with its ecn and mss plugins, on pathobs, end to end.
 
-Usage: test_measure.py BUILD_DIR
+Usage: test_measure.py BUILD_DIR [CMAKE]
 Installs the build (cmake --install) into a temporary prefix and runs the
 installed pspdr-pathobs launcher. Two network namespaces made here, joined by
 a veth pair (192.0.2.0/24 and fd00:7::/64, nothing else): a TCP server in one,
@@ -22,6 +22,7 @@ import time
 from common import need_pathspider, skip
 
 BUILD = os.path.abspath(sys.argv[1])
+CMAKE = sys.argv[2] if len(sys.argv) > 2 else "cmake"
 need_pathspider()
 from checks import check, eq, report  # noqa: E402
 
@@ -92,7 +93,7 @@ def cleanup():
 
 
 def install(prefix):
-    subprocess.run(["cmake", "--install", BUILD, "--prefix", prefix], stdout=subprocess.DEVNULL,
+    subprocess.run([CMAKE, "--install", BUILD, "--prefix", prefix], stdout=subprocess.DEVNULL,
                    check=True, timeout=120)
     return os.path.join(prefix, "bin", "pspdr-pathobs")
 
@@ -141,7 +142,12 @@ server = None
 work = tempfile.mkdtemp(prefix="pathobs-measure-")
 try:
     cleanup()
-    setup()
+    try:
+        setup()
+    except subprocess.CalledProcessError as err:  # a container without CAP_SYS_ADMIN, no veth
+        cleanup()
+        skip("cannot make the network namespaces and veth pair: %s: %s"
+             % (" ".join(err.cmd), err.stderr.decode(errors="replace").strip()))
     launcher = install(os.path.join(work, "prefix"))
     server = subprocess.Popen(["ip", "netns", "exec", NS_S, "/usr/bin/python3", "-c", SERVER_CODE],
                               stdout=subprocess.PIPE)
