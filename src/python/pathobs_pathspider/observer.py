@@ -8,7 +8,6 @@ import os
 import queue
 import select
 import shutil
-import tempfile
 import signal
 import subprocess
 import sys
@@ -34,20 +33,41 @@ _FLOAT_FIELDS = ("pkt_first", "pkt_last")
 _EXIT_GRACE = 10.0
 _STOP_GRACE = 60.0
 
-# libtrace URI schemes of live sources: the constructor returns once pathobs
-# captures, as PATHspider's returns once its trace is started.
-_LIVE_SCHEMES = ("int", "ring", "pcapint", "dag", "dpdk", "bpf", "xdp", "ndag")
+# libtrace URI schemes that capture through a Linux packet socket: the
+# constructor returns once pathobs's socket runs, as PATHspider's returns
+# once its trace is started.
+_PACKET_SOCKET_SCHEMES = ("int", "ring", "pcapint")
 _READY_TIMEOUT = 30.0
 
 _PR_SET_PDEATHSIG = 1
 _PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
 
-def _is_live(lturi):
+def _is_packet_socket_source(lturi):
     scheme, colon, rest = lturi.partition(":")
     if colon and rest:
-        return scheme in _LIVE_SCHEMES
+        return scheme in _PACKET_SOCKET_SCHEMES
     return os.path.exists("/sys/class/net/" + lturi) and not os.path.exists(lturi)
+
+
+def _capturing(pid):
+    """True once process pid holds a packet socket that is bound and running
+    (/proc/net/packet: column R is 1), i.e. the capture has started."""
+    inodes = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:["):-1])
+        with open("/proc/net/packet") as fh:
+            next(fh, None)
+            for line in fh:
+                cols = line.split()
+                if len(cols) >= 9 and cols[8] in inodes and cols[5] == "1":
+                    return True
+    except OSError:
+        pass
+    return False
 
 
 def find_pathobs():
@@ -129,15 +149,13 @@ def _reap(proc, status_w):
         pass
 
 
-def _kill(pid_holder, tmpdir):
+def _kill(pid_holder):
     proc = pid_holder[0]
     if proc.returncode is None:
         try:
             os.kill(proc.pid, signal.SIGTERM)
         except OSError:
             pass
-    if tmpdir:
-        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 class Observer:
@@ -175,13 +193,7 @@ class Observer:
                 "--expiry-timeout", _timeout_argument("expiry_timeout", expiry_timeout)]
         for chain in self._chains:
             argv += ["-c", chain]
-        self._live = _is_live(self._lturi)
-        self._tmpdir = None
-        if self._live:
-            # pathobs says nothing when its capture runs; the first counters file,
-            # written a second after the source opened, tells it.
-            self._tmpdir = tempfile.mkdtemp(prefix="pathobs-observer-")
-            argv += ["--stats", os.path.join(self._tmpdir, "stats.json"), "--stats-interval", "1"]
+        self._live = _is_packet_socket_source(self._lturi)
         argv += ["--", self._lturi] if not self._lturi.startswith("-") else [self._lturi]
         self.argv = argv
 
@@ -206,15 +218,15 @@ class Observer:
         threading.Thread(target=_reap, args=(self._proc, self._status_w),
                          name="pathobs-reaper", daemon=True).start()
         # pathobs must not outlive an Observer that is never run
-        self._finalizer = weakref.finalize(self, _kill, [self._proc], self._tmpdir)
+        self._finalizer = weakref.finalize(self, _kill, [self._proc])
         if self._live:
             self._wait_ready()
 
     def _wait_ready(self):
-        stats = os.path.join(self._tmpdir, "stats.json")
+        # pathobs says nothing when its capture runs: look for its packet socket
         waited = 0.0
         while waited < _READY_TIMEOUT:
-            if os.path.exists(stats):
+            if _capturing(self._proc.pid):
                 return
             ready, _, _ = select.select([self._status_r], [], [], 0.05)
             if ready:  # pathobs ended already: run_flow_enqueuer reports why
@@ -295,8 +307,6 @@ class Observer:
 
         if self._proc is None:
             self._logger.error(self._start_error)
-            if self._tmpdir:
-                shutil.rmtree(self._tmpdir, ignore_errors=True)
             flowqueue.put(SHUTDOWN_SENTINEL)
             return
 
@@ -331,6 +341,4 @@ class Observer:
                                    else "exit status unknown", last, " ".join(self.argv))
             self._logger.info("pathobs: %s; %u records put on the flow queue",
                               self._counters or "no counters", self._ct_records)
-            if self._tmpdir:
-                shutil.rmtree(self._tmpdir, ignore_errors=True)
             flowqueue.put(SHUTDOWN_SENTINEL)
