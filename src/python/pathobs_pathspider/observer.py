@@ -141,12 +141,15 @@ def _set_pdeathsig():
 def _reap(proc, status_w):
     # Runs in the process that started pathobs, the only one that can wait for
     # it; the exit status reaches run_flow_enqueuer (maybe in a forked process,
-    # as PATHspider's measure runs the Observer) through a pipe.
+    # as PATHspider's measure runs the Observer) through a pipe. status_w is a
+    # one-element list holding the pipe's writing end, None once closed.
     code = proc.wait()
+    fd, status_w[0] = status_w[0], None
     try:
-        os.write(status_w, b"%d\n" % code)
+        os.write(fd, b"%d\n" % code)
     except OSError:
         pass
+    os.close(fd)
 
 
 def _kill(pid_holder):
@@ -197,7 +200,8 @@ class Observer:
         argv += ["--", self._lturi] if not self._lturi.startswith("-") else [self._lturi]
         self.argv = argv
 
-        self._status_r, self._status_w = os.pipe()
+        self._status_r, status_w = os.pipe()
+        self._status_w = [status_w]
         self._owner = os.getpid()
         try:
             self._proc = subprocess.Popen(
@@ -208,8 +212,8 @@ class Observer:
                 preexec_fn=_set_pdeathsig
                 if threading.current_thread() is threading.main_thread() else None)
         except OSError as err:
-            os.close(self._status_w)
-            self._status_w = None
+            os.close(status_w)
+            self._status_w = [None]
             self._proc = None
             self._start_error = "cannot run %s: %s (set %s to the pathobs program)" % (
                 self.pathobs, err.strerror or err, PATHOBS_ENV)
@@ -277,10 +281,10 @@ class Observer:
                 self._logger.warning("pathobs: %s", text)
 
     def _exit_status(self):
-        if self._status_w is not None and os.getpid() != self._owner:
-            # the writing end belongs to the starting process's reaper
-            os.close(self._status_w)
-            self._status_w = None
+        if self._status_w[0] is not None and os.getpid() != self._owner:
+            # a forked process: the writing end belongs to the starting process's reaper
+            os.close(self._status_w[0])
+            self._status_w[0] = None
         ready, _, _ = select.select([self._status_r], [], [], _EXIT_GRACE)
         if not ready:
             if os.getpid() == self._owner:
@@ -292,6 +296,7 @@ class Observer:
                 pass
             return None
         data = os.read(self._status_r, 32).strip()
+        os.close(self._status_r)
         return int(data) if data else None
 
     def run_flow_enqueuer(self, flowqueue, irqueue=None):
@@ -306,6 +311,7 @@ class Observer:
             self._irq_fired = None
 
         if self._proc is None:
+            os.close(self._status_r)
             self._logger.error(self._start_error)
             flowqueue.put(SHUTDOWN_SENTINEL)
             return
@@ -334,6 +340,9 @@ class Observer:
             done.set()
             status = self._exit_status()
             err_thread.join(_EXIT_GRACE)
+            self._proc.stdout.close()
+            if not err_thread.is_alive():
+                self._proc.stderr.close()
             if status != 0:
                 last = err_lines[-1] if err_lines else "no message"
                 self._logger.error("pathobs failed (%s): %s; command: %s",
