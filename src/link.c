@@ -222,12 +222,11 @@ static int by_type(const uint8_t *f, uint32_t off, uint32_t end, uint32_t next, 
       uint16_t sub = be16(f + off), ver = be16(f + off + 2);
       if (sub != 0x0001) return PO_ENOTIP;
       uint32_t ts;
-      switch (ver & 0x00F0) {
-      case 0x0010: ts = 8; break;
-      case 0x0020: ts = 6; break;
-      default: return PO_ENOTIP;
+      switch (ver) {                            /* TAI or UTC */
+      case 0x0010: case 0x0110: ts = 8; break;
+      case 0x0020: case 0x0120: ts = 6; break;
+      default: return PO_ENOTIP;                /* other layouts: unknown */
       }
-      if (ver & 0x0F0F) return PO_ENOTIP;        /* hardware-info variants: unknown layout */
       off += 4 + ts;
       if (off + 2 > end) return PO_ENOTIP;
       next = be16(f + off);
@@ -392,8 +391,8 @@ static int nflog(const uint8_t *f, uint32_t end, walk *o)
   memcpy(&first, &one, 1);
   int little = first == 1;
   if (end >= 8) {
-    uint32_t l = little ? le16(f + 4) : be16(f + 4);
-    if (l < 4 || 4 + l > end) little = !little;
+    uint32_t l = little ? le16(f + 4) : be16(f + 4), r = little ? be16(f + 4) : le16(f + 4);
+    if ((l < 4 || 4 + l > end) && r >= 4 && 4 + r <= end) little = !little;
   }
   uint32_t pos = 4;
   while (pos + 4 <= end) {

@@ -413,6 +413,353 @@ static void ppp(void)
   EXPECT(205, &f, 5, 48, V6, NOV, -1);
 }
 
+/* 802.11 data frame headers: frame control, duration, addresses, sequence */
+#define A1 "020000000002"
+#define A2 "020000000001"
+#define A3 "0200000000bb"
+#define SNAP4 "aaaa03000000 0800" IP4
+#define SNAP6 "aaaa03000000 86dd" IP6
+
+static void wifi(void)
+{
+  fr f = {0};
+  hex(&f, "0800 0000" A1 A2 A3 "1000" SNAP4); /* data, no DS bits: A1 DA, A2 SA */
+  EXPECT(105, &f, 32, 28, V4, NOV, 4);
+  f.n = 0;
+  hex(&f, "8801 0000" A1 A2 A3 "1000 0000" SNAP6); /* QoS data to the AP */
+  EXPECT(105, &f, 34, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "8802 0000" A1 A2 A3 "1000 0700" SNAP4); /* QoS data from the AP */
+  EXPECT(105, &f, 34, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "8803 0000" A1 A2 A3 "1000" A2 "0000" SNAP4); /* four addresses */
+  EXPECT(105, &f, 40, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "0803 0000" A1 A2 A3 "1000" A2 SNAP4); /* four addresses, no QoS */
+  EXPECT(105, &f, 38, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "8882 0000" A1 A2 A3 "1000 0000 00000000" SNAP4); /* + HT control */
+  EXPECT(105, &f, 38, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "0800 0000" A1 A2 A3 "1000 aaaa0300 00f8 86dd" IP6); /* bridge tunnel OUI */
+  EXPECT(105, &f, 32, 48, V6, NOV, 4);
+  /* protected, null, QoS null, management, a later fragment, A-MSDU, not SNAP */
+  static const char *no[] = {
+    "0841 0000" A1 A2 A3 "1000" SNAP4,
+    "4801 0000" A1 A2 A3 "1000",
+    "c801 0000" A1 A2 A3 "1000 0000",
+    "8000 0000" A1 A2 A3 "1000" SNAP4,
+    "0800 0000" A1 A2 A3 "1100" SNAP4,
+    "8801 0000" A1 A2 A3 "1000 8000" SNAP4,
+    "0800 0000" A1 A2 A3 "1000 424203000000",
+    "0900 0000" A1 A2 A3 "1000" SNAP4, /* version 1 */
+  };
+  for (unsigned i = 0; i < sizeof no / sizeof *no; i++) {
+    f.n = 0;
+    hex(&f, no[i]);
+    NOT_IP(105, &f);
+  }
+}
+
+static void radiotap(void)
+{
+  fr f = {0};
+  hex(&f, "00 00 0800 00000000" "0800 0000" A1 A2 A3 "1000" SNAP4);
+  EXPECT(127, &f, 40, 28, V4, NOV, 12);
+  /* TSFT, Flags (FCS at the end), Rate: the FCS is left out */
+  f.n = 0;
+  hex(&f, "00 00 1200 07000000 0102030405060708 10 02" "8801 0000" A1 A2 A3 "1000 0000"
+          SNAP4 "deadbeef");
+  EXPECT(127, &f, 18 + 34, 28, V4, NOV, -1);
+  /* the same cut before the FCS (wire length says it was there) */
+  f.n -= 4;
+  EXPECT_WIRE(127, &f, f.n + 4, 18 + 34, 28, V4, NOV, -1);
+  /* two present words; Flags with data padding: the QoS header (26) padded to 28 */
+  f.n = 0;
+  hex(&f, "00 00 0d00 02000080 00000000 20" "8801 0000" A1 A2 A3 "1000 0000 0000" SNAP6);
+  EXPECT(127, &f, 13 + 28 + 8, 48, V6, NOV, -1);
+  /* TSFT after two present words: aligned to 8 (16), flags at 24 */
+  f.n = 0;
+  hex(&f, "00 00 1900 03000080 00000000 00000000 0102030405060708 10"
+          "0800 0000" A1 A2 A3 "1000" SNAP4 "deadbeef");
+  EXPECT(127, &f, 25 + 32, 28, V4, NOV, 25 + 4);
+  /* radiotap length past the capture, a bad version, a non-data frame */
+  f.n = 0;
+  hex(&f, "00 00 ff00 00000000" "0800 0000" A1 A2 A3 "1000" SNAP4);
+  NOT_IP(127, &f);
+  f.n = 0;
+  hex(&f, "01 00 0800 00000000" "0800 0000" A1 A2 A3 "1000" SNAP4);
+  NOT_IP(127, &f);
+  f.n = 0;
+  hex(&f, "00 00 0800 00000000" "d400 0000" A1);
+  NOT_IP(127, &f);
+  /* present words that never end */
+  f.n = 0;
+  hex(&f, "00 00 1000 ffffffff ffffffff ffffffff");
+  NOT_IP(127, &f);
+}
+
+static void prism_avs(void)
+{
+  fr f = {0};
+  hex(&f, "44000000 90000000");
+  zeros(&f, 144 - 8);
+  hex(&f, "0800 0000" A1 A2 A3 "1000" SNAP4);
+  EXPECT(119, &f, 144 + 32, 28, V4, NOV, 148);
+  f.n = 0;
+  hex(&f, "80211001 00000040");
+  zeros(&f, 64 - 8);
+  hex(&f, "0800 0000" A1 A2 A3 "1000" SNAP6);
+  EXPECT(163, &f, 64 + 32, 48, V6, NOV, 68);
+  EXPECT(119, &f, 64 + 32, 48, V6, NOV, 68); /* Prism link type, AVS header */
+  f.n = 0;
+  hex(&f, "80211001 00001000");
+  zeros(&f, 64 - 8);
+  NOT_IP(163, &f);
+}
+
+static void ppi(void)
+{
+  fr f = {0};
+  hex(&f, "00 00 0800 69000000" "0800 0000" A1 A2 A3 "1000" SNAP4);
+  EXPECT(192, &f, 8 + 32, 28, V4, NOV, 12);
+  /* an 802.11-Common field with the FCS flag */
+  f.n = 0;
+  hex(&f, "00 00 2000 69000000 0200 1400 0000000000000000 0100 0200 6c09 a000 0000 0000"
+          "0800 0000" A1 A2 A3 "1000" SNAP6 "deadbeef");
+  EXPECT(192, &f, 32 + 32, 48, V6, NOV, 36);
+  /* Ethernet inside */
+  f.n = 0;
+  hex(&f, "00 00 0800 01000000" MACS "0800" IP4);
+  EXPECT(192, &f, 22, 28, V4, NOV, 8);
+  /* PPI inside PPI, unknown link types, a length past the capture */
+  f.n = 0;
+  hex(&f, "00 00 0800 c0000000 00 00 0800 01000000" MACS "0800" IP4);
+  NOT_IP(192, &f);
+  f.n = 0;
+  hex(&f, "00 00 0800 93000000" MACS "0800" IP4);
+  NOT_IP(192, &f);
+  f.n = 0;
+  hex(&f, "00 00 f000 01000000" MACS "0800" IP4);
+  NOT_IP(192, &f);
+}
+
+static void nflog(void)
+{
+  fr f = {0};
+  /* family, version, resource id; packet header TLV (8), prefix (5 -> 8), payload */
+  hex(&f, "02 00 0001  0800 0100 08000300  0500 0a00 78000000  2000 0900" IP4);
+  EXPECT(239, &f, 24, 28, V4, NOV, -1);
+  /* the capturing host was big-endian */
+  f.n = 0;
+  hex(&f, "0a 00 0001  0008 0001 86dd0300  0005 000a 78000000  0034 0009" IP6);
+  EXPECT(239, &f, 24, 48, V6, NOV, -1);
+  /* the payload TLV's length ends the packet (padding after it) */
+  f.n = 0;
+  hex(&f, "02 00 0001  2000 0900" IP4 "00000000 0800 0b00 00000000");
+  EXPECT(239, &f, 8, 28, V4, NOV, -1);
+  /* no payload; bridge family; a TLV of length 0 (would never end) */
+  f.n = 0;
+  hex(&f, "02 00 0001  0800 0100 08000300");
+  NOT_IP(239, &f);
+  f.n = 0;
+  hex(&f, "07 00 0001  2000 0900" IP4);
+  NOT_IP(239, &f);
+  f.n = 0;
+  hex(&f, "02 00 0001  0000 0100 0000 0900" IP4);
+  NOT_IP(239, &f);
+}
+
+static void others(void)
+{
+  fr f = {0};
+  /* IPNET */
+  hex(&f, "02 02 0000 0000001c 00000001 00000000 00000000 00000000" IP4);
+  EXPECT(226, &f, 24, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "02 1a 0000 00000030 00000001 00000000 00000000 00000000" IP6);
+  EXPECT(226, &f, 24, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "02 03 0000 00000030 00000001 00000000 00000000 00000000" IP6);
+  NOT_IP(226, &f);
+  /* IPoIB */
+  f.n = 0;
+  zeros(&f, 40);
+  hex(&f, "0800 0000" IP4);
+  EXPECT(242, &f, 44, 28, V4, NOV, -1);
+  /* Frame Relay: NLPID IP, IPv6, padded, SNAP, Cisco, a 3-byte address */
+  f.n = 0;
+  hex(&f, "1841 03 cc" IP4);
+  EXPECT(107, &f, 4, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "1841 03 8e" IP6);
+  EXPECT(107, &f, 4, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "1841 03 00 cc" IP4);
+  EXPECT(107, &f, 5, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "1841 03 00 80 000000 86dd" IP6);
+  EXPECT(107, &f, 10, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "1841 0800" IP4);
+  EXPECT(107, &f, 4, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "1840 01 03 cc" IP4);
+  EXPECT(107, &f, 5, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "1841 03 08 0000"); /* Q.933 */
+  NOT_IP(107, &f);
+  f.n = 0;
+  hex(&f, "18404040 03 cc" IP4); /* address without its last byte */
+  NOT_IP(107, &f);
+  /* ARCnet (BSD): RFC 1201, old IP, IPv6, first fragment, later fragment, exception */
+  f.n = 0;
+  hex(&f, "01 02 d4 00 0000" IP4);
+  EXPECT(7, &f, 6, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "01 02 f0" IP4);
+  EXPECT(7, &f, 3, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "01 02 c4 00 0000" IP6);
+  EXPECT(7, &f, 6, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "01 02 d4 03 0001" IP4);
+  EXPECT(7, &f, 6, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "01 02 d4 02 0001" IP4);
+  NOT_IP(7, &f);
+  f.n = 0;
+  hex(&f, "01 02 d4 ff ffff d4 00 0000" IP4);
+  EXPECT(7, &f, 10, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "01 02 d5 00 0000 00010800");
+  NOT_IP(7, &f);
+  /* ARCnet (Linux): offset field before the type */
+  f.n = 0;
+  hex(&f, "01 02 0000 d4 00 0000" IP4);
+  EXPECT(129, &f, 8, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "01 02 0000 f0" IP4);
+  EXPECT(129, &f, 5, 28, V4, NOV, -1);
+  /* PKTAP: 108-byte header, then its DLT */
+  f.n = 0;
+  hex(&f, "6c000000 01000000 01000000");
+  zeros(&f, 108 - 12);
+  hex(&f, MACS "86dd" IP6);
+  EXPECT(258, &f, 122, 48, V6, NOV, 108);
+  f.n = 0;
+  hex(&f, "6c000000 01000000 0c000000");
+  zeros(&f, 108 - 12);
+  hex(&f, IP4);
+  EXPECT(258, &f, 108, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "6c000000 00000000 0c000000"); /* record type: no packet */
+  zeros(&f, 108 - 12);
+  hex(&f, IP4);
+  NOT_IP(258, &f);
+  f.n = 0;
+  hex(&f, "10000000 01000000 0c000000 00000000" IP4); /* header too short */
+  NOT_IP(258, &f);
+  /* Juniper: Ethernet, with extensions, no layer 2, PPP, C-HDLC */
+  f.n = 0;
+  hex(&f, "4d474300" MACS "0800" IP4);
+  EXPECT(178, &f, 18, 28, V4, NOV, 4);
+  f.n = 0;
+  hex(&f, "4d474381 0004 01020304" MACS "86dd" IP6);
+  EXPECT(178, &f, 24, 48, V6, NOV, 10);
+  f.n = 0;
+  hex(&f, "4d474302 00000000" IP4);
+  EXPECT(179, &f, 8, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "4d474300 ff03 0057" IP6);
+  EXPECT(179, &f, 8, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "4d474300 0f00 0800" IP4);
+  EXPECT(181, &f, 8, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "4d474400" MACS "0800" IP4); /* no magic */
+  NOT_IP(178, &f);
+  /* FDDI, token ring (with a routing field), ATM, IP over FC, IEEE 1394, SLIP */
+  f.n = 0;
+  hex(&f, "50" MACS "aaaa03000000 0800" IP4);
+  EXPECT(10, &f, 21, 28, V4, NOV, 1);
+  f.n = 0;
+  hex(&f, "1040 020000000002 820000000001 0200 aaaa03000000 0800" IP4);
+  EXPECT(6, &f, 24, 28, V4, NOV, 2);
+  f.n = 0;
+  hex(&f, "aaaa03000000 86dd" IP6);
+  EXPECT(100, &f, 8, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "02 00 0020 aaaa03000000 0800" IP4);
+  EXPECT(123, &f, 12, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "01 00 0020 aaaa03000000 0800" IP4); /* LANE */
+  NOT_IP(123, &f);
+  f.n = 0;
+  zeros(&f, 16);
+  hex(&f, "aaaa03000000 0800" IP4);
+  EXPECT(122, &f, 24, 28, V4, NOV, -1);
+  f.n = 0;
+  zeros(&f, 16);
+  hex(&f, "86dd" IP6);
+  EXPECT(138, &f, 18, 48, V6, NOV, -1);
+  f.n = 0;
+  zeros(&f, 16);
+  hex(&f, IP4);
+  EXPECT(8, &f, 16, 28, V4, NOV, -1);
+  /* netANALYZER: header, (preamble and SFD,) Ethernet and its FCS */
+  f.n = 0;
+  hex(&f, "00000000" MACS "0800" IP4 "deadbeef");
+  EXPECT(240, &f, 18, 28, V4, NOV, 4);
+  f.n = 0;
+  hex(&f, "00000000 55555555555555d5" MACS "0800" IP4 "deadbeef");
+  EXPECT(241, &f, 26, 28, V4, NOV, 12);
+  /* OpenBSD enc, pflog */
+  f.n = 0;
+  hex(&f, "02000000 00001000 00000000" IP4);
+  EXPECT(109, &f, 12, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "3d 18");
+  zeros(&f, 62);
+  hex(&f, IP6);
+  EXPECT(117, &f, 64, 48, V6, NOV, -1);
+}
+
+static void ether_more(void)
+{
+  fr f = {0};
+  /* NSH: IPv4 next, Ethernet next */
+  hex(&f, MACS "894f 0002 0201 000001ff" IP4);
+  EXPECT(1, &f, 22, 28, V4, NOV, 0);
+  f.n = 0;
+  hex(&f, MACS "894f 0002 0203 000001ff" MACS "86dd" IP6);
+  EXPECT(1, &f, 36, 48, V6, NOV, 0);
+  f.n = 0;
+  hex(&f, MACS "894f 4002 0201 000001ff" IP4); /* version 1 */
+  NOT_IP(1, &f);
+  f.n = 0;
+  hex(&f, MACS "894f 0001 0201 000001ff" IP4); /* length below the base header */
+  NOT_IP(1, &f);
+  /* PBB: I-TAG, the customer's addresses and ethertype */
+  f.n = 0;
+  hex(&f, MACS "88e7 00000001" MACS "8100 0005 0800" IP4); /* the customer's tag */
+  EXPECT(1, &f, 36, 28, V4, 5, 0);
+  /* Arista timestamps, 64 and 48 bits */
+  f.n = 0;
+  hex(&f, MACS "d28b 0001 0010 0000000100000002 0800" IP4);
+  EXPECT(1, &f, 28, 28, V4, NOV, 0);
+  f.n = 0;
+  hex(&f, MACS "d28b 0001 0120 000100000002 86dd" IP6);
+  EXPECT(1, &f, 26, 48, V6, NOV, 0);
+  f.n = 0;
+  hex(&f, MACS "d28b 0002 0010 0000000100000002 0800" IP4);
+  NOT_IP(1, &f);
+  /* Ethernet in Ethernet (transparent bridging) keeps the outer addresses */
+  f.n = 0;
+  hex(&f, MACS "6558 020000000003 020000000004 0800" IP4);
+  EXPECT(1, &f, 28, 28, V4, NOV, 0);
+}
+
 static void unknown(void)
 {
   fr f = {0};
@@ -437,6 +784,13 @@ int main(void)
   RUN(loopback);
   RUN(sll);
   RUN(ppp);
+  RUN(wifi);
+  RUN(radiotap);
+  RUN(prism_avs);
+  RUN(ppi);
+  RUN(nflog);
+  RUN(others);
+  RUN(ether_more);
   RUN(unknown);
   return check_report();
 }
