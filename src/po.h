@@ -98,6 +98,24 @@ int po_ip6_ext(uint8_t next);
  * and whether h is a first fragment with more to come. */
 int po_frag_info(const po_hdr *h, uint32_t *id, int *first_of_many);
 
+/* ---- link.c: link-layer headers of a frame, by pcap link type; no I/O ---- */
+typedef struct po_link {
+  uint32_t l3_off;     /* offset of the IP header in the frame */
+  uint32_t l3_cap;     /* captured bytes from l3_off (trailing FCS removed) */
+  uint16_t ethertype;  /* 0x0800 IPv4, 0x86DD IPv6; anything else: not IP */
+  uint16_t vlan;       /* outermost 802.1Q/802.1ad VLAN id, 0xFFFF when none */
+  int32_t mac_off;     /* offset of the 6-byte destination MAC (source MAC follows), -1 when none */
+} po_link;
+/* linktype: the pcap LINKTYPE_ value with its FCS bits as a pcap file header's
+ * link-type field carries them (bits 0..25 the type, bits 28..31 the FCS length
+ * in 16-bit words; a pcapng interface's if_fcslen option in bytes is passed as
+ * (fcslen/2) << 28). wire: the frame's original length. PO_OK or PO_ENOTIP.
+ * PO_OK when the link layer says the payload is IPv4 or IPv6 (l3_cap may then
+ * be too short for an IP header, even 0: the IP decoder counts that short);
+ * PO_ENOTIP for anything else, a link header cut short, an unknown link type.
+ * Never reads outside frame[0..cap). docs/observer.md "Link layers" lists them. */
+int po_link_decode(uint32_t linktype, const uint8_t *frame, uint32_t cap, uint32_t wire, po_link *out);
+
 /* ---- flowkey.c: flow keys ---------------------------------------------- */
 typedef struct po_key {
   uint8_t a[16];      /* the lower endpoint's address (v4 in the first 4 bytes) */
