@@ -659,24 +659,19 @@ static int fill(po_source *s, slot *sl, size_t caplen, double *ts, uint16_t *eth
   s->link.vlan = 0xFFFF;
   s->link.has_mac = 0;
   uint32_t lt;
-  int have_lt = caplen > 0 && libtrace_linktype(p, &lt);
-  /* BSD loopback (NULL, LOOP): libtrace finds no layer 3 in NULL and counts
-   * LOOP's family in the IP packet; po_link_decode knows both. */
-  int own = have_lt && (lt == 0 || lt == 108);
-  if (caplen > 0 && !own) l = trace_get_layer3(p, &et, &remaining);
-  if (l == NULL) remaining = 0, et = 0;
-  l = skip_tags(l, &et, &remaining);
-  if (have_lt) {
-    libtrace_linktype_t ltt;
-    uint32_t frem = 0;
-    const uint8_t *frame = trace_get_packet_buffer(p, &ltt, &frem);
-    if (frame != NULL) {
-      uint16_t et2;
-      const uint8_t *l2;
-      uint32_t cap2;
-      link_of(s, lt, frame, frem, (uint32_t)caplen, &et2, &l2, &cap2);
-      if (l == NULL && l2 != NULL) l = l2, et = et2, remaining = cap2; /* where libtrace gives up */
-    }
+  libtrace_linktype_t ltt;
+  uint32_t frem = 0;
+  const uint8_t *frame = NULL;
+  if (caplen > 0 && libtrace_linktype(p, &lt)) frame = trace_get_packet_buffer(p, &ltt, &frem);
+  if (frame != NULL) {
+    /* A link type po_link_decode knows: it decodes the frame, not libtrace,
+     * which gives up on Linux cooked captures of most ARPHRD types, FCS bits,
+     * raw IP 228/229, BSD loopback, ... and prints a line per packet doing so. */
+    link_of(s, lt, frame, frem, (uint32_t)caplen, &et, &l, &remaining);
+  } else if (caplen > 0) {
+    l = trace_get_layer3(p, &et, &remaining);
+    if (l == NULL) remaining = 0, et = 0;
+    l = skip_tags(l, &et, &remaining);
   }
   if (l != NULL) {
     /* the batch keeps its packets until Lua has seen them; the next reads reuse the buffer */
