@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 /* The largest frame libpcap reads from a file or takes from an interface. */
-enum { SNAPLEN = 262144, PCAP_TIMEOUT_MS = 100 };
+enum { SNAPLEN = 262144, PCAP_TIMEOUT_MS = 100, READ_BUF = 1 << 20 };
 
 typedef struct slot {
   libtrace_packet_t *pkt; /* libtrace sources */
@@ -29,6 +30,7 @@ struct po_source {
   int pcap;               /* libtrace frames typed by a pcap link type */
   /* libpcap: pcap and pcapng files and streams, Linux interfaces */
   pcap_t *pc;
+  char *iobuf;            /* its FILE's buffer, freed after pcap_close */
   uint32_t linktype;      /* LINKTYPE_ value with its FCS bits (po_link_decode) */
   int pipe_fd;            /* a compressed stream's pipe, closed once libtrace has opened it */
   slot *ring;
@@ -136,8 +138,19 @@ static int open_pcap_file(po_source *s, const char *path, const uint8_t *head, s
                      size_t errlen)
 {
   char ebuf[PCAP_ERRBUF_SIZE] = "";
-  s->pc = pcap_open_offline(path, ebuf);
+  /* libpcap reads a record with two fread()s: through stdio's usual 4 KiB
+   * buffer that is a read() every few packets; 1 MiB makes it one per 1 MiB */
+  FILE *fp = fopen(path, "rbe");
+  if (fp == NULL) {
+    snprintf(err, errlen, "%s", strerror(errno));
+    return PO_EOPEN;
+  }
+  s->iobuf = malloc(READ_BUF); /* glibc sizes its own buffer by st_blksize, whatever setvbuf says */
+  if (s->iobuf != NULL) setvbuf(fp, s->iobuf, _IOFBF, READ_BUF);
+  __fsetlocking(fp, FSETLOCKING_BYCALLER); /* one thread reads it: no lock per fread */
+  s->pc = pcap_fopen_offline(fp, ebuf);
   if (s->pc == NULL) {
+    fclose(fp);
     snprintf(err, errlen, "%s", ebuf[0] ? ebuf : "libpcap could not open it");
     return PO_EOPEN;
   }
@@ -288,6 +301,8 @@ static int open_pcap_stream(po_source *s, const char *path, char *err, size_t er
     replay_close(r);
     return PO_ENOMEM;
   }
+  s->iobuf = malloc(1 << 16); /* a pipe gives at most 64 KiB a read */
+  if (s->iobuf != NULL) setvbuf(fp, s->iobuf, _IOFBF, 1 << 16);
   char ebuf[PCAP_ERRBUF_SIZE] = "";
   s->pc = pcap_fopen_offline(fp, ebuf);
   if (s->pc == NULL) {
@@ -525,6 +540,7 @@ void po_source_close(po_source *s)
   if (s->trace) trace_destroy(s->trace);
   if (s->filter) trace_destroy_filter(s->filter);
   if (s->pc) pcap_close(s->pc);
+  free(s->iobuf);
   if (s->pipe_fd >= 0) close(s->pipe_fd);
   free(s);
 }
