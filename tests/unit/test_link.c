@@ -36,6 +36,26 @@ static void zeros(fr *f, uint32_t n)
             "20010db8000000000000000000000002 00350035 00080000"
 #define MACS "020000000002 020000000001" /* destination, source */
 
+/* FUZZ_LINK_SEEDS=DIR: every frame a test decodes whole goes to DIR as a seed of
+ * tests/fuzz/fuzz_link.c (link type, wire length delta, frame). */
+static void seed(uint32_t lt, const uint8_t *b, uint32_t cap, uint32_t wire)
+{
+  const char *dir = getenv("FUZZ_LINK_SEEDS");
+  if (dir == NULL || wire < cap || wire - cap > 127) return;
+  uint32_t h = 2166136261u;
+  uint8_t head[5] = { (uint8_t)(lt >> 24), (uint8_t)(lt >> 16), (uint8_t)(lt >> 8), (uint8_t)lt,
+                      (uint8_t)(wire - cap) };
+  for (int i = 0; i < 5; i++) h = (h ^ head[i]) * 16777619u;
+  for (uint32_t i = 0; i < cap; i++) h = (h ^ b[i]) * 16777619u;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/seed-%08x", dir, h);
+  FILE *out = fopen(path, "wb");
+  if (out == NULL) return;
+  fwrite(head, 1, 5, out);
+  fwrite(b, 1, cap, out);
+  fclose(out);
+}
+
 static int decode(uint32_t lt, const uint8_t *b, uint32_t cap, uint32_t wire, po_link *l)
 {
   /* an exact-size copy: a sanitizer build sees any read past cap */
@@ -53,6 +73,7 @@ static void expect_at(int line, uint32_t lt, const fr *f, uint32_t wire, uint32_
                       uint32_t cap, uint16_t et, uint16_t vlan, int32_t mac)
 {
   po_link l;
+  seed(lt, f->b, f->n, wire);
   int rc = decode(lt, f->b, f->n, wire, &l);
   check_count++;
   if (rc != PO_OK || l.l3_off != off || l.l3_cap != cap || l.ethertype != et ||
@@ -87,6 +108,7 @@ static void expect_not_ip(int line, uint32_t lt, const fr *f)
 {
   po_link l;
   check_count++;
+  seed(lt, f->b, f->n, f->n);
   int rc = decode(lt, f->b, f->n, f->n, &l);
   if (rc != PO_ENOTIP || l.vlan != 0xFFFF || l.mac_off != -1) {
     check_failures++;
