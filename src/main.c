@@ -33,6 +33,7 @@ static const char usage_text[] =
   "                           pcapint:IF, ...)\n"
   "  -i, --interface IFACE    capture live on IFACE (same as SOURCE int:IFACE)\n"
   "  -f, --filter EXPR        BPF filter applied to every packet\n"
+  "  -B, --buffer-size KIB    live capture buffer in KiB (default 65536: 64 MiB)\n"
   "\n"
   "Chains:\n"
   "  -c, --chain NAME|FILE    chain script, repeatable, run in order (default: basic)\n"
@@ -172,6 +173,7 @@ int main(int argc, char **argv)
     { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
     { "watch", no_argument, NULL, 'w' },
     { "interface", required_argument, NULL, 'i' },
+    { "buffer-size", required_argument, NULL, 'B' },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
     { "list-chains", no_argument, NULL, O_LIST },
@@ -203,10 +205,11 @@ int main(int argc, char **argv)
   po_run_opts ro;
   memset(&ro, 0, sizeof ro);
   po_config_defaults(&ro.cfg);
+  ro.buffer_kib = 64 * 1024; /* bursts of 64 KiB loopback frames: see docs/live.md */
 
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":c:o:f:qL:hVwi:", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:o:f:qL:hVwi:B:", longopts, NULL)) != -1) {
     switch (c) {
     case 'c':
       if (nchains == MAX_CHAINS) return usage_error("too many chains (at most %s)", "64");
@@ -239,6 +242,10 @@ int main(int argc, char **argv)
       ro.source = live;
       break;
     }
+    case 'B':
+      if (parse_uint(optarg, 4u << 20, &ro.buffer_kib) || ro.buffer_kib < 64)
+        return usage_error("--buffer-size wants KiB from 64 to 4194304, not '%s'", optarg);
+      break;
     case 'q': ro.quiet = 1; break;
     case 'L':
       if (nldirs == MAX_LDIRS) return usage_error("too many --lua-path folders (at most %s)", "32");

@@ -63,6 +63,22 @@ typedef struct po_pkt {
   uint16_t gen;       /* generation of the slot when this entry was made */
 } po_pkt;
 
+/* Link layer of one packet, for Lua (pathobs.link): one per batch entry,
+ * in an array beside the batch (po_link_batch), so that po_pkt keeps its size. */
+typedef struct po_linkinfo {
+  uint8_t dst[6];     /* destination MAC */
+  uint8_t src[6];     /* source MAC */
+  uint16_t vlan;      /* outermost 802.1Q/802.1ad VLAN id, 0xFFFF when none */
+  uint8_t has_mac;    /* 1 when dst and src hold the frame's MACs */
+  uint8_t pad_;
+} po_linkinfo;
+/* The link layer of batch entry i (linkbatch.c; kept by run.c as it fills the
+ * batch), or NULL past the entries it holds. */
+const po_linkinfo *po_link_batch(unsigned i);
+/* Room for n entries; 0, or PO_ENOMEM. */
+int po_link_batch_reserve(unsigned n);
+void po_link_batch_set(unsigned from, unsigned to, const po_linkinfo *li);
+
 /* ---- decode.c: IP and transport parsing, no I/O ----------------------- */
 /* Decode the IP packet at l3 (cap captured bytes) into *h; when the packet is
  * an ICMP error that quotes a complete IP header, fill *q too (q->p != NULL).
@@ -211,6 +227,16 @@ uint32_t po_obs_live(const po_observer *o);
 /* "src:sp -> dst:dp proto N" of a slot's flow in its forward direction. */
 void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len);
 
+typedef void (*po_diag_fn)(void *ud, const char *msg);
+/* ---- stdguard.c: library printf()s kept off the records' standard output -- */
+/* From now on fd 1 is a pipe whose lines go to diag ("libtrace: ...") once
+ * each; the records' standard output is po_stdout_fd(). */
+int po_stdguard_start(po_diag_fn diag, void *ud);
+/* Read what is left, report repeated lines with their count. */
+void po_stdguard_stop(void);
+/* The descriptor of the records' standard output (1 without the guard). */
+int po_stdout_fd(void);
+
 /* ---- output.c: buffered JSON-lines sink --------------------------------- */
 typedef struct po_out {
   int fd, own;
@@ -312,6 +338,7 @@ typedef struct po_rpkt {
   int rc;             /* 1 a packet (a malformed one: decoded PO_EMALFORM), 0 the end, < 0 an error */
   int decoded;        /* po_obs_decode's result */
   po_fkey fk;         /* its key, when decoded is PO_OK */
+  po_linkinfo link;   /* its link layer (po_source_link) */
 } po_rpkt;
 typedef struct po_reader po_reader;
 typedef struct po_source po_source;
@@ -367,13 +394,14 @@ int po_host_module_files(po_host *h, char (*out)[4096], int max);
 /* Layout of po_hdr and po_pkt as the C compiler sees it (for the FFI test). */
 size_t po_abi_layout(size_t *out, size_t n);
 
-/* ---- source.c: packets from libtrace (files, stdin; live later) ---------- */
+/* ---- source.c: packets from libpcap (pcap, pcapng, interfaces) and libtrace -- */
 typedef struct po_source po_source;
-/* spec: a libtrace URI, a plain path (format sniffed) or "-" (pcap on stdin).
- * ring: how many packets must stay valid at once (a batch).  On failure err
- * says why. */
+/* spec: a libtrace URI, a plain path (format sniffed), "-" (pcap, pcapng or
+ * compressed pcap on stdin) or an interface.  ring: how many packets must
+ * stay valid at once (a batch).  buffer_kib: an interface's capture buffer
+ * (0: libpcap's default).  On failure err says why. */
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
-                   char *err, size_t errlen);
+                   unsigned buffer_kib, char *err, size_t errlen);
 void po_source_close(po_source *s);
 /* 1 when spec can be read only once and its first bytes not looked at
  * before libtrace reads them: "-" (standard input), or a path to a FIFO or a
@@ -400,6 +428,10 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
                    uint32_t *cap, int *fd, char *err, size_t errlen);
 /* Packets the capture layer reports as dropped (0 when it does not know). */
 uint64_t po_source_dropped(po_source *s);
+/* The link layer of the packet po_source_next/poll returned last. */
+const po_linkinfo *po_source_link(const po_source *s);
+/* "1, EN10MB" or the like: the source's link type, for messages. */
+void po_source_describe_link(const po_source *s, char *buf, size_t len);
 const char *po_source_uri(const po_source *s);
 
 /* ---- paths.c: where the bundled lua/ and chains/ are; chain lookup ------- */
@@ -427,6 +459,7 @@ typedef struct po_run_opts {
   po_config cfg;
   int quiet, watch;
   uint32_t stats_interval;     /* seconds, 0: only at exit */
+  uint32_t buffer_kib;         /* live capture buffer (-B), 0: the default */
   po_diag_fn diag;             /* every message goes there */
   void *ud;
 } po_run_opts;
