@@ -296,6 +296,8 @@ static int radiotap(const uint8_t *f, uint32_t end, uint32_t wire, walk *o)
 static int link_at(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, uint32_t wire,
                    walk *o, int depth);
 
+static int frelay(const uint8_t *f, uint32_t off, uint32_t end, walk *o);
+
 /* Juniper's "MGC" pseudo-header: magic, flags, optional extensions; with the
  * "no layer 2" flag the IP packet follows 4 more bytes. */
 static int juniper(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, walk *o)
@@ -310,7 +312,9 @@ static int juniper(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, wa
   if (flags & 0x02) return guess_ip(f, off + hdr + 4, end, o);
   off += hdr;
   switch (lt) {
+  case 167:                                                         /* JUNIPER_PPPOE: Ethernet frames */
   case 178: return by_type(f, off, end, NEXT_ETHER, o);             /* JUNIPER_ETHER */
+  case 180: return frelay(f, off, end, o);                          /* JUNIPER_FRELAY */
   case 179:                                                         /* JUNIPER_PPP */
     if (off + 2 <= end && f[off] == 0xFF && f[off + 1] == 0x03) off += 2;
     return by_type(f, off, end, NEXT_PPP, o);

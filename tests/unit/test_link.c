@@ -699,6 +699,15 @@ static void others(void)
   hex(&f, "4d474300 0f00 0800" IP4);
   EXPECT(181, &f, 8, 28, V4, NOV, -1);
   f.n = 0;
+  hex(&f, "4d474300" MACS "8864 1100 1234 0032 0057" IP6); /* PPPoE service PIC */
+  EXPECT(167, &f, 26, 48, V6, NOV, 4);
+  f.n = 0;
+  hex(&f, "4d474300 1841 03 cc" IP4);
+  EXPECT(180, &f, 8, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "4d474300 0102 0800" IP4); /* a Juniper format not read */
+  NOT_IP(136, &f);
+  f.n = 0;
   hex(&f, "4d474400" MACS "0800" IP4); /* no magic */
   NOT_IP(178, &f);
   /* FDDI, token ring (with a routing field), ATM, IP over FC, IEEE 1394, SLIP */
