@@ -267,6 +267,10 @@ case("ARCnet (Linux)", 129, lambda p, d: g.arcnet(p, linux=True))
 case("PKTAP + Ethernet", 258, lambda p, d: g.pktap(eth()(p, d)))
 case("PKTAP + raw IP", 258, lambda p, d: g.pktap(p, dlt=12))
 case("Juniper Ethernet", 178, lambda p, d: g.juniper(eth()(p, d)))
+case("ERF records of Ethernet frames with FCS", 197, lambda p, d: g.erf_record(eth()(p, d)),
+     extra=[BIG])
+case("ERF records of raw IP", 197, lambda p, d: g.erf_record(p, erf_type=22 if p[0] >> 4 == 4 else 23))
+case("DOCSIS", 143, lambda p, d: g.docsis(eth()(p, d)), extra=[BIG])
 
 
 @check("unknown link types: every frame non-ip, no record, JSON-only stdout")

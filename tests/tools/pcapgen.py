@@ -39,7 +39,7 @@ __all__ = [
     "LINKTYPE_LINUX_SLL", "LINKTYPE_LINUX_SLL2", "LINKTYPE_IPV4", "LINKTYPE_IPV6",
     "ether_fcs", "sll", "sll2", "loopback", "ppp", "pppoe", "mpls", "macsec",
     "wlan_data", "radiotap", "ppi", "prism", "avs", "nflog", "ipnet", "ipoib",
-    "frelay", "arcnet", "pktap", "juniper", "c_hdlc", "llc_snap", "ip_ethertype",
+    "frelay", "arcnet", "pktap", "juniper", "c_hdlc", "erf_record", "docsis", "llc_snap", "ip_ethertype",
     "inet_checksum", "addr_bytes", "mac_bytes",
     "ether", "arp", "ipv4", "ipv6", "ip", "Ext", "ext", "hbh", "dstopts",
     "routing", "frag6", "ah", "pad_tlv_options",
@@ -455,6 +455,29 @@ def juniper(frame):
     """Juniper "MGC" pseudo-header (no extensions) before an Ethernet frame
     (LINKTYPE_JUNIPER_ETHER)."""
     return b"MGC\x00" + frame
+
+
+def erf_record(frame, erf_type=2, fcs=True, ts=0):
+    """ERF record (LINKTYPE_ERF) of an Ethernet frame (type 2: 2 pad bytes,
+    the FCS appended with ``fcs``) or a raw IP packet (type 22 IPv4, 23 IPv6),
+    padded to a multiple of 8 bytes as DAG cards write them."""
+    if erf_type == 2:
+        body = b"\x00\x00" + (ether_fcs(frame) if fcs else frame)
+        wlen = len(body) - 2
+    else:
+        body = frame
+        wlen = len(frame)
+    rlen = 16 + len(body)
+    pad = (-rlen) % 8
+    return struct.pack("<Q", ts) + struct.pack("!BBHHH", erf_type, 0x04, rlen + pad, 0,
+                                               wlen) + body + b"\x00" * pad
+
+
+def docsis(frame):
+    """DOCSIS packet PDU: MAC header (no extended header) and an Ethernet
+    frame with its CRC."""
+    pdu = ether_fcs(frame)
+    return struct.pack("!BBHH", 0, 0, len(pdu), 0) + pdu
 
 
 def c_hdlc(payload, ethertype=None):

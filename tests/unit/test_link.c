@@ -745,6 +745,37 @@ static void others(void)
   f.n = 0;
   hex(&f, "00000000 55555555555555d5" MACS "0800" IP4 "deadbeef");
   EXPECT(241, &f, 26, 28, V4, NOV, 12);
+  /* ERF records: Ethernet (2 pad bytes, FCS, record padding after it), with an
+   * extension header; PoS with PPP and with Cisco HDLC; raw IPv6 */
+  f.n = 0;
+  hex(&f, "0000000000000000 02 04 0050 0000 002e 0000" MACS "0800" IP4 "deadbeef 000000000000");
+  EXPECT(197, &f, 32, 28, V4, NOV, 18);
+  f.n = 0;
+  hex(&f, "0000000000000000 82 04 0058 0000 002e 0000 0000000000000000" MACS "0800" IP4
+          "deadbeef 000000000000");
+  EXPECT(197, &f, 40, 28, V4, NOV, 26);
+  f.n = 0;
+  hex(&f, "0000000000000000 01 04 0048 0000 0034 ff03 0057" IP6 "0000000000000000");
+  EXPECT(197, &f, 20, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "0000000000000000 01 04 0030 0000 0020 0f00 0800" IP4);
+  EXPECT(197, &f, 20, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "0000000000000000 17 04 0040 0000 0030" IP6);
+  EXPECT(197, &f, 16, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "0000000000000000 03 04 0040 0000 0030 00000000"); /* ATM */
+  NOT_IP(197, &f);
+  /* DOCSIS packet PDU (without and with an extended header), a MAC message */
+  f.n = 0;
+  hex(&f, "00 00 0036 0000" MACS "0800" IP4 "deadbeef");
+  EXPECT(143, &f, 20, 28, V4, NOV, 6);
+  f.n = 0;
+  hex(&f, "01 04 003a 01020304 0000" MACS "86dd" IP6 "deadbeef");
+  EXPECT(143, &f, 24, 48, V6, NOV, 10);
+  f.n = 0;
+  hex(&f, "c2 00 0036 0000" MACS "0800" IP4 "deadbeef");
+  NOT_IP(143, &f);
   /* OpenBSD enc, pflog */
   f.n = 0;
   hex(&f, "02000000 00001000 00000000" IP4);
