@@ -296,6 +296,8 @@ static int radiotap(const uint8_t *f, uint32_t end, uint32_t wire, walk *o)
 static int link_at(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, uint32_t wire,
                    walk *o, int depth);
 
+static int frelay(const uint8_t *f, uint32_t off, uint32_t end, walk *o);
+
 /* Juniper's "MGC" pseudo-header: magic, flags, optional extensions; with the
  * "no layer 2" flag the IP packet follows 4 more bytes. */
 static int juniper(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, walk *o)
@@ -310,7 +312,9 @@ static int juniper(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, wa
   if (flags & 0x02) return guess_ip(f, off + hdr + 4, end, o);
   off += hdr;
   switch (lt) {
+  case 167:                                                         /* JUNIPER_PPPOE: Ethernet frames */
   case 178: return by_type(f, off, end, NEXT_ETHER, o);             /* JUNIPER_ETHER */
+  case 180: return frelay(f, off, end, o);                          /* JUNIPER_FRELAY */
   case 179:                                                         /* JUNIPER_PPP */
     if (off + 2 <= end && f[off] == 0xFF && f[off + 1] == 0x03) off += 2;
     return by_type(f, off, end, NEXT_PPP, o);
@@ -426,6 +430,48 @@ static int ppi(const uint8_t *f, uint32_t end, uint32_t wire, walk *o, int depth
   }
   if (dlt == 192) return PO_ENOTIP;
   return link_at(dlt, f, len, end, wire, o, depth + 1);
+}
+
+/* ERF record (Endace) in a pcap: 16-byte header (type, flags, record and wire
+ * lengths), extension headers while their top bit is set, then by the type:
+ * Ethernet after 2 pad bytes (its FCS at the end), PoS (PPP or Cisco HDLC),
+ * raw IPv4/IPv6.  The record is padded: the wire length ends the frame. */
+static int erf_record(const uint8_t *f, uint32_t off, uint32_t end, walk *o)
+{
+  if (off + 16 > end) return PO_ENOTIP;
+  uint8_t type = f[off + 8];
+  uint32_t wlen = be16(f + off + 14), pos = off + 16;
+  for (uint8_t more = type & 0x80; more; pos += 8) {
+    if (pos + 8 > end) return PO_ENOTIP;
+    more = f[pos] & 0x80;
+  }
+  switch (type & 0x7F) {
+  case 2: case 10: case 16: case 20:            /* ETH, COLOR_ETH, DSM_COLOR_ETH, COLOR_HASH_ETH */
+    pos += 2;
+    if (wlen >= 4 && pos + wlen - 4 < end) end = pos + wlen - 4;
+    return by_type(f, pos, end, NEXT_ETHER, o);
+  case 1: case 9: case 15: case 19:             /* HDLC_POS and its colored kinds */
+    if (pos + wlen < end) end = pos + wlen;
+    if (pos + 4 > end) return PO_ENOTIP;
+    if (f[pos] == 0xFF && f[pos + 1] == 0x03) return by_type(f, pos + 2, end, NEXT_PPP, o);
+    return by_type(f, pos + 4, end, be16(f + pos + 2), o);
+  case 22: case 23:                             /* IPV4, IPV6 */
+    if (pos + wlen < end) end = pos + wlen;
+    return ip_at(pos, end, (type & 0x7F) == 22 ? ET_IP4 : ET_IP6, o);
+  default:
+    return PO_ENOTIP;
+  }
+}
+
+/* DOCSIS MAC frame: frame control (type 0: a packet PDU), MAC_PARM, length,
+ * extended header when EHDR_ON, HCS; then an Ethernet frame with its CRC. */
+static int docsis(const uint8_t *f, uint32_t off, uint32_t end, uint32_t wire, walk *o)
+{
+  if (off + 6 > end) return PO_ENOTIP;
+  uint8_t fc = f[off];
+  if (fc >> 6 != 0) return PO_ENOTIP;
+  uint32_t hl = 6 + ((fc & 1) ? f[off + 1] : 0);
+  return by_type(f, off + hl, trim(end, wire, 4), NEXT_ETHER, o);
 }
 
 static int link_at(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, uint32_t wire,
@@ -573,6 +619,10 @@ static int link_at(uint32_t lt, const uint8_t *f, uint32_t off, uint32_t end, ui
   case 8:                                       /* SLIP: 16-byte BPF SLIP header */
     if (off + 16 > end) return PO_ENOTIP;
     return guess_ip(f, off + 16, end, o);
+  case 197:                                     /* ERF */
+    return erf_record(f, off, end, o);
+  case 143:                                     /* DOCSIS */
+    return docsis(f, off, end, wire, o);
   case 240:                                     /* NETANALYZER: 4-byte header, Ethernet + FCS */
     if (off + 4 > end) return PO_ENOTIP;
     return by_type(f, off + 4, trim(end, wire, 4), NEXT_ETHER, o);

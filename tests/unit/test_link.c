@@ -36,6 +36,26 @@ static void zeros(fr *f, uint32_t n)
             "20010db8000000000000000000000002 00350035 00080000"
 #define MACS "020000000002 020000000001" /* destination, source */
 
+/* FUZZ_LINK_SEEDS=DIR: every frame a test decodes whole goes to DIR as a seed of
+ * tests/fuzz/fuzz_link.c (link type, wire length delta, frame). */
+static void seed(uint32_t lt, const uint8_t *b, uint32_t cap, uint32_t wire)
+{
+  const char *dir = getenv("FUZZ_LINK_SEEDS");
+  if (dir == NULL || wire < cap || wire - cap > 127) return;
+  uint32_t h = 2166136261u;
+  uint8_t head[5] = { (uint8_t)(lt >> 24), (uint8_t)(lt >> 16), (uint8_t)(lt >> 8), (uint8_t)lt,
+                      (uint8_t)(wire - cap) };
+  for (int i = 0; i < 5; i++) h = (h ^ head[i]) * 16777619u;
+  for (uint32_t i = 0; i < cap; i++) h = (h ^ b[i]) * 16777619u;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/seed-%08x", dir, h);
+  FILE *out = fopen(path, "wb");
+  if (out == NULL) return;
+  fwrite(head, 1, 5, out);
+  fwrite(b, 1, cap, out);
+  fclose(out);
+}
+
 static int decode(uint32_t lt, const uint8_t *b, uint32_t cap, uint32_t wire, po_link *l)
 {
   /* an exact-size copy: a sanitizer build sees any read past cap */
@@ -53,6 +73,7 @@ static void expect_at(int line, uint32_t lt, const fr *f, uint32_t wire, uint32_
                       uint32_t cap, uint16_t et, uint16_t vlan, int32_t mac)
 {
   po_link l;
+  seed(lt, f->b, f->n, wire);
   int rc = decode(lt, f->b, f->n, wire, &l);
   check_count++;
   if (rc != PO_OK || l.l3_off != off || l.l3_cap != cap || l.ethertype != et ||
@@ -87,6 +108,7 @@ static void expect_not_ip(int line, uint32_t lt, const fr *f)
 {
   po_link l;
   check_count++;
+  seed(lt, f->b, f->n, f->n);
   int rc = decode(lt, f->b, f->n, f->n, &l);
   if (rc != PO_ENOTIP || l.vlan != 0xFFFF || l.mac_off != -1) {
     check_failures++;
@@ -677,6 +699,15 @@ static void others(void)
   hex(&f, "4d474300 0f00 0800" IP4);
   EXPECT(181, &f, 8, 28, V4, NOV, -1);
   f.n = 0;
+  hex(&f, "4d474300" MACS "8864 1100 1234 0032 0057" IP6); /* PPPoE service PIC */
+  EXPECT(167, &f, 26, 48, V6, NOV, 4);
+  f.n = 0;
+  hex(&f, "4d474300 1841 03 cc" IP4);
+  EXPECT(180, &f, 8, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "4d474300 0102 0800" IP4); /* a Juniper format not read */
+  NOT_IP(136, &f);
+  f.n = 0;
   hex(&f, "4d474400" MACS "0800" IP4); /* no magic */
   NOT_IP(178, &f);
   /* FDDI, token ring (with a routing field), ATM, IP over FC, IEEE 1394, SLIP */
@@ -714,6 +745,37 @@ static void others(void)
   f.n = 0;
   hex(&f, "00000000 55555555555555d5" MACS "0800" IP4 "deadbeef");
   EXPECT(241, &f, 26, 28, V4, NOV, 12);
+  /* ERF records: Ethernet (2 pad bytes, FCS, record padding after it), with an
+   * extension header; PoS with PPP and with Cisco HDLC; raw IPv6 */
+  f.n = 0;
+  hex(&f, "0000000000000000 02 04 0050 0000 002e 0000" MACS "0800" IP4 "deadbeef 000000000000");
+  EXPECT(197, &f, 32, 28, V4, NOV, 18);
+  f.n = 0;
+  hex(&f, "0000000000000000 82 04 0058 0000 002e 0000 0000000000000000" MACS "0800" IP4
+          "deadbeef 000000000000");
+  EXPECT(197, &f, 40, 28, V4, NOV, 26);
+  f.n = 0;
+  hex(&f, "0000000000000000 01 04 0048 0000 0034 ff03 0057" IP6 "0000000000000000");
+  EXPECT(197, &f, 20, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "0000000000000000 01 04 0030 0000 0020 0f00 0800" IP4);
+  EXPECT(197, &f, 20, 28, V4, NOV, -1);
+  f.n = 0;
+  hex(&f, "0000000000000000 17 04 0040 0000 0030" IP6);
+  EXPECT(197, &f, 16, 48, V6, NOV, -1);
+  f.n = 0;
+  hex(&f, "0000000000000000 03 04 0040 0000 0030 00000000"); /* ATM */
+  NOT_IP(197, &f);
+  /* DOCSIS packet PDU (without and with an extended header), a MAC message */
+  f.n = 0;
+  hex(&f, "00 00 0036 0000" MACS "0800" IP4 "deadbeef");
+  EXPECT(143, &f, 20, 28, V4, NOV, 6);
+  f.n = 0;
+  hex(&f, "01 04 003a 01020304 0000" MACS "86dd" IP6 "deadbeef");
+  EXPECT(143, &f, 24, 48, V6, NOV, 10);
+  f.n = 0;
+  hex(&f, "c2 00 0036 0000" MACS "0800" IP4 "deadbeef");
+  NOT_IP(143, &f);
   /* OpenBSD enc, pflog */
   f.n = 0;
   hex(&f, "02000000 00001000 00000000" IP4);
