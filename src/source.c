@@ -134,6 +134,46 @@ static uint32_t dlt_to_linktype(int dlt)
   }
 }
 
+/* A pcapng file's first interface: its if_fcslen option (13) as the FCS bits
+ * of a pcap link-type field, 0 without one.  libpcap 1.10 reads the option
+ * but does not pass it on.  Only the first interface counts: libpcap refuses
+ * a file whose interfaces differ in link type. */
+static uint32_t pcapng_fcs_bits(const char *path)
+{
+  static __thread uint8_t b[65536];
+  FILE *f = fopen(path, "rbe");
+  if (f == NULL) return 0;
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  if (n < 28) return 0;
+  int le = b[8] == 0x4d && b[9] == 0x3c && b[10] == 0x2b && b[11] == 0x1a;
+#define RD32(p) (le ? (uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 | (uint32_t)(p)[2] << 16 | (uint32_t)(p)[3] << 24 \
+                    : (uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+#define RD16(p) (le ? (uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 : (uint32_t)(p)[0] << 8 | (uint32_t)(p)[1])
+  size_t off = RD32(b + 4); /* past the section header block */
+  while (off >= 28 && off + 20 <= n) {
+    uint32_t type = RD32(b + off), len = RD32(b + off + 4);
+    if (len < 12 || len > n - off) break;
+    if (type == 1) { /* interface description: link type, reserved, snaplen, options */
+      size_t o = off + 16, end = off + len - 4;
+      while (o + 4 <= end) {
+        uint32_t code = RD16(b + o), olen = RD16(b + o + 2);
+        if (code == 0 || o + 4 + olen > end) break;
+        if (code == 13 && olen >= 1) {
+          uint32_t fcs = b[o + 4];
+          return fcs > 0 && fcs <= 30 ? 0x04000000u | (fcs / 2) << 28 : 0;
+        }
+        o += 4 + ((olen + 3) & ~3u);
+      }
+      return 0;
+    }
+    off += len;
+  }
+#undef RD32
+#undef RD16
+  return 0;
+}
+
 static int open_pcap_file(po_source *s, const char *path, const uint8_t *head, size_t n, char *err,
                      size_t errlen)
 {
@@ -154,8 +194,8 @@ static int open_pcap_file(po_source *s, const char *path, const uint8_t *head, s
     snprintf(err, errlen, "%s", ebuf[0] ? ebuf : "libpcap could not open it");
     return PO_EOPEN;
   }
-  s->linktype = n >= 24 && sniff_bytes(head, n, 0) == FMT_PCAP ? header_linktype(head)
-                                                                : dlt_to_linktype(pcap_datalink(s->pc));
+  if (n >= 24 && sniff_bytes(head, n, 0) == FMT_PCAP) s->linktype = header_linktype(head);
+  else s->linktype = dlt_to_linktype(pcap_datalink(s->pc)) | pcapng_fcs_bits(path);
   return PO_OK;
 }
 
