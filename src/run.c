@@ -95,6 +95,8 @@ static void snapshot(app *a)
   if (a->src != NULL && a->rd == NULL) a->st.dropped = po_source_dropped(a->src);
 }
 
+static void flush_output(app *a);
+
 static void write_stats_file(app *a)
 {
   char *json = po_stats_json(&a->st);
@@ -105,7 +107,10 @@ static void write_stats_file(app *a)
   struct stat st;
   int in_place = lstat(a->o->stats_file, &st) == 0 && !S_ISREG(st.st_mode);
   snprintf(tmp, sizeof tmp, "%s%s", a->o->stats_file, in_place ? "" : ".tmp");
-  FILE *f = json ? fopen(tmp, "w") : NULL;
+  /* fd 1 is stdguard.c's pipe: standard output by name is the records' descriptor */
+  int to_stdout = strcmp(a->o->stats_file, "/dev/stdout") == 0 || strcmp(a->o->stats_file, "/proc/self/fd/1") == 0;
+  if (to_stdout) flush_output(a); /* the records so far first */
+  FILE *f = !json ? NULL : to_stdout ? fdopen(dup(po_stdout_fd()), "w") : fopen(tmp, "w");
   int bad = f == NULL || fprintf(f, "%s\n", json) < 0;
   if (f != NULL && fclose(f) != 0) bad = 1;
   if (!bad && !in_place && rename(tmp, a->o->stats_file) != 0) bad = 1;

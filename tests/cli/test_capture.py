@@ -205,6 +205,14 @@ def _():
        "once, then the count")
 
 
+@check("--stats /dev/stdout: the counters after the records on standard output, as before the guard")
+def _():
+    r = run("-q", "--stats", "/dev/stdout", BIG_PCAP)
+    eq((r.rc, r.err), (0, ""), "exit, messages")
+    eq([sorted(x)[:2] for x in r.records][-1], ["chain_errors", "dropped"], "the counters last")
+    eq(len(r.records), 2, "one record, then the counters")
+
+
 @check("a capture without one IP packet: a warning naming the link type, exit 0")
 def _():
     cap = pg.Capture()

@@ -130,9 +130,27 @@ def tcp_exchange(port):
 
 
 
+def packet_socket_open(pid):
+    """Whether process pid holds a packet socket (a capture) now."""
+    try:
+        inodes = {line.split()[-1] for line in open("/proc/net/packet").read().splitlines()[1:]}
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                return True
+    except OSError:
+        pass
+    return False
+
+
 def started(p):
-    """Let the capture open before traffic is sent."""
-    time.sleep(1.0)
+    """Let the capture open before traffic is sent: wait (10 s at most, on a
+    busy machine) for its packet socket, then a moment for its ring."""
+    for _ in range(100):
+        if p.p.poll() is not None or packet_socket_open(p.p.pid):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
     assert p.p.poll() is None, "pathobs exited early: %s" % p.stop()[2]
 
 
@@ -369,27 +387,29 @@ def bulk_transfer(port, total):
     return got
 
 
-@check("a bulk transfer on lo (64 KiB frames): no abort, the flow's record, drops in the counters")
+@check("a bulk transfer on lo (64 KiB frames), -i lo and pcapint:lo: no abort, the record, drops counted")
 def _():
     total = 8 << 20
-    with tempfile.TemporaryDirectory() as d:
-        stats = os.path.join(d, "stats.json")
-        p = Proc("-f", "port %d" % (BASE + 6), "--stats", stats, "-i", "lo")
-        started(p)
-        eq(bulk_transfer(BASE + 6, total), total, "bytes moved")
-        time.sleep(0.5)
-        rc, recs, err = p.stop(signal.SIGINT)
-        eq(rc, 0, "exit status: %s" % err)
-        assert not [l for l in err if "Assertion" in l or "abort" in l.lower()], err
-        flows = [r for r in recs if r["dp"] == BASE + 6]
-        eq(len(flows), 1, "one record for the transfer: %r" % recs)
-        f = flows[0]
-        s = json.load(open(stats))
-        assert "dropped" in s, s
-        eq(s["packets"], f["pkt_fwd"] + f["pkt_rev"], "every packet read is in the flow")
-        if s["dropped"] == 0:
-            # all seen: the server's octets (IP length fields) hold every byte sent
-            assert f["oct_rev"] > total, "server octets %d for %d bytes: %r" % (f["oct_rev"], total, f)
+    for i, src in enumerate((["-i", "lo"], ["pcapint:lo"])):
+        port = BASE + 6 + i
+        with tempfile.TemporaryDirectory() as d:
+            stats = os.path.join(d, "stats.json")
+            p = Proc("-f", "port %d" % port, "--stats", stats, *src)
+            started(p)
+            eq(bulk_transfer(port, total), total, "bytes moved")
+            time.sleep(0.5)
+            rc, recs, err = p.stop(signal.SIGINT)
+            eq(rc, 0, "%s exit status: %s" % (src, err))
+            assert not [l for l in err if "Assertion" in l or "abort" in l.lower()], err
+            flows = [r for r in recs if r["dp"] == port]
+            eq(len(flows), 1, "%s: one record for the transfer: %r" % (src, recs))
+            f = flows[0]
+            s = json.load(open(stats))
+            assert "dropped" in s, s
+            eq(s["packets"], f["pkt_fwd"] + f["pkt_rev"], "%s: every packet read is in the flow" % src)
+            if s["dropped"] == 0:
+                # all seen: the server's octets (IP length fields) hold every byte sent
+                assert f["oct_rev"] > total, "%s: server octets %d for %d bytes" % (src, f["oct_rev"], total)
 
 
 @check("-i any: the any device (Linux cooked v2), each loopback packet once")
