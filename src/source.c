@@ -844,9 +844,10 @@ void po_source_describe_link(const po_source *s, char *buf, size_t len)
 {
   if (s->pc != NULL) {
     const char *name = pcap_datalink_val_to_name(pcap_datalink(s->pc));
-    snprintf(buf, len, "%u%s%s%s", (unsigned)(s->linktype & 0x03FFFFFF), name ? ", " : "",
-             name ? name : "", "");
+    unsigned lt = (unsigned)(s->linktype & 0x03FFFFFF);
+    if (name != NULL) snprintf(buf, len, "%u, %s", lt, name);
+    else snprintf(buf, len, "%u", lt);
   } else {
-    snprintf(buf, len, "of libtrace's %s", s->uri);
+    snprintf(buf, len, "as libtrace reads %s", s->uri);
   }
 }
