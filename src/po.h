@@ -78,6 +78,8 @@ const po_linkinfo *po_link_batch(unsigned i);
 /* Room for n entries; 0, or PO_ENOMEM. */
 int po_link_batch_reserve(unsigned n);
 void po_link_batch_set(unsigned from, unsigned to, const po_linkinfo *li);
+/* Layout of po_linkinfo as the C compiler sees it (for the FFI test). */
+size_t po_link_abi_layout(size_t *out, size_t n);
 
 /* ---- decode.c: IP and transport parsing, no I/O ----------------------- */
 /* Decode the IP packet at l3 (cap captured bytes) into *h; when the packet is

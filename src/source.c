@@ -7,6 +7,7 @@
 #include <pcap/pcap.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 /* The largest frame libpcap reads from a file or takes from an interface. */
-enum { SNAPLEN = 262144, PCAP_TIMEOUT_MS = 100 };
+enum { SNAPLEN = 262144, PCAP_TIMEOUT_MS = 100, READ_BUF = 1 << 20 };
 
 typedef struct slot {
   libtrace_packet_t *pkt; /* libtrace sources */
@@ -29,6 +30,7 @@ struct po_source {
   int pcap;               /* libtrace frames typed by a pcap link type */
   /* libpcap: pcap and pcapng files and streams, Linux interfaces */
   pcap_t *pc;
+  char *iobuf;            /* its FILE's buffer, freed after pcap_close */
   uint32_t linktype;      /* LINKTYPE_ value with its FCS bits (po_link_decode) */
   int pipe_fd;            /* a compressed stream's pipe, closed once libtrace has opened it */
   slot *ring;
@@ -132,17 +134,68 @@ static uint32_t dlt_to_linktype(int dlt)
   }
 }
 
+/* A pcapng file's first interface: its if_fcslen option (13) as the FCS bits
+ * of a pcap link-type field, 0 without one.  libpcap 1.10 reads the option
+ * but does not pass it on.  Only the first interface counts: libpcap refuses
+ * a file whose interfaces differ in link type. */
+static uint32_t pcapng_fcs_bits(const char *path)
+{
+  static __thread uint8_t b[65536];
+  FILE *f = fopen(path, "rbe");
+  if (f == NULL) return 0;
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  if (n < 28) return 0;
+  int le = b[8] == 0x4d && b[9] == 0x3c && b[10] == 0x2b && b[11] == 0x1a;
+#define RD32(p) (le ? (uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 | (uint32_t)(p)[2] << 16 | (uint32_t)(p)[3] << 24 \
+                    : (uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+#define RD16(p) (le ? (uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 : (uint32_t)(p)[0] << 8 | (uint32_t)(p)[1])
+  size_t off = RD32(b + 4); /* past the section header block */
+  while (off >= 28 && off + 20 <= n) {
+    uint32_t type = RD32(b + off), len = RD32(b + off + 4);
+    if (len < 12 || len > n - off) break;
+    if (type == 1) { /* interface description: link type, reserved, snaplen, options */
+      size_t o = off + 16, end = off + len - 4;
+      while (o + 4 <= end) {
+        uint32_t code = RD16(b + o), olen = RD16(b + o + 2);
+        if (code == 0 || o + 4 + olen > end) break;
+        if (code == 13 && olen >= 1) {
+          uint32_t fcs = b[o + 4];
+          return fcs > 0 && fcs <= 30 ? 0x04000000u | (fcs / 2) << 28 : 0;
+        }
+        o += 4 + ((olen + 3) & ~3u);
+      }
+      return 0;
+    }
+    off += len;
+  }
+#undef RD32
+#undef RD16
+  return 0;
+}
+
 static int open_pcap_file(po_source *s, const char *path, const uint8_t *head, size_t n, char *err,
                      size_t errlen)
 {
   char ebuf[PCAP_ERRBUF_SIZE] = "";
-  s->pc = pcap_open_offline(path, ebuf);
+  /* libpcap reads a record with two fread()s: through stdio's usual 4 KiB
+   * buffer that is a read() every few packets; 1 MiB makes it one per 1 MiB */
+  FILE *fp = fopen(path, "rbe");
+  if (fp == NULL) {
+    snprintf(err, errlen, "%s", strerror(errno));
+    return PO_EOPEN;
+  }
+  s->iobuf = malloc(READ_BUF); /* glibc sizes its own buffer by st_blksize, whatever setvbuf says */
+  if (s->iobuf != NULL) setvbuf(fp, s->iobuf, _IOFBF, READ_BUF);
+  __fsetlocking(fp, FSETLOCKING_BYCALLER); /* one thread reads it: no lock per fread */
+  s->pc = pcap_fopen_offline(fp, ebuf);
   if (s->pc == NULL) {
+    fclose(fp);
     snprintf(err, errlen, "%s", ebuf[0] ? ebuf : "libpcap could not open it");
     return PO_EOPEN;
   }
-  s->linktype = n >= 24 && sniff_bytes(head, n, 0) == FMT_PCAP ? header_linktype(head)
-                                                                : dlt_to_linktype(pcap_datalink(s->pc));
+  if (n >= 24 && sniff_bytes(head, n, 0) == FMT_PCAP) s->linktype = header_linktype(head);
+  else s->linktype = dlt_to_linktype(pcap_datalink(s->pc)) | pcapng_fcs_bits(path);
   return PO_OK;
 }
 
@@ -288,6 +341,8 @@ static int open_pcap_stream(po_source *s, const char *path, char *err, size_t er
     replay_close(r);
     return PO_ENOMEM;
   }
+  s->iobuf = malloc(1 << 16); /* a pipe gives at most 64 KiB a read */
+  if (s->iobuf != NULL) setvbuf(fp, s->iobuf, _IOFBF, 1 << 16);
   char ebuf[PCAP_ERRBUF_SIZE] = "";
   s->pc = pcap_fopen_offline(fp, ebuf);
   if (s->pc == NULL) {
@@ -525,6 +580,7 @@ void po_source_close(po_source *s)
   if (s->trace) trace_destroy(s->trace);
   if (s->filter) trace_destroy_filter(s->filter);
   if (s->pc) pcap_close(s->pc);
+  free(s->iobuf);
   if (s->pipe_fd >= 0) close(s->pipe_fd);
   free(s);
 }
@@ -659,24 +715,19 @@ static int fill(po_source *s, slot *sl, size_t caplen, double *ts, uint16_t *eth
   s->link.vlan = 0xFFFF;
   s->link.has_mac = 0;
   uint32_t lt;
-  int have_lt = caplen > 0 && libtrace_linktype(p, &lt);
-  /* BSD loopback (NULL, LOOP): libtrace finds no layer 3 in NULL and counts
-   * LOOP's family in the IP packet; po_link_decode knows both. */
-  int own = have_lt && (lt == 0 || lt == 108);
-  if (caplen > 0 && !own) l = trace_get_layer3(p, &et, &remaining);
-  if (l == NULL) remaining = 0, et = 0;
-  l = skip_tags(l, &et, &remaining);
-  if (have_lt) {
-    libtrace_linktype_t ltt;
-    uint32_t frem = 0;
-    const uint8_t *frame = trace_get_packet_buffer(p, &ltt, &frem);
-    if (frame != NULL) {
-      uint16_t et2;
-      const uint8_t *l2;
-      uint32_t cap2;
-      link_of(s, lt, frame, frem, (uint32_t)caplen, &et2, &l2, &cap2);
-      if (l == NULL && l2 != NULL) l = l2, et = et2, remaining = cap2; /* where libtrace gives up */
-    }
+  libtrace_linktype_t ltt;
+  uint32_t frem = 0;
+  const uint8_t *frame = NULL;
+  if (caplen > 0 && libtrace_linktype(p, &lt)) frame = trace_get_packet_buffer(p, &ltt, &frem);
+  if (frame != NULL) {
+    /* A link type po_link_decode knows: it decodes the frame, not libtrace,
+     * which gives up on Linux cooked captures of most ARPHRD types, FCS bits,
+     * raw IP 228/229, BSD loopback, ... and prints a line per packet doing so. */
+    link_of(s, lt, frame, frem, (uint32_t)caplen, &et, &l, &remaining);
+  } else if (caplen > 0) {
+    l = trace_get_layer3(p, &et, &remaining);
+    if (l == NULL) remaining = 0, et = 0;
+    l = skip_tags(l, &et, &remaining);
   }
   if (l != NULL) {
     /* the batch keeps its packets until Lua has seen them; the next reads reuse the buffer */
