@@ -400,10 +400,11 @@ size_t po_abi_layout(size_t *out, size_t n);
 typedef struct po_source po_source;
 /* spec: a libtrace URI, a plain path (format sniffed), "-" (pcap, pcapng or
  * compressed pcap on stdin) or an interface.  ring: how many packets must
- * stay valid at once (a batch).  buffer_kib: an interface's capture buffer
+ * stay valid at once (a batch), plus read_ahead for a file (what a reader
+ * thread holds ahead, po_reader_start).  buffer_kib: an interface's capture buffer
  * (0: libpcap's default).  On failure err says why. */
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
-                   unsigned buffer_kib, char *err, size_t errlen);
+                   unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen);
 void po_source_close(po_source *s);
 /* 1 when spec can be read only once and its first bytes not looked at
  * before libtrace reads them: "-" (standard input), or a path to a FIFO or a

@@ -228,7 +228,9 @@ static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap
   else po_obs_packet(a->obs, ts, et, l3, cap);
   po_obs_batch(a->obs, &n);
   if (n > n0) po_link_batch_set(n0, n, po_source_link(a->src));
-  if (po_obs_batch_full(a->obs)) dispatch(a);
+  /* the source keeps the last batch_size + 2 packets (live: no read-ahead),
+   * whether or not they made a batch entry */
+  if (po_obs_batch_full(a->obs) || ++a->held >= a->o->cfg.batch_size) dispatch(a);
 }
 
 static void input_ended(app *a, int rc, const char *why)
@@ -406,7 +408,7 @@ static int start_run(app *a)
   char err[512];
   atomic_store(&opening, 1);
   int rc = po_source_open(&a->src, a->o->source, a->o->filter,
-                          a->o->cfg.batch_size + 2 + READ_AHEAD, a->o->buffer_kib, err, sizeof err);
+                          a->o->cfg.batch_size + 2, READ_AHEAD, a->o->buffer_kib, err, sizeof err);
   atomic_store(&opening, 0);
   if (rc == PO_EFILTER) {
     say(a, "%s", err); /* a usage error: the expression, not the source */

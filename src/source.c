@@ -510,7 +510,7 @@ static int libtrace_linktype(const libtrace_packet_t *p, uint32_t *lt)
 }
 
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
-                   unsigned buffer_kib, char *err, size_t errlen)
+                   unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen)
 {
   *out = NULL;
   po_source *s = calloc(1, sizeof *s);
@@ -549,6 +549,10 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
     if (s->pipe_fd >= 0) close(s->pipe_fd);
     s->pipe_fd = -1;
   }
+  /* a live source is read by the loop, which hands the batch to Lua before it
+   * waits again: no reader thread holds packets ahead (and a slot may hold a
+   * 256 KiB frame) */
+  if (!s->live) ring += read_ahead;
   s->nring = ring < 2 ? 2 : ring;
   s->ring = calloc(s->nring, sizeof *s->ring);
   if (s->ring == NULL) { po_source_close(s); return PO_ENOMEM; }

@@ -318,7 +318,7 @@ static void run_source(state *s, uint32_t linktype, const uint8_t *d, size_t n)
 
   po_source *src;
   char err[512];
-  if (po_source_open(&src, memfd_path, NULL, s->cfg.batch_size + 2, 0, err, sizeof err) != PO_OK)
+  if (po_source_open(&src, memfd_path, NULL, s->cfg.batch_size + 2, 0, 0, err, sizeof err) != PO_OK)
     return;
   for (int k = 0; k < 100000; k++) {
     double ts;
