@@ -6,7 +6,7 @@
 /* A frame is walked with f (its first byte) and end (the bytes that count: the
  * capture, without a trailing FCS or integrity check value).  Every reader
  * checks off + n <= end first.  Nested link layers (PPI, PKTAP, Juniper) call
- * link() again, at most MAX_DEPTH deep. */
+ * link_at() again, at most MAX_DEPTH deep. */
 enum { MAX_DEPTH = 4, MAX_STEPS = 64 };
 
 enum {
