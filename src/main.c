@@ -33,7 +33,7 @@ static const char usage_text[] =
   "                           pcapint:IF, ...)\n"
   "  -i, --interface IFACE    capture live on IFACE (same as SOURCE int:IFACE)\n"
   "  -f, --filter EXPR        BPF filter applied to every packet\n"
-  "  -B, --buffer-size KIB    live capture buffer in KiB (default 65536: 64 MiB)\n"
+  "  -B, --buffer-size KIB    live capture buffer in KiB (default 131072: 128 MiB)\n"
   "\n"
   "Chains:\n"
   "  -c, --chain NAME|FILE    chain script, repeatable, run in order (default: basic)\n"
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
   po_run_opts ro;
   memset(&ro, 0, sizeof ro);
   po_config_defaults(&ro.cfg);
-  ro.buffer_kib = 64 * 1024; /* bursts of 64 KiB loopback frames: see docs/live.md */
+  ro.buffer_kib = 128 * 1024; /* bursts of 64 KiB loopback frames: see docs/live.md */
 
   opterr = 0;
   int c;
