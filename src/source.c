@@ -138,13 +138,8 @@ static uint32_t dlt_to_linktype(int dlt)
  * of a pcap link-type field, 0 without one.  libpcap 1.10 reads the option
  * but does not pass it on.  Only the first interface counts: libpcap refuses
  * a file whose interfaces differ in link type. */
-static uint32_t pcapng_fcs_bits(const char *path)
+static uint32_t pcapng_fcs(const uint8_t *b, size_t n)
 {
-  static __thread uint8_t b[65536];
-  FILE *f = fopen(path, "rbe");
-  if (f == NULL) return 0;
-  size_t n = fread(b, 1, sizeof b, f);
-  fclose(f);
   if (n < 28) return 0;
   int le = b[8] == 0x4d && b[9] == 0x3c && b[10] == 0x2b && b[11] == 0x1a;
 #define RD32(p) (le ? (uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 | (uint32_t)(p)[2] << 16 | (uint32_t)(p)[3] << 24 \
@@ -172,6 +167,16 @@ static uint32_t pcapng_fcs_bits(const char *path)
 #undef RD32
 #undef RD16
   return 0;
+}
+
+static uint32_t pcapng_fcs_bits(const char *path)
+{
+  static __thread uint8_t b[65536];
+  FILE *f = fopen(path, "rbe");
+  if (f == NULL) return 0;
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  return pcapng_fcs(b, n);
 }
 
 static int open_pcap_file(po_source *s, const char *path, const uint8_t *head, size_t n, char *err,
@@ -204,9 +209,11 @@ static int open_pcap_file(po_source *s, const char *path, const uint8_t *head, s
  * pcapng go to libpcap through a FILE that hands them out again, compressed
  * pcap to libtrace (libwandio decompresses) through a pipe a thread fills. */
 
+enum { HEAD_MAX = 65536 };
+
 typedef struct replay {
   int fd;
-  uint8_t head[24];
+  uint8_t head[HEAD_MAX];
   size_t n, off;
 } replay;
 
@@ -335,6 +342,28 @@ static int open_pcap_stream(po_source *s, const char *path, char *err, size_t er
   memcpy(r->head, head, n);
   r->n = n;
   r->off = 0;
+  uint32_t fcs = 0;
+  if (fmt == FMT_PCAPNG) {
+    /* the section header and the first interface's block, for its if_fcslen
+     * (libpcap does not pass it on): read ahead as far as they go */
+    int le = head[8] == 0x4d;
+    uint32_t shb = le ? head[4] | head[5] << 8 | head[6] << 16 | (uint32_t)head[7] << 24
+                      : (uint32_t)head[4] << 24 | head[5] << 16 | head[6] << 8 | head[7];
+    size_t want = shb + 8;
+    while (want <= HEAD_MAX && r->n < want) {
+      ssize_t k = read(fd, r->head + r->n, want - r->n);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) break;
+      r->n += (size_t)k;
+      if (r->n == shb + 8 && want == shb + 8) { /* the next block's length */
+        const uint8_t *q = r->head + shb + 4;
+        uint32_t len = le ? q[0] | q[1] << 8 | q[2] << 16 | (uint32_t)q[3] << 24
+                          : (uint32_t)q[0] << 24 | q[1] << 16 | q[2] << 8 | q[3];
+        if (len >= 12 && len <= HEAD_MAX - shb) want = shb + len;
+      }
+    }
+    fcs = pcapng_fcs(r->head, r->n);
+  }
   cookie_io_functions_t io = { .read = replay_read, .close = replay_close };
   FILE *fp = fopencookie(r, "r", io);
   if (fp == NULL) {
@@ -350,7 +379,7 @@ static int open_pcap_stream(po_source *s, const char *path, char *err, size_t er
     snprintf(err, errlen, "%s", ebuf[0] ? ebuf : "libpcap could not read it");
     return PO_EOPEN;
   }
-  s->linktype = fmt == FMT_PCAP && n >= 24 ? header_linktype(head) : dlt_to_linktype(pcap_datalink(s->pc));
+  s->linktype = fmt == FMT_PCAP && n >= 24 ? header_linktype(head) : dlt_to_linktype(pcap_datalink(s->pc)) | fcs;
   return PO_OK;
 }
 

@@ -240,6 +240,30 @@ def _():
     eq([(x["pkt_fwd"], x["oct_fwd"]) for x in r.records], [(1, len(pkt))], "one packet, its IP length")
 
 
+@check("a pcapng interface's if_fcslen on standard input and a FIFO: the FCS left out, as from a file")
+def _():
+    big = pg.udp_packet("10.0.0.1", "10.0.0.2", 1000, 2000, payload=pg.filler(50), ip_opts={"total_length": 0})
+    small = pg.udp_packet("10.0.0.2", "10.0.0.1", 2000, 1000, payload=b"r")
+    plain, fcs = pg.Capture(), pg.Capture(fcslen=4)
+    for i, p in enumerate((big, small)):
+        plain.add(1 + i, pg.ether(p))
+        fcs.add(1 + i, pg.ether_fcs(pg.ether(p)))
+    plain.save(path("nofcs.pcapng"), "pcapng")
+    fcs.save(path("fcs.pcapng"), "pcapng")
+    want = run("-q", path("nofcs.pcapng")).records
+    eq(len(want), 1, "the flow without FCS")
+    data = open(path("fcs.pcapng"), "rb").read()
+    eq(run("-q", path("fcs.pcapng")).records, want, "from the file")
+    eq(run("-q", "-", stdin=data).records, want, "from standard input")
+    fifo = path("fcsfifo")
+    os.mkfifo(fifo)
+    t = threading.Thread(target=lambda: open(fifo, "wb").write(data))
+    t.start()
+    r = run("-q", fifo)
+    t.join()
+    eq(r.records, want, "through a FIFO")
+
+
 @check("pathobs.link in a chain: VLAN id and MACs of Ethernet frames, nil for raw IP")
 def _():
     chain = path("l2.lua")
