@@ -28,7 +28,7 @@ static const char usage_text[] =
   "\n"
   "Source:\n"
   "  SOURCE                   a capture file (pcap, pcapng, ERF, gzip/bzip2/xz pcap),\n"
-  "                           - for a pcap stream on stdin, an interface name, or a\n"
+  "                           - for stdin (pcap, pcapng), an interface name (any), or a\n"
   "                           libtrace URI (pcapfile:F, pcap:F, erf:F, int:IF, ring:IF,\n"
   "                           pcapint:IF, ...)\n"
   "  -i, --interface IFACE    capture live on IFACE (same as SOURCE int:IFACE)\n"
