@@ -36,12 +36,13 @@ static const char usage_text[] =
   "\n"
   "Source:\n"
   "  SOURCE                   a capture file (pcap, pcapng, ERF, gzip/bzip2/xz pcap),\n"
-  "                           - for a pcap stream on stdin, an interface name, or a\n"
+  "                           - for stdin (pcap, pcapng), an interface name (any), or a\n"
   "                           libtrace URI (pcapfile:F, pcap:F, erf:F, int:IF, ring:IF,\n"
   "                           pcapint:IF, ...)\n"
   "  -r, --read FILE          read FILE (a capture file, - or a FIFO), never an interface\n"
   "  -i, --interface IFACE    capture live on IFACE (same as SOURCE int:IFACE)\n"
   "  -f, --filter EXPR        BPF filter applied to every packet\n"
+  "  -B, --buffer-size KIB    live capture buffer in KiB (default 131072: 128 MiB)\n"
   "  FILTER...                the same, as the words after the source (tcpdump-style):\n"
   "                           pathobs -r x.pcap tcp port 80; not together with -f\n"
   "\n"
@@ -291,6 +292,7 @@ int main(int argc, char **argv)
     { "strict", no_argument, NULL, O_STRICT },
     { "chain-timeout", required_argument, NULL, O_CHAIN_TIMEOUT },
     { "interface", required_argument, NULL, 'i' },
+    { "buffer-size", required_argument, NULL, 'B' },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
     { "list-chains", no_argument, NULL, O_LIST },
@@ -330,11 +332,12 @@ int main(int argc, char **argv)
   po_run_opts ro;
   memset(&ro, 0, sizeof ro);
   po_config_defaults(&ro.cfg);
+  ro.buffer_kib = 128 * 1024; /* bursts of 64 KiB loopback frames: see docs/live.md */
   ro.sink.drain_ms = 30000;
 
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":c:o:w:r:f:qL:hVi:", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:o:w:r:f:qL:hVi:B:", longopts, NULL)) != -1) {
     switch (c) {
     case 'c':
       if (nchains == MAX_CHAINS) return usage_error("too many chains (at most %s)", "64");
@@ -401,6 +404,10 @@ int main(int argc, char **argv)
       ro.source = live;
       break;
     }
+    case 'B':
+      if (parse_uint(optarg, 4u << 20, &ro.buffer_kib) || ro.buffer_kib < 64)
+        return usage_error("--buffer-size wants KiB from 64 to 4194304, not '%s'", optarg);
+      break;
     case 'r':
       if (ro.source != NULL) return usage_error("%s", "one source only: -r FILE or -i IFACE");
       ro.source = optarg;

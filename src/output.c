@@ -16,7 +16,7 @@ int po_out_open(po_out *o, const char *path)
   if (o->buf == NULL) return PO_ENOMEM;
   o->cap = OUT_BUF;
   if (path == NULL || strcmp(path, "-") == 0) {
-    o->fd = 1;
+    o->fd = po_stdout_fd(); /* 1, or its private copy while stdguard.c holds 1 */
     o->name = "standard output";
     return PO_OK;
   }

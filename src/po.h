@@ -65,6 +65,24 @@ typedef struct po_pkt {
   uint16_t gen;       /* generation of the slot when this entry was made */
 } po_pkt;
 
+/* Link layer of one packet, for Lua (pathobs.link): one per batch entry,
+ * in an array beside the batch (po_link_batch), so that po_pkt keeps its size. */
+typedef struct po_linkinfo {
+  uint8_t dst[6];     /* destination MAC */
+  uint8_t src[6];     /* source MAC */
+  uint16_t vlan;      /* outermost 802.1Q/802.1ad VLAN id, 0xFFFF when none */
+  uint8_t has_mac;    /* 1 when dst and src hold the frame's MACs */
+  uint8_t pad_;
+} po_linkinfo;
+/* The link layer of batch entry i (linkbatch.c; kept by run.c as it fills the
+ * batch), or NULL past the entries it holds. */
+const po_linkinfo *po_link_batch(unsigned i);
+/* Room for n entries; 0, or PO_ENOMEM. */
+int po_link_batch_reserve(unsigned n);
+void po_link_batch_set(unsigned from, unsigned to, const po_linkinfo *li);
+/* Layout of po_linkinfo as the C compiler sees it (for the FFI test). */
+size_t po_link_abi_layout(size_t *out, size_t n);
+
 /* ---- decode.c: IP and transport parsing, no I/O ----------------------- */
 /* Decode the IP packet at l3 (cap captured bytes) into *h; when the packet is
  * an ICMP error that quotes a complete IP header, fill *q too (q->p != NULL).
@@ -91,6 +109,24 @@ int po_ip6_ext(uint8_t next);
 /* Fragment identification of h (IPv4 ident or IPv6 fragment header id),
  * and whether h is a first fragment with more to come. */
 int po_frag_info(const po_hdr *h, uint32_t *id, int *first_of_many);
+
+/* ---- link.c: link-layer headers of a frame, by pcap link type; no I/O ---- */
+typedef struct po_link {
+  uint32_t l3_off;     /* offset of the IP header in the frame */
+  uint32_t l3_cap;     /* captured bytes from l3_off (trailing FCS removed) */
+  uint16_t ethertype;  /* 0x0800 IPv4, 0x86DD IPv6; anything else: not IP */
+  uint16_t vlan;       /* outermost 802.1Q/802.1ad VLAN id, 0xFFFF when none */
+  int32_t mac_off;     /* offset of the 6-byte destination MAC (source MAC follows), -1 when none */
+} po_link;
+/* linktype: the pcap LINKTYPE_ value with its FCS bits as a pcap file header's
+ * link-type field carries them (bits 0..25 the type, bits 28..31 the FCS length
+ * in 16-bit words; a pcapng interface's if_fcslen option in bytes is passed as
+ * (fcslen/2) << 28). wire: the frame's original length. PO_OK or PO_ENOTIP.
+ * PO_OK when the link layer says the payload is IPv4 or IPv6 (l3_cap may then
+ * be too short for an IP header, even 0: the IP decoder counts that short);
+ * PO_ENOTIP for anything else, a link header cut short, an unknown link type.
+ * Never reads outside frame[0..cap). docs/observer.md "Link layers" lists them. */
+int po_link_decode(uint32_t linktype, const uint8_t *frame, uint32_t cap, uint32_t wire, po_link *out);
 
 /* ---- flowkey.c: flow keys ---------------------------------------------- */
 typedef struct po_key {
@@ -222,6 +258,15 @@ uint32_t po_obs_live(const po_observer *o);
 void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len);
 
 typedef void (*po_diag_fn)(void *ud, const char *msg);
+/* ---- stdguard.c: library printf()s kept off the records' standard output -- */
+/* From now on fd 1 is a pipe whose lines go to diag ("libtrace: ...") once
+ * each; the records' standard output is po_stdout_fd(). */
+int po_stdguard_start(po_diag_fn diag, void *ud);
+/* Read what is left, report repeated lines with their count. */
+void po_stdguard_stop(void);
+/* The descriptor of the records' standard output (1 without the guard). */
+int po_stdout_fd(void);
+
 
 /* ---- sink.c: where finished records go ----------------------------------
  * The writer hands a sink one record at a time (a JSON line, '\n' included),
@@ -373,6 +418,7 @@ typedef struct po_rpkt {
   int rc;             /* 1 a packet (a malformed one: decoded PO_EMALFORM), 0 the end, < 0 an error */
   int decoded;        /* po_obs_decode's result */
   po_fkey fk;         /* its key, when decoded is PO_OK */
+  po_linkinfo link;   /* its link layer (po_source_link) */
 } po_rpkt;
 typedef struct po_reader po_reader;
 typedef struct po_source po_source;
@@ -446,13 +492,15 @@ int po_host_module_files(po_host *h, char (*out)[4096], int max);
 /* Layout of po_hdr and po_pkt as the C compiler sees it (for the FFI test). */
 size_t po_abi_layout(size_t *out, size_t n);
 
-/* ---- source.c: packets from libtrace (files, stdin; live later) ---------- */
+/* ---- source.c: packets from libpcap (pcap, pcapng, interfaces) and libtrace -- */
 typedef struct po_source po_source;
-/* spec: a libtrace URI, a plain path (format sniffed) or "-" (pcap on stdin).
- * ring: how many packets must stay valid at once (a batch).  On failure err
- * says why. */
+/* spec: a libtrace URI, a plain path (format sniffed), "-" (pcap, pcapng or
+ * compressed pcap on stdin) or an interface.  ring: how many packets must
+ * stay valid at once (a batch), plus read_ahead for a file (what a reader
+ * thread holds ahead, po_reader_start).  buffer_kib: an interface's capture buffer
+ * (0: libpcap's default).  On failure err says why. */
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
-                   char *err, size_t errlen);
+                   unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen);
 void po_source_close(po_source *s);
 /* 1 when spec can be read only once and its first bytes not looked at
  * before libtrace reads them: "-" (standard input), or a path to a FIFO or a
@@ -479,6 +527,10 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
                    uint32_t *cap, int *fd, char *err, size_t errlen);
 /* Packets the capture layer reports as dropped (0 when it does not know). */
 uint64_t po_source_dropped(po_source *s);
+/* The link layer of the packet po_source_next/poll returned last. */
+const po_linkinfo *po_source_link(const po_source *s);
+/* "1, EN10MB" or the like: the source's link type, for messages. */
+void po_source_describe_link(const po_source *s, char *buf, size_t len);
 const char *po_source_uri(const po_source *s);
 
 /* ---- paths.c: where the bundled lua/ and chains/ are; chain lookup ------- */
@@ -509,6 +561,7 @@ typedef struct po_run_opts {
   int strict;                  /* stop at the first chain error, exit status 4 */
   double chain_timeout;        /* seconds one batch's chains may run, 0: no limit */
   uint32_t stats_interval;     /* seconds, 0: only at exit */
+  uint32_t buffer_kib;         /* live capture buffer (-B), 0: the default */
   po_diag_fn diag;             /* every message goes there */
   void *ud;
 } po_run_opts;

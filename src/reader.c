@@ -58,9 +58,11 @@ static void *reader_main(void *arg)
     uint16_t et = 0;
     e->rc = po_source_next(r->src, &e->ts, &et, &l3, &cap, r->err, sizeof r->err);
     if (e->rc == PO_SRC_MALFORMED) {
+      e->link = *po_source_link(r->src);
       e->rc = 1;
       e->decoded = PO_EMALFORM; /* counted as short */
     } else if (e->rc > 0) {
+      e->link = *po_source_link(r->src);
       e->decoded = po_obs_decode(et, l3, cap, e->h);
       if (e->decoded == PO_OK) po_key_ahead(e->h, &e->fk);
     }

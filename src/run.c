@@ -117,6 +117,8 @@ static double wall_seconds(void)
   return (double)tv.tv_sec + tv.tv_usec / 1e6;
 }
 
+static void flush_output(app *a);
+
 static void write_stats_file(app *a)
 {
   po_stats_run run = { a->o->source, a->wall_start, wall_seconds() };
@@ -128,7 +130,10 @@ static void write_stats_file(app *a)
   struct stat st;
   int in_place = lstat(a->o->stats_file, &st) == 0 && !S_ISREG(st.st_mode);
   snprintf(tmp, sizeof tmp, "%s%s", a->o->stats_file, in_place ? "" : ".tmp");
-  FILE *f = json ? fopen(tmp, "w") : NULL;
+  /* fd 1 is stdguard.c's pipe: standard output by name is the records' descriptor */
+  int to_stdout = strcmp(a->o->stats_file, "/dev/stdout") == 0 || strcmp(a->o->stats_file, "/proc/self/fd/1") == 0;
+  if (to_stdout) flush_output(a); /* the records so far first */
+  FILE *f = !json ? NULL : to_stdout ? fdopen(dup(po_stdout_fd()), "w") : fopen(tmp, "w");
   int bad = f == NULL || fprintf(f, "%s\n", json) < 0;
   if (f != NULL && fclose(f) != 0) bad = 1;
   if (!bad && !in_place && rename(tmp, a->o->stats_file) != 0) bad = 1;
@@ -202,6 +207,17 @@ static int output_failed(app *a)
   return 1;
 }
 
+/* Frames were read but not one was IP: most likely a link layer pathobs
+ * cannot decode, which would otherwise look like an empty capture. */
+static void warn_no_ip(app *a)
+{
+  if (a->src == NULL || a->st.packets == 0 || a->st.non_ip != a->st.packets) return;
+  char lt[128];
+  po_source_describe_link(a->src, lt, sizeof lt);
+  say(a, "warning: no IP packet in %llu frame%s (link type %s)", (unsigned long long)a->st.packets,
+      a->st.packets == 1 ? "" : "s", lt);
+}
+
 /* End of the input (or a stop): write every record, keep the counters. */
 static void end_run(app *a)
 {
@@ -221,6 +237,7 @@ static void end_run(app *a)
         a->st.undelivered == 1 ? "" : "s", a->out.name);
     a->undelivered = 1;
   }
+  warn_no_ip(a);
   uv_idle_stop(&a->idle);
   if (a->poll_on) {
     uv_poll_stop(&a->poll);
@@ -250,9 +267,15 @@ static void abort_run(app *a)
 static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap, int malformed)
 {
   if (po_obs_must_cut(a->obs, ts)) dispatch(a);
+  unsigned n0, n;
+  po_obs_batch(a->obs, &n0);
   if (malformed) po_obs_decoded(a->obs, ts, PO_EMALFORM, NULL, NULL);
   else po_obs_packet(a->obs, ts, et, l3, cap);
-  if (po_obs_batch_full(a->obs)) dispatch(a);
+  po_obs_batch(a->obs, &n);
+  if (n > n0) po_link_batch_set(n0, n, po_source_link(a->src));
+  /* the source keeps the last batch_size + 2 packets (live: no read-ahead),
+   * whether or not they made a batch entry */
+  if (po_obs_batch_full(a->obs) || ++a->held >= a->o->cfg.batch_size) dispatch(a);
 }
 
 static void input_ended(app *a, int rc, const char *why)
@@ -298,13 +321,15 @@ static void on_idle(uv_idle_t *h)
       return;
     }
     if (po_obs_must_cut(a->obs, e->ts)) dispatch(a);
+    unsigned n0, n;
+    po_obs_batch(a->obs, &n0);
     po_obs_decoded(a->obs, e->ts, e->decoded, e->h, e->decoded == PO_OK ? &e->fk : NULL);
+    po_obs_batch(a->obs, &n);
+    if (n > n0) po_link_batch_set(n0, n, &e->link); /* pathobs.link reads it by entry */
     po_reader_next(a->rd);
     /* Packets that make no batch entry (non-IP, short, unmatched fragments, ignored
      * flows) must not keep the reader's ring: with READ_AHEAD of them in a row it
      * waits for a release that only a dispatch would give, and the loop waits for it. */
-    unsigned n;
-    po_obs_batch(a->obs, &n);
     if (n == 0) po_reader_release(a->rd); /* nothing points into the taken entries */
     else if (po_obs_batch_full(a->obs) || ++a->held >= READ_AHEAD / 2) dispatch(a);
     if (po_host_write_failed(a->host)) break;
@@ -451,14 +476,20 @@ static int start_run(app *a)
   char err[512];
   atomic_store(&opening, 1);
   int rc = po_source_open(&a->src, a->o->source, a->o->filter,
-                          a->o->cfg.batch_size + 2 + READ_AHEAD, err, sizeof err);
+                          a->o->cfg.batch_size + 2, READ_AHEAD, a->o->buffer_kib, err, sizeof err);
   atomic_store(&opening, 0);
+  if (rc == PO_EFILTER) {
+    say(a, "%s", err); /* a usage error: the expression, not the source */
+    return rc;
+  }
   if (rc != PO_OK) {
     say(a, "cannot open %s: %s", a->o->source, err);
     return rc;
   }
   a->obs = po_obs_new(&a->o->cfg, po_host_emit, a->host);
-  if (a->obs == NULL) {
+  if (a->obs == NULL || po_link_batch_reserve(a->o->cfg.batch_size + 2) != PO_OK) {
+    po_obs_free(a->obs);
+    a->obs = NULL;
     say(a, "%s", po_strerror(PO_ENOMEM));
     po_source_close(a->src);
     a->src = NULL;
@@ -850,6 +881,7 @@ int po_run(const po_run_opts *o)
 
   char err[2048];
   int status = 0;
+  po_stdguard_start(o->diag, o->ud); /* before libtrace prints anything */
   if (o->watch) before_load(a);
   a->host = po_host_new(o->dirs, o->ndirs, o->diag, o->ud);
   if (a->host != NULL) {
@@ -872,8 +904,8 @@ int po_run(const po_run_opts *o)
     }
   } else if ((status = open_output(a)) != PO_OK) {
     status = status == PO_EUSAGE ? 2 : 1;
-  } else if (!stop_requested() && start_run(a) != PO_OK) {
-    status = 1;
+  } else if (!stop_requested() && (status = start_run(a)) != PO_OK) {
+    status = status == PO_EFILTER ? 2 : 1;
   }
   if (status != 0) {
     stop_all(a, status);
@@ -896,6 +928,7 @@ int po_run(const po_run_opts *o)
   if (status == 0 && a->undelivered) status = 1;
   if (a->out_open) po_out_close(&a->out);
   po_host_free(a->host);
+  po_stdguard_stop();
   forget_files(a);
   free(a);
   return status;

@@ -1,74 +1,101 @@
-/* source.c - packet input through libtrace: URIs, sniffed plain files, pcap streams (stdin, FIFOs, devices). */
+/* source.c - packet input: pcap and pcapng through libpcap (files, streams, interfaces), the rest through libtrace. */
 #include "po.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libtrace.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* The largest frame libpcap reads from a file or takes from an interface. */
+enum { SNAPLEN = 262144, PCAP_TIMEOUT_MS = 100, READ_BUF = 1 << 20 };
+
 typedef struct slot {
-  libtrace_packet_t *pkt;
-  uint8_t *copy;         /* our copy when libtrace lends a buffer it will reuse */
+  libtrace_packet_t *pkt; /* libtrace sources */
+  uint8_t *copy;          /* the packet's bytes from its IP header on, ours until reused */
   size_t copy_cap;
 } slot;
 
 struct po_source {
+  /* libtrace: ERF, compressed pcap, dag:, bpf:, dpdk:, any other URI */
   libtrace_t *trace;
   libtrace_filter_t *filter;
+  int pcap;               /* libtrace frames typed by a pcap link type */
+  /* libpcap: pcap and pcapng files and streams, Linux interfaces */
+  pcap_t *pc;
+  char *iobuf;            /* its FILE's buffer, freed after pcap_close */
+  uint32_t linktype;      /* LINKTYPE_ value with its FCS bits (po_link_decode) */
+  int pipe_fd;            /* a compressed stream's pipe, closed once libtrace has opened it */
   slot *ring;
   unsigned nring, next;
-  int live;               /* an interface: read with trace_event() when libuv says so */
-  int skip_outgoing;      /* Linux loopback via AF_PACKET shows every packet twice */
-  int pcap;               /* frames typed by a pcap link type (pcapfile:, pcap:, pcapint:) */
+  int live;               /* an interface: read when libuv says its descriptor is readable */
+  po_linkinfo link;       /* link layer of the packet returned last */
   char uri[4096];
 };
 
 static const char *const live_formats[] = { "int:", "ring:", "pcapint:", "dag:", "bpf:", "dpdk:" };
 
-/* The libtrace format for a plain file, from its first bytes. */
-static const char *sniff(const char *path, char *err, size_t errlen)
+/* ---- what a source argument is ------------------------------------------- */
+
+enum { FMT_PCAP, FMT_PCAPNG, FMT_COMPRESSED, FMT_ERF };
+
+/* The format of a capture from its first n bytes (at least 16 of a file). */
+static int sniff_bytes(const uint8_t *m, size_t n, int whole_file)
 {
-  unsigned char m[16] = { 0 };
+  uint32_t be = n >= 4 ? (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3] : 0;
+  if (be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1) return FMT_PCAP;
+  if (be == 0x0a0d0d0a) return FMT_PCAPNG;
+  if ((n >= 2 && m[0] == 0x1f && m[1] == 0x8b) || (n >= 3 && m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') ||
+      (n >= 5 && m[0] == 0xfd && memcmp(m + 1, "7zXZ", 4) == 0))
+    return FMT_COMPRESSED;
+  /* ERF has no magic: accept a plausible first record header (type, rlen) */
+  if (whole_file && n >= 16) {
+    unsigned rlen = (unsigned)m[10] << 8 | m[11];
+    if ((m[8] & 0x7f) >= 1 && (m[8] & 0x7f) <= 48 && rlen >= 16) return FMT_ERF;
+  }
+  return -1;
+}
+
+/* The pcap header's link-type field (offset 20, the file's byte order) with
+ * its FCS bits, which pcap_datalink() leaves out. */
+static uint32_t header_linktype(const uint8_t *m)
+{
+  uint32_t le = m[20] | (uint32_t)m[21] << 8 | (uint32_t)m[22] << 16 | (uint32_t)m[23] << 24;
+  uint32_t be = (uint32_t)m[20] << 24 | (uint32_t)m[21] << 16 | (uint32_t)m[22] << 8 | m[23];
+  return m[0] == 0xa1 ? be : le; /* magic a1b2... written big-endian */
+}
+
+static int read_head(const char *path, uint8_t *m, size_t len, size_t *n, char *err, size_t errlen)
+{
   struct stat st;
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
     snprintf(err, errlen, "is a folder, not a capture file");
-    return NULL;
+    return PO_EOPEN;
   }
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     snprintf(err, errlen, "%s", strerror(errno));
-    return NULL;
+    return PO_EOPEN;
   }
-  size_t n = fread(m, 1, sizeof m, f);
+  *n = fread(m, 1, len, f);
   int bad = ferror(f), e = errno;
   fclose(f);
   if (bad) {
     snprintf(err, errlen, "%s", strerror(e));
-    return NULL;
+    return PO_EOPEN;
   }
-  if (n == 0) {
+  if (*n == 0) {
     snprintf(err, errlen, "empty file");
-    return NULL;
+    return PO_EOPEN;
   }
-  uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-  if (be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1)
-    return "pcapfile";
-  if (be == 0x0a0d0d0a) return "pcap"; /* pcapng: libpcap reads it, libtrace's pcapfile cannot */
-  if ((m[0] == 0x1f && m[1] == 0x8b) || (m[0] == 'B' && m[1] == 'Z' && m[2] == 'h') ||
-      (m[0] == 0xfd && memcmp(m + 1, "7zXZ", 4) == 0))
-    return "pcapfile"; /* compressed pcap: libtrace decompresses it */
-  /* ERF has no magic: accept a plausible first record header (type, rlen) */
-  unsigned rlen = (unsigned)m[10] << 8 | m[11];
-  if (n == sizeof m && (m[8] & 0x7f) >= 1 && (m[8] & 0x7f) <= 48 && rlen >= 16)
-    return "erf";
-  snprintf(err, errlen, "not a capture file libtrace can read (pcap, pcapng, ERF, or compressed pcap)");
-  return NULL;
+  return PO_OK;
 }
 
 static int is_file(const char *path)
@@ -86,54 +113,329 @@ int po_source_is_stream(const char *spec)
 
 static int is_interface(const char *name)
 {
-  return name[0] != 0 && strlen(name) < IF_NAMESIZE && if_nametoindex(name) != 0;
+  return name[0] != 0 && strlen(name) < IF_NAMESIZE && (strcmp(name, "any") == 0 || if_nametoindex(name) != 0);
 }
 
-static int is_loopback(const char *ifname)
-{
-  struct ifreq ifr;
-  int fd = socket(AF_INET, SOCK_DGRAM, 0), lo = 0;
-  if (fd < 0) return 0;
-  memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", ifname);
-  if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) lo = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
-  close(fd);
-  return lo;
-}
+/* ---- libpcap: files ---------------------------------------------------------- */
 
-/* Turn a source argument into a libtrace URI; marks live sources. */
-static int make_uri(po_source *s, const char *spec, char *err, size_t errlen)
+/* Map a DLT_ value libpcap reports to the LINKTYPE_ value of the same link
+ * layer where the two numberings differ (only for types without FCS bits:
+ * pcapng and live captures). */
+static uint32_t dlt_to_linktype(int dlt)
 {
-  if (po_source_is_stream(spec)) {
-    /* what sniff() read would be gone when libtrace opens it: a pcap stream
-     * (libwandio still recognises gzip, bzip2 and xz in it) */
-    snprintf(s->uri, sizeof s->uri, "pcapfile:%s", spec);
-  } else if (is_file(spec)) {
-    const char *fmt = sniff(spec, err, errlen);
-    if (fmt == NULL) return PO_EOPEN;
-    snprintf(s->uri, sizeof s->uri, "%s:%s", fmt, spec);
-  } else if (strncmp(spec, "pcap:", 5) == 0 && !is_file(spec + 5) && is_interface(spec + 5)) {
-    snprintf(s->uri, sizeof s->uri, "pcapint:%s", spec + 5); /* pcap:IFACE means libpcap live */
-  } else if (strchr(spec, ':') == NULL && is_interface(spec)) {
-    snprintf(s->uri, sizeof s->uri, "int:%s", spec); /* a bare interface name */
-  } else if (strchr(spec, ':') == NULL) {
-    const char *fmt = sniff(spec, err, errlen); /* says why the path cannot be read */
-    if (fmt == NULL) return PO_EOPEN;
-    snprintf(s->uri, sizeof s->uri, "%s:%s", fmt, spec);
-  } else {
-    snprintf(s->uri, sizeof s->uri, "%s", spec);
+  switch (dlt) {
+  case 12: case 14: return 101; /* DLT_RAW (14 on OpenBSD) -> LINKTYPE_RAW */
+  case 11: return 100;          /* DLT_ATM_RFC1483 */
+  case 15: return 102;          /* DLT_SLIP_BSDOS */
+  case 16: return 103;          /* DLT_PPP_BSDOS */
+  case 17: return 117;          /* DLT_PFLOG (OpenBSD's number) */
+  case 18: return 246;          /* DLT_PFSYNC */
+  default: return (uint32_t)dlt;
   }
-  s->pcap = strncmp(s->uri, "pcapfile:", 9) == 0 || strncmp(s->uri, "pcap:", 5) == 0 ||
-            strncmp(s->uri, "pcapint:", 8) == 0;
-  for (size_t i = 0; i < sizeof live_formats / sizeof live_formats[0]; i++) {
-    size_t n = strlen(live_formats[i]);
-    if (strncmp(s->uri, live_formats[i], n) == 0) {
-      s->live = 1;
-      if ((i == 0 || i == 1) && is_loopback(s->uri + n)) s->skip_outgoing = 1;
+}
+
+/* A pcapng file's first interface: its if_fcslen option (13) as the FCS bits
+ * of a pcap link-type field, 0 without one.  libpcap 1.10 reads the option
+ * but does not pass it on.  Only the first interface counts: libpcap refuses
+ * a file whose interfaces differ in link type. */
+static uint32_t pcapng_fcs(const uint8_t *b, size_t n)
+{
+  if (n < 28) return 0;
+  int le = b[8] == 0x4d && b[9] == 0x3c && b[10] == 0x2b && b[11] == 0x1a;
+#define RD32(p) (le ? (uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 | (uint32_t)(p)[2] << 16 | (uint32_t)(p)[3] << 24 \
+                    : (uint32_t)(p)[0] << 24 | (uint32_t)(p)[1] << 16 | (uint32_t)(p)[2] << 8 | (uint32_t)(p)[3])
+#define RD16(p) (le ? (uint32_t)(p)[0] | (uint32_t)(p)[1] << 8 : (uint32_t)(p)[0] << 8 | (uint32_t)(p)[1])
+  size_t off = RD32(b + 4); /* past the section header block */
+  while (off >= 28 && off + 20 <= n) {
+    uint32_t type = RD32(b + off), len = RD32(b + off + 4);
+    if (len < 12 || len > n - off) break;
+    if (type == 1) { /* interface description: link type, reserved, snaplen, options */
+      size_t o = off + 16, end = off + len - 4;
+      while (o + 4 <= end) {
+        uint32_t code = RD16(b + o), olen = RD16(b + o + 2);
+        if (code == 0 || o + 4 + olen > end) break;
+        if (code == 13 && olen >= 1) {
+          uint32_t fcs = b[o + 4];
+          return fcs > 0 && fcs <= 30 ? 0x04000000u | (fcs / 2) << 28 : 0;
+        }
+        o += 4 + ((olen + 3) & ~3u);
+      }
+      return 0;
     }
+    off += len;
+  }
+#undef RD32
+#undef RD16
+  return 0;
+}
+
+static uint32_t pcapng_fcs_bits(const char *path)
+{
+  static __thread uint8_t b[65536];
+  FILE *f = fopen(path, "rbe");
+  if (f == NULL) return 0;
+  size_t n = fread(b, 1, sizeof b, f);
+  fclose(f);
+  return pcapng_fcs(b, n);
+}
+
+static int open_pcap_file(po_source *s, const char *path, const uint8_t *head, size_t n, char *err,
+                     size_t errlen)
+{
+  char ebuf[PCAP_ERRBUF_SIZE] = "";
+  /* libpcap reads a record with two fread()s: through stdio's usual 4 KiB
+   * buffer that is a read() every few packets; 1 MiB makes it one per 1 MiB */
+  FILE *fp = fopen(path, "rbe");
+  if (fp == NULL) {
+    snprintf(err, errlen, "%s", strerror(errno));
+    return PO_EOPEN;
+  }
+  s->iobuf = malloc(READ_BUF); /* glibc sizes its own buffer by st_blksize, whatever setvbuf says */
+  if (s->iobuf != NULL) setvbuf(fp, s->iobuf, _IOFBF, READ_BUF);
+  __fsetlocking(fp, FSETLOCKING_BYCALLER); /* one thread reads it: no lock per fread */
+  s->pc = pcap_fopen_offline(fp, ebuf);
+  if (s->pc == NULL) {
+    fclose(fp);
+    snprintf(err, errlen, "%s", ebuf[0] ? ebuf : "libpcap could not open it");
+    return PO_EOPEN;
+  }
+  if (n >= 24 && sniff_bytes(head, n, 0) == FMT_PCAP) s->linktype = header_linktype(head);
+  else s->linktype = dlt_to_linktype(pcap_datalink(s->pc)) | pcapng_fcs_bits(path);
+  return PO_OK;
+}
+
+/* ---- streams: stdin, FIFOs, devices ------------------------------------------
+ * The first bytes say the format, and a pipe cannot give them back: pcap and
+ * pcapng go to libpcap through a FILE that hands them out again, compressed
+ * pcap to libtrace (libwandio decompresses) through a pipe a thread fills. */
+
+enum { HEAD_MAX = 65536 };
+
+typedef struct replay {
+  int fd;
+  uint8_t head[HEAD_MAX];
+  size_t n, off;
+} replay;
+
+static ssize_t replay_read(void *c, char *buf, size_t size)
+{
+  replay *r = c;
+  if (r->off < r->n) {
+    size_t k = r->n - r->off < size ? r->n - r->off : size;
+    memcpy(buf, r->head + r->off, k);
+    r->off += k;
+    return (ssize_t)k;
+  }
+  for (;;) {
+    ssize_t k = read(r->fd, buf, size);
+    if (k < 0 && errno == EINTR) continue;
+    return k;
+  }
+}
+
+static int replay_close(void *c)
+{
+  replay *r = c;
+  close(r->fd);
+  free(r);
+  return 0;
+}
+
+typedef struct feeder {
+  int in, out;
+  uint8_t head[24];
+  size_t n;
+} feeder;
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    p += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+static void *feed_main(void *arg)
+{
+  feeder *f = arg;
+  static __thread uint8_t buf[65536];
+  if (write_all(f->out, f->head, f->n) == 0)
+    for (;;) {
+      ssize_t k = read(f->in, buf, sizeof buf);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0 || write_all(f->out, buf, (size_t)k) != 0) break;
+    }
+  close(f->in);
+  close(f->out);
+  free(f);
+  return NULL;
+}
+
+static int libtrace_open(po_source *s, char *err, size_t errlen);
+
+static int open_pcap_stream(po_source *s, const char *path, char *err, size_t errlen)
+{
+  int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen, "%s", strerror(errno));
+    return PO_EOPEN;
+  }
+  uint8_t head[24];
+  size_t n = 0;
+  while (n < sizeof head) {
+    ssize_t k = read(fd, head + n, sizeof head - n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k < 0) {
+      snprintf(err, errlen, "%s", strerror(errno));
+      close(fd);
+      return PO_EOPEN;
+    }
+    if (k == 0) break;
+    n += (size_t)k;
+    if (n >= 4 && sniff_bytes(head, n, 0) != FMT_PCAP && sniff_bytes(head, n, 0) != FMT_PCAPNG) break;
+  }
+  if (n == 0) {
+    snprintf(err, errlen, "no data: an empty stream");
+    close(fd);
+    return PO_EOPEN;
+  }
+  int fmt = sniff_bytes(head, n, 0);
+  if (fmt == FMT_COMPRESSED) {
+    int p[2];
+    feeder *f = malloc(sizeof *f);
+    if (f == NULL || pipe2(p, O_CLOEXEC) != 0) {
+      free(f);
+      close(fd);
+      snprintf(err, errlen, "%s", strerror(errno));
+      return PO_EOPEN;
+    }
+    f->in = fd;
+    f->out = p[1];
+    memcpy(f->head, head, n);
+    f->n = n;
+    pthread_t t;
+    if (pthread_create(&t, NULL, feed_main, f) != 0) {
+      close(fd), close(p[0]), close(p[1]), free(f);
+      snprintf(err, errlen, "cannot start a thread");
+      return PO_EOPEN;
+    }
+    pthread_detach(t);
+    snprintf(s->uri, sizeof s->uri, "pcapfile:/dev/fd/%d", p[0]);
+    s->pipe_fd = p[0]; /* closed once libtrace has opened its own descriptor of the pipe */
+    return libtrace_open(s, err, errlen);
+  }
+  if (fmt != FMT_PCAP && fmt != FMT_PCAPNG) {
+    close(fd);
+    snprintf(err, errlen, "not a pcap, pcapng or compressed pcap stream");
+    return PO_EOPEN;
+  }
+  replay *r = malloc(sizeof *r);
+  if (r == NULL) {
+    close(fd);
+    return PO_ENOMEM;
+  }
+  r->fd = fd;
+  memcpy(r->head, head, n);
+  r->n = n;
+  r->off = 0;
+  uint32_t fcs = 0;
+  if (fmt == FMT_PCAPNG) {
+    /* the section header and the first interface's block, for its if_fcslen
+     * (libpcap does not pass it on): read ahead as far as they go */
+    int le = head[8] == 0x4d;
+    uint32_t shb = le ? head[4] | head[5] << 8 | head[6] << 16 | (uint32_t)head[7] << 24
+                      : (uint32_t)head[4] << 24 | head[5] << 16 | head[6] << 8 | head[7];
+    size_t want = shb + 8;
+    while (want <= HEAD_MAX && r->n < want) {
+      ssize_t k = read(fd, r->head + r->n, want - r->n);
+      if (k < 0 && errno == EINTR) continue;
+      if (k <= 0) break;
+      r->n += (size_t)k;
+      if (r->n == shb + 8 && want == shb + 8) { /* the next block's length */
+        const uint8_t *q = r->head + shb + 4;
+        uint32_t len = le ? q[0] | q[1] << 8 | q[2] << 16 | (uint32_t)q[3] << 24
+                          : (uint32_t)q[0] << 24 | q[1] << 16 | q[2] << 8 | q[3];
+        if (len >= 12 && len <= HEAD_MAX - shb) want = shb + len;
+      }
+    }
+    fcs = pcapng_fcs(r->head, r->n);
+  }
+  cookie_io_functions_t io = { .read = replay_read, .close = replay_close };
+  FILE *fp = fopencookie(r, "r", io);
+  if (fp == NULL) {
+    replay_close(r);
+    return PO_ENOMEM;
+  }
+  s->iobuf = malloc(1 << 16); /* a pipe gives at most 64 KiB a read */
+  if (s->iobuf != NULL) setvbuf(fp, s->iobuf, _IOFBF, 1 << 16);
+  char ebuf[PCAP_ERRBUF_SIZE] = "";
+  s->pc = pcap_fopen_offline(fp, ebuf);
+  if (s->pc == NULL) {
+    fclose(fp);
+    snprintf(err, errlen, "%s", ebuf[0] ? ebuf : "libpcap could not read it");
+    return PO_EOPEN;
+  }
+  s->linktype = fmt == FMT_PCAP && n >= 24 ? header_linktype(head) : dlt_to_linktype(pcap_datalink(s->pc)) | fcs;
+  return PO_OK;
+}
+
+/* ---- libpcap: interfaces ----------------------------------------------------- */
+
+static int open_pcap_live(po_source *s, const char *dev, unsigned buffer_kib, char *err, size_t errlen)
+{
+  char ebuf[PCAP_ERRBUF_SIZE] = "";
+  s->live = 1;
+  s->pc = pcap_create(dev, ebuf);
+  if (s->pc == NULL) {
+    snprintf(err, errlen, "%s", ebuf);
+    return PO_EOPEN;
+  }
+  pcap_set_snaplen(s->pc, SNAPLEN);
+  pcap_set_promisc(s->pc, 1);
+  pcap_set_timeout(s->pc, PCAP_TIMEOUT_MS);
+  if (buffer_kib > 0) pcap_set_buffer_size(s->pc, (int)(buffer_kib > INT32_MAX / 1024 ? INT32_MAX : buffer_kib * 1024));
+  int rc = pcap_activate(s->pc);
+  if (rc < 0) {
+    const char *why = pcap_geterr(s->pc);
+    if (rc == PCAP_ERROR_NO_SUCH_DEVICE) snprintf(err, errlen, "no such interface (%s)", why);
+    else if (rc == PCAP_ERROR_PERM_DENIED)
+      snprintf(err, errlen, "%s (capturing needs root or CAP_NET_RAW)", why[0] ? why : "permission denied");
+    else if (rc == PCAP_ERROR_IFACE_NOT_UP) snprintf(err, errlen, "the interface is down");
+    else snprintf(err, errlen, "%s", why[0] ? why : pcap_statustostr(rc));
+    return PO_EOPEN;
+  }
+  /* the any device: Linux cooked v2 names the interface and its ARPHRD type */
+  if (strcmp(dev, "any") == 0) pcap_set_datalink(s->pc, 276);
+  if (pcap_setnonblock(s->pc, 1, ebuf) != 0) {
+    snprintf(err, errlen, "%s", ebuf);
+    return PO_EOPEN;
+  }
+  s->linktype = dlt_to_linktype(pcap_datalink(s->pc));
+  return PO_OK;
+}
+
+static int pcap_filter(po_source *s, const char *filter, char *err, size_t errlen)
+{
+  struct bpf_program prog;
+  if (pcap_compile(s->pc, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    snprintf(err, errlen, "cannot apply filter '%s': %s", filter, pcap_geterr(s->pc));
+    return PO_EFILTER;
+  }
+  /* live: in the kernel; a file: libpcap's pcap_offline_filter on every record read */
+  int rc = pcap_setfilter(s->pc, &prog);
+  pcap_freecode(&prog);
+  if (rc != 0) {
+    snprintf(err, errlen, "cannot apply filter '%s': %s", filter, pcap_geterr(s->pc));
+    return PO_EFILTER;
   }
   return PO_OK;
 }
+
+/* ---- libtrace ------------------------------------------------------------------ */
 
 /* libtrace's reason, without the line break some of its messages end in
  * ("Error while reading pcap file header\n"): a message is one line. */
@@ -152,60 +454,149 @@ static int set_error(libtrace_t *t, char *err, size_t errlen)
   return PO_EOPEN;
 }
 
-int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
-                   char *err, size_t errlen)
+static int libtrace_open(po_source *s, char *err, size_t errlen)
 {
-  *out = NULL;
-  po_source *s = calloc(1, sizeof *s);
-  if (s == NULL) return PO_ENOMEM;
-  int rc = make_uri(s, spec, err, errlen);
-  if (rc != PO_OK) {
-    free(s);
-    return rc;
-  }
+  s->pcap = strncmp(s->uri, "pcapfile:", 9) == 0 || strncmp(s->uri, "pcap:", 5) == 0;
+  for (size_t i = 0; i < sizeof live_formats / sizeof live_formats[0]; i++)
+    if (strncmp(s->uri, live_formats[i], strlen(live_formats[i])) == 0) s->live = 1;
   /* A file is read by the loop's reader thread (reader.c): libwandio's own
    * read-ahead thread would only add a hand-off, page faults for its fresh
    * buffers (about 55 MiB of them) and a third thread on a two-core machine.
    * LIBTRACEIO is libwandio's switch for it; a value the user set is kept. */
   if (!s->live) setenv("LIBTRACEIO", "nothreads", 0);
   s->trace = trace_create(s->uri);
-  if (s->trace == NULL || trace_is_err(s->trace)) {
-    int rc = s->trace ? set_error(s->trace, err, errlen) : PO_EOPEN;
-    po_source_close(s);
-    return rc;
-  }
-  if (filter != NULL) {
-    /* A live source filters in the kernel or libpcap.  Packets of a file are
-     * filtered by po_source_next, after the checks that keep libtrace from
-     * aborting: libtrace's own filter looks at the frame inside
-     * trace_read_packet, before pathobs sees it. */
-    s->filter = trace_create_filter(filter);
-    if (s->filter == NULL ||
-        (s->live && trace_config(s->trace, TRACE_OPTION_FILTER, s->filter) != 0)) {
-      snprintf(err, errlen, "cannot apply filter '%s'", filter);
-      po_source_close(s);
-      return PO_EFILTER;
+  if (s->trace == NULL || trace_is_err(s->trace)) return s->trace ? set_error(s->trace, err, errlen) : PO_EOPEN;
+  return PO_OK;
+}
+
+/* ---- opening ---------------------------------------------------------------- */
+
+/* Open spec: a path (sniffed), "-", a FIFO or device, an interface, or a URI. */
+static int open_any(po_source *s, const char *spec, unsigned buffer_kib, char *err, size_t errlen)
+{
+  const char *path = spec;
+  int explicit_pcap = 0;
+  if (strncmp(spec, "pcapfile:", 9) == 0) path = spec + 9, explicit_pcap = 1;
+  else if (strncmp(spec, "pcap:", 5) == 0) path = spec + 5, explicit_pcap = 1;
+  snprintf(s->uri, sizeof s->uri, "%s", spec);
+
+  if (po_source_is_stream(path)) return open_pcap_stream(s, path, err, errlen);
+  if (is_file(path) || (strchr(spec, ':') == NULL && !is_interface(spec)) ||
+      (explicit_pcap && !is_interface(path))) {
+    uint8_t head[24];
+    size_t n = 0;
+    int rc = read_head(path, head, sizeof head, &n, err, errlen);
+    if (rc != PO_OK) return rc;
+    int fmt = sniff_bytes(head, n, 1);
+    if (fmt == FMT_PCAP || fmt == FMT_PCAPNG) return open_pcap_file(s, path, head, n, err, errlen);
+    if (fmt == FMT_COMPRESSED || (fmt < 0 && explicit_pcap)) {
+      snprintf(s->uri, sizeof s->uri, "pcapfile:%s", path); /* libwandio decompresses */
+      return libtrace_open(s, err, errlen);
     }
+    if (fmt == FMT_ERF && !explicit_pcap) {
+      snprintf(s->uri, sizeof s->uri, "erf:%s", path);
+      return libtrace_open(s, err, errlen);
+    }
+    snprintf(err, errlen, "not a capture file pathobs can read (pcap, pcapng, ERF, or compressed pcap)");
+    return PO_EOPEN;
   }
-  if (trace_start(s->trace) != 0) {
-    int rc = set_error(s->trace, err, errlen);
+  /* Linux interfaces: libpcap, whatever the spelling (a bare name, -i, int:,
+   * ring:, pcapint:, pcap:): frames up to 256 KiB, its memory-mapped ring
+   * (TPACKET_V3) with a buffer of buffer_kib, the any device, loopback's
+   * outgoing copies left out, and a kernel filter that loses nothing. */
+  const char *dev = NULL;
+  if (strchr(spec, ':') == NULL) dev = spec;
+  else if (explicit_pcap) dev = path;
+  else if (strncmp(spec, "int:", 4) == 0) dev = spec + 4;
+  else if (strncmp(spec, "ring:", 5) == 0) dev = spec + 5;
+  else if (strncmp(spec, "pcapint:", 8) == 0) dev = spec + 8;
+  if (dev != NULL) return open_pcap_live(s, dev, buffer_kib, err, errlen);
+  return libtrace_open(s, err, errlen);
+}
+
+/* The LINKTYPE_ of a libtrace frame, for po_link_decode where libtrace finds
+ * no layer 3; 0 when there is none to give. */
+static int libtrace_linktype(const libtrace_packet_t *p, uint32_t *lt)
+{
+  unsigned t = (unsigned)p->type;
+  if (t >= TRACE_RT_DATA_DLT && t < TRACE_RT_DATA_DLT_END) {
+    *lt = t - TRACE_RT_DATA_DLT;
+    return 1;
+  }
+  switch (trace_get_link_type(p)) {
+  case TRACE_TYPE_ETH: *lt = 1; return 1;
+  case TRACE_TYPE_NONE: *lt = 101; return 1;
+  case TRACE_TYPE_LINUX_SLL: *lt = 113; return 1;
+  case TRACE_TYPE_PFLOG: *lt = 117; return 1;
+  case TRACE_TYPE_80211: *lt = 105; return 1;
+  case TRACE_TYPE_80211_RADIO: *lt = 127; return 1;
+  case TRACE_TYPE_80211_PRISM: *lt = 119; return 1;
+  case TRACE_TYPE_PPP: *lt = 9; return 1;
+  case TRACE_TYPE_POS: *lt = 50; return 1;
+  case TRACE_TYPE_HDLC_POS: *lt = 104; return 1;
+  default: return 0;
+  }
+}
+
+int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
+                   unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen)
+{
+  *out = NULL;
+  po_source *s = calloc(1, sizeof *s);
+  if (s == NULL) return PO_ENOMEM;
+  s->link.vlan = 0xFFFF;
+  s->pipe_fd = -1;
+  int rc = open_any(s, spec, buffer_kib, err, errlen);
+  if (rc != PO_OK) {
     po_source_close(s);
     return rc;
   }
+  if (s->pc != NULL) {
+    if (filter != NULL && (rc = pcap_filter(s, filter, err, errlen)) != PO_OK) {
+      po_source_close(s);
+      return rc;
+    }
+  } else {
+    if (filter != NULL) {
+      /* A live source filters in the kernel or libpcap.  Packets of a file are
+       * filtered by po_source_next, after the checks that keep libtrace from
+       * aborting: libtrace's own filter looks at the frame inside
+       * trace_read_packet, before pathobs sees it. */
+      s->filter = trace_create_filter(filter);
+      if (s->filter == NULL ||
+          (s->live && trace_config(s->trace, TRACE_OPTION_FILTER, s->filter) != 0)) {
+        snprintf(err, errlen, "cannot apply filter '%s'", filter);
+        po_source_close(s);
+        return PO_EFILTER;
+      }
+    }
+    if (trace_start(s->trace) != 0) {
+      rc = set_error(s->trace, err, errlen);
+      po_source_close(s);
+      return rc;
+    }
+    if (s->pipe_fd >= 0) close(s->pipe_fd);
+    s->pipe_fd = -1;
+  }
+  /* a live source is read by the loop, which hands the batch to Lua before it
+   * waits again: no reader thread holds packets ahead (and a slot may hold a
+   * 256 KiB frame) */
+  if (!s->live) ring += read_ahead;
   s->nring = ring < 2 ? 2 : ring;
   s->ring = calloc(s->nring, sizeof *s->ring);
   if (s->ring == NULL) { po_source_close(s); return PO_ENOMEM; }
-  for (unsigned i = 0; i < s->nring; i++) {
-    s->ring[i].pkt = trace_create_packet();
-    if (s->ring[i].pkt == NULL) { po_source_close(s); return PO_ENOMEM; }
-    /* libtrace 3.0.22's pcapfile reader puts a record (16-byte header + caplen bytes)
-     * into a LIBTRACE_PACKET_BUFSIZE buffer but refuses only caplen >= that size: a
-     * caplen of 65521..65535 writes up to 15 bytes past its malloc().  Give it a
-     * buffer with room to spare; it keeps using a buffer it owns (TRACE_CTRL_PACKET). */
-    s->ring[i].pkt->buffer = malloc(LIBTRACE_PACKET_BUFSIZE + 64);
-    if (s->ring[i].pkt->buffer == NULL) { po_source_close(s); return PO_ENOMEM; }
-    s->ring[i].pkt->buf_control = TRACE_CTRL_PACKET;
-  }
+  if (s->trace != NULL)
+    for (unsigned i = 0; i < s->nring; i++) {
+      s->ring[i].pkt = trace_create_packet();
+      if (s->ring[i].pkt == NULL) { po_source_close(s); return PO_ENOMEM; }
+      /* libtrace 3.0.22's pcapfile reader puts a record (16-byte header + caplen bytes)
+       * into a LIBTRACE_PACKET_BUFSIZE buffer but refuses only caplen >= that size: a
+       * caplen of 65521..65535 writes up to 15 bytes past its malloc().  Give it a
+       * buffer with room to spare; it keeps using a buffer it owns (TRACE_CTRL_PACKET). */
+      s->ring[i].pkt->buffer = malloc(LIBTRACE_PACKET_BUFSIZE + 64);
+      if (s->ring[i].pkt->buffer == NULL) { po_source_close(s); return PO_ENOMEM; }
+      s->ring[i].pkt->buf_control = TRACE_CTRL_PACKET;
+    }
   *out = s;
   return PO_OK;
 }
@@ -221,7 +612,79 @@ void po_source_close(po_source *s)
   free(s->ring);
   if (s->trace) trace_destroy(s->trace);
   if (s->filter) trace_destroy_filter(s->filter);
+  if (s->pc) pcap_close(s->pc);
+  free(s->iobuf);
+  if (s->pipe_fd >= 0) close(s->pipe_fd);
   free(s);
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+/* Copy n bytes at l into the slot (the batch keeps them after the next read). */
+static const uint8_t *keep(slot *sl, const uint8_t *l, uint32_t n, char *err, size_t errlen)
+{
+  if (sl->copy_cap < n || sl->copy == NULL) {
+    size_t want = n < 2048 ? 2048 : n;
+    uint8_t *c = realloc(sl->copy, want);
+    if (c == NULL) {
+      snprintf(err, errlen, "%s", po_strerror(PO_ENOMEM));
+      return NULL;
+    }
+    sl->copy = c;
+    sl->copy_cap = want;
+  }
+  memcpy(sl->copy, l, n);
+  return sl->copy;
+}
+
+/* The link layer of frame into s->link and the IP header's place. */
+static void link_of(po_source *s, uint32_t lt, const uint8_t *frame, uint32_t caplen, uint32_t wire,
+                    uint16_t *et, const uint8_t **l3, uint32_t *cap)
+{
+  po_link lk;
+  s->link.vlan = 0xFFFF;
+  s->link.has_mac = 0;
+  *et = 0;
+  *l3 = NULL;
+  *cap = 0;
+  if (po_link_decode(lt, frame, caplen, wire, &lk) != PO_OK) return;
+  s->link.vlan = lk.vlan;
+  if (lk.mac_off >= 0 && (uint32_t)lk.mac_off + 12 <= caplen) {
+    memcpy(s->link.dst, frame + lk.mac_off, 6);
+    memcpy(s->link.src, frame + lk.mac_off + 6, 6);
+    s->link.has_mac = 1;
+  }
+  if (lk.l3_off > caplen) return;
+  *et = lk.ethertype;
+  *l3 = frame + lk.l3_off;
+  *cap = lk.l3_cap <= caplen - lk.l3_off ? lk.l3_cap : caplen - lk.l3_off;
+}
+
+static int pcap_take(po_source *s, const struct pcap_pkthdr *h, const uint8_t *d, double *ts,
+                     uint16_t *et, const uint8_t **l3, uint32_t *cap, char *err, size_t errlen)
+{
+  slot *sl = &s->ring[s->next];
+  *ts = (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6;
+  link_of(s, s->linktype, d, h->caplen, h->len, et, l3, cap);
+  if (*l3 != NULL) {
+    *l3 = keep(sl, *l3, *cap, err, errlen);
+    if (*l3 == NULL) return PO_ENOMEM;
+  }
+  s->next = (s->next + 1) % s->nring;
+  return PO_SRC_PACKET;
+}
+
+static int pcap_error(po_source *s, char *err, size_t errlen)
+{
+  const char *why = pcap_geterr(s->pc);
+  /* "truncated dump file; tried to read 16 header bytes, only got 5" */
+  if (strstr(why, "truncated") != NULL && strstr(why, "header bytes") != NULL)
+    snprintf(err, errlen, "Incomplete record header at the end of the capture (%s)", why);
+  else if (strstr(why, "truncated") != NULL)
+    snprintf(err, errlen, "Incomplete record body at the end of the capture (%s)", why);
+  else
+    snprintf(err, errlen, "%s", why);
+  return PO_EREAD;
 }
 
 /* Tags libtrace 3.0 leaves in place (802.1ad, old QinQ): step over them. */
@@ -235,14 +698,9 @@ static const uint8_t *skip_tags(const uint8_t *p, uint16_t *et, uint32_t *cap)
   return p;
 }
 
-/* libtrace 3.0.22 types a frame of a pcap or pcapng file (and of libpcap) as
- * TRACE_RT_DATA_DLT + its link type, and maps that back to a link type
- * (trace_get_link_type: for layer 3, for a filter) only below
- * TRACE_RT_DATA_DLT_END; above it lies the BPF numbering of bpf: sources.  A
- * link type of 1999 or more fails an assertion there (abort), and 999 to 1998
- * would be read as some other link type.  PO_EREAD when p's type is one
- * libtrace cannot map back: the link type is the file's (libpcap refuses a
- * pcapng file whose interfaces differ in it), so the read ends there. */
+/* libtrace 3.0.22 types a frame of a pcap file as TRACE_RT_DATA_DLT + its link
+ * type, and maps that back to a link type only below TRACE_RT_DATA_DLT_END; a
+ * link type past it fails an assertion (abort).  PO_EREAD for such a frame. */
 static int check_type(const po_source *s, const libtrace_packet_t *p, char *err, size_t errlen)
 {
   unsigned t = (unsigned)p->type;
@@ -257,61 +715,24 @@ static int check_type(const po_source *s, const libtrace_packet_t *p, char *err,
   return PO_EREAD;
 }
 
-/* libtrace 3.0.22 works out an ERF record's capture length as rlen minus its
- * framing (16 bytes, 2 of padding for Ethernet types, extension headers), and
- * a record of rlen 16 or 17 with padding makes it negative: trace_get_layer3
- * (trace_get_packet_buffer) and a filter then fail an assertion on it.  The
- * record holds no frame (a negative length here); the file goes on after it. */
-static int capture_length(const libtrace_packet_t *p)
-{
-  return (int)trace_get_capture_length(p);
-}
-
-/* PO_SRC_MALFORMED for the record just read into sl: its time, no frame. */
-static int no_frame(slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3, uint32_t *cap)
+/* PO_SRC_MALFORMED for the record just read into sl: its time, no frame
+ * (libtrace 3.0.22 makes an ERF record of rlen 16 or 17 a negative length). */
+static int no_frame(po_source *s, slot *sl, double *ts, uint16_t *ethertype, const uint8_t **l3,
+                    uint32_t *cap)
 {
   struct timeval tv = trace_get_timeval(sl->pkt);
   *ts = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
   *ethertype = 0;
   *l3 = NULL;
   *cap = 0;
+  s->link.vlan = 0xFFFF;
+  s->link.has_mac = 0;
   return PO_SRC_MALFORMED;
 }
 
-/* BSD and macOS loopback captures (pcap link types NULL and LOOP): a 4-byte
- * address family, in the capturing host's byte order (NULL) or in network
- * order (LOOP), then the IP packet.  libtrace 3.0.22 finds no layer 3 in NULL
- * (and prints "Unable to determine linktype" for every packet); in LOOP it
- * counts the family's 4 bytes in the IP packet's captured length.  Its filter
- * fails on NULL, and on LOOP misses IPv6 of the BSDs' families (24, 28, 30). */
-enum { DLT_LOOP_ = 108 };
-static int is_loopback_frame(const libtrace_packet_t *p)
-{
-  return p->type == TRACE_RT_DLT_NULL || (unsigned)p->type == TRACE_RT_DATA_DLT + DLT_LOOP_;
-}
-
-static const uint8_t *loopback_l3(const libtrace_packet_t *p, size_t caplen, uint16_t *et,
-                                  uint32_t *remaining)
-{
-  const uint8_t *b = p->payload;
-  if (b == NULL || caplen <= 4) return NULL;
-  uint32_t le = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-  uint32_t be = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-  uint32_t family = le < 256 ? le : be;
-  if (family == 2) {
-    *et = 0x0800;
-  } else if (family == 10 || family == 24 || family == 28 || family == 30) {
-    *et = 0x86DD; /* AF_INET6 of Linux, NetBSD/OpenBSD, FreeBSD, macOS */
-  } else {
-    return NULL;
-  }
-  *remaining = (uint32_t)caplen - 4;
-  return b + 4;
-}
-
-/* Timestamp and IP header of the packet just read into sl. */
-static int fill(slot *sl, size_t caplen, double *ts, uint16_t *ethertype, const uint8_t **l3,
-                uint32_t *cap, char *err, size_t errlen)
+/* Timestamp and IP header of the libtrace packet just read into sl. */
+static int fill(po_source *s, slot *sl, size_t caplen, double *ts, uint16_t *ethertype,
+                const uint8_t **l3, uint32_t *cap, char *err, size_t errlen)
 {
   libtrace_packet_t *p = sl->pkt;
   struct timeval tv = trace_get_timeval(p);
@@ -320,35 +741,31 @@ static int fill(slot *sl, size_t caplen, double *ts, uint16_t *ethertype, const 
   uint16_t et = 0;
   /* libtrace 3.0.22 aborts (assertion wire_length < LIBTRACE_PACKET_BUFSIZE, reached
    * from trace_get_layer3) when a record says the frame was 64 KiB or more on the
-   * wire: GRO/TSO super-frames captured on loopback with a snap length, or a corrupt
-   * record.  pathobs never uses the wire length: fill libtrace's cache with the
-   * capture length (below 64 KiB once read) so that it is never computed. */
+   * wire: fill libtrace's cache with the capture length so that it is never computed. */
   p->wire_length = (int)caplen;
-  /* It also crashes looking for layer 3 in an empty frame (a NULL payload read for
-   * raw IP, Linux cooked and loopback; an assertion for pflog and radiotap).  An empty
-   * frame holds no IP header anyway. */
+  /* It also crashes looking for layer 3 in an empty frame: an empty frame holds no IP header. */
   const uint8_t *l = NULL;
-  if (is_loopback_frame(p)) l = loopback_l3(p, caplen, &et, &remaining);
-  else if (caplen > 0) l = trace_get_layer3(p, &et, &remaining);
-  if (l == NULL) remaining = 0, et = 0;
-  l = skip_tags(l, &et, &remaining);
-  const uint8_t *own = p->buffer;
-  if (l != NULL && (p->buf_control == TRACE_CTRL_EXTERNAL || own == NULL || l < own ||
-                    l + remaining > own + LIBTRACE_PACKET_BUFSIZE)) {
-    /* Bytes outside the packet's own buffer (libpcap, capture rings) are
-     * reused by the next read, but a batch keeps its packets until Lua has
-     * seen them: copy those. */
-    if (sl->copy_cap < remaining) {
-      uint8_t *c = realloc(sl->copy, remaining);
-      if (c == NULL) {
-        snprintf(err, errlen, "%s", po_strerror(PO_ENOMEM));
-        return PO_ENOMEM;
-      }
-      sl->copy = c;
-      sl->copy_cap = remaining;
-    }
-    memcpy(sl->copy, l, remaining);
-    l = sl->copy;
+  s->link.vlan = 0xFFFF;
+  s->link.has_mac = 0;
+  uint32_t lt;
+  libtrace_linktype_t ltt;
+  uint32_t frem = 0;
+  const uint8_t *frame = NULL;
+  if (caplen > 0 && libtrace_linktype(p, &lt)) frame = trace_get_packet_buffer(p, &ltt, &frem);
+  if (frame != NULL) {
+    /* A link type po_link_decode knows: it decodes the frame, not libtrace,
+     * which gives up on Linux cooked captures of most ARPHRD types, FCS bits,
+     * raw IP 228/229, BSD loopback, ... and prints a line per packet doing so. */
+    link_of(s, lt, frame, frem, (uint32_t)caplen, &et, &l, &remaining);
+  } else if (caplen > 0) {
+    l = trace_get_layer3(p, &et, &remaining);
+    if (l == NULL) remaining = 0, et = 0;
+    l = skip_tags(l, &et, &remaining);
+  }
+  if (l != NULL) {
+    /* the batch keeps its packets until Lua has seen them; the next reads reuse the buffer */
+    l = keep(sl, l, remaining, err, errlen);
+    if (l == NULL) return PO_ENOMEM;
   }
   *l3 = l;
   *ethertype = et;
@@ -366,6 +783,14 @@ static int read_error(po_source *s, char *err, size_t errlen)
 int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
                    uint32_t *cap, char *err, size_t errlen)
 {
+  if (s->pc != NULL) {
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(s->pc, &h, &d);
+    if (rc == 1) return pcap_take(s, h, d, ts, ethertype, l3, cap, err, errlen);
+    if (rc == PCAP_ERROR_BREAK) return 0;
+    return pcap_error(s, err, errlen);
+  }
   slot *sl = &s->ring[s->next];
   int caplen;
   for (;;) {
@@ -377,26 +802,32 @@ int po_source_next(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     if (rc < 0) return read_error(s, err, errlen);
     rc = check_type(s, sl->pkt, err, errlen);
     if (rc != PO_OK) return rc;
-    caplen = capture_length(sl->pkt);
-    if (caplen < 0) return no_frame(sl, ts, ethertype, l3, cap); /* no filter can see it */
+    caplen = (int)trace_get_capture_length(sl->pkt);
+    if (caplen < 0) return no_frame(s, sl, ts, ethertype, l3, cap); /* no filter can see it */
     if (s->filter == NULL) break;
-    if (is_loopback_frame(sl->pkt)) {
-      snprintf(err, errlen, "-f cannot filter a BSD/macOS loopback capture (link type NULL or "
-                            "LOOP): libtrace 3 filters NULL not at all and LOOP only for Linux's "
-                            "IPv6 family");
-      return PO_EREAD;
-    }
     rc = trace_apply_filter(s->filter, sl->pkt);
     if (rc < 0) return read_error(s, err, errlen); /* compiled with the first packet */
     if (rc > 0) break;
   }
   s->next = (s->next + 1) % s->nring;
-  return fill(sl, (size_t)caplen, ts, ethertype, l3, cap, err, errlen);
+  return fill(s, sl, (size_t)caplen, ts, ethertype, l3, cap, err, errlen);
 }
 
 int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t **l3,
                    uint32_t *cap, int *fd, char *err, size_t errlen)
 {
+  if (s->pc != NULL) {
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(s->pc, &h, &d);
+    if (rc == 1) return pcap_take(s, h, d, ts, ethertype, l3, cap, err, errlen);
+    if (rc == 0) {
+      *fd = pcap_get_selectable_fd(s->pc);
+      return PO_SRC_WAIT;
+    }
+    if (rc == PCAP_ERROR_BREAK) return PO_SRC_END;
+    return pcap_error(s, err, errlen);
+  }
   slot *sl = &s->ring[s->next];
   libtrace_eventobj_t ev = trace_event(s->trace, sl->pkt);
   switch (ev.type) {
@@ -409,12 +840,10 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
   case TRACE_EVENT_PACKET: {
     if (ev.size < 0) return read_error(s, err, errlen);
     if (check_type(s, sl->pkt, err, errlen) != PO_OK) return PO_EREAD;
-    int caplen = capture_length(sl->pkt);
-    if (caplen < 0) return no_frame(sl, ts, ethertype, l3, cap);
-    if (s->skip_outgoing && trace_get_direction(sl->pkt) == TRACE_DIR_OUTGOING)
-      return PO_SRC_SKIP; /* the incoming copy follows */
+    int caplen = (int)trace_get_capture_length(sl->pkt);
+    if (caplen < 0) return no_frame(s, sl, ts, ethertype, l3, cap);
     s->next = (s->next + 1) % s->nring;
-    return fill(sl, (size_t)caplen, ts, ethertype, l3, cap, err, errlen);
+    return fill(s, sl, (size_t)caplen, ts, ethertype, l3, cap, err, errlen);
   }
   case TRACE_EVENT_TERMINATE:
     if (trace_is_err(s->trace)) return read_error(s, err, errlen);
@@ -423,12 +852,31 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
   return PO_SRC_END;
 }
 
+const po_linkinfo *po_source_link(const po_source *s) { return &s->link; }
+
 int po_source_live(const po_source *s) { return s->live; }
 
 uint64_t po_source_dropped(po_source *s)
 {
+  if (s->pc != NULL) {
+    struct pcap_stat st;
+    if (!s->live || pcap_stats(s->pc, &st) != 0) return 0;
+    return st.ps_drop;
+  }
   uint64_t d = trace_get_dropped_packets(s->trace);
   return d == UINT64_MAX ? 0 : d;
 }
 
 const char *po_source_uri(const po_source *s) { return s->uri; }
+
+void po_source_describe_link(const po_source *s, char *buf, size_t len)
+{
+  if (s->pc != NULL) {
+    const char *name = pcap_datalink_val_to_name(pcap_datalink(s->pc));
+    unsigned lt = (unsigned)(s->linktype & 0x03FFFFFF);
+    if (name != NULL) snprintf(buf, len, "%u, %s", lt, name);
+    else snprintf(buf, len, "%u", lt);
+  } else {
+    snprintf(buf, len, "as libtrace reads %s", s->uri);
+  }
+}

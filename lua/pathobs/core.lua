@@ -24,6 +24,16 @@ typedef struct po_pkt {
   uint16_t gen;
 } po_pkt;
 
+typedef struct po_linkinfo {
+  uint8_t dst[6];
+  uint8_t src[6];
+  uint16_t vlan;
+  uint8_t has_mac;
+  uint8_t pad_;
+} po_linkinfo;
+const po_linkinfo *po_link_batch(unsigned i);
+size_t po_link_abi_layout(size_t *out, size_t n);
+
 typedef struct po_observer po_observer;
 void po_obs_complete(po_observer *o, unsigned i);
 void po_obs_ignore(po_observer *o, unsigned i);

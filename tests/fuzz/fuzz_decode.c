@@ -318,7 +318,7 @@ static void run_source(state *s, uint32_t linktype, const uint8_t *d, size_t n)
 
   po_source *src;
   char err[512];
-  if (po_source_open(&src, memfd_path, NULL, s->cfg.batch_size + 2, err, sizeof err) != PO_OK)
+  if (po_source_open(&src, memfd_path, NULL, s->cfg.batch_size + 2, 0, 0, err, sizeof err) != PO_OK)
     return;
   for (int k = 0; k < 100000; k++) {
     double ts;
@@ -327,7 +327,7 @@ static void run_source(state *s, uint32_t linktype, const uint8_t *d, size_t n)
     uint32_t cap;
     int rc = po_source_next(src, &ts, &et, &l3, &cap, err, sizeof err);
     if (rc <= 0) break;
-    FUZZ_CHECK(cap <= 65536);
+    FUZZ_CHECK(cap <= 262144);
     if (l3 == NULL) FUZZ_CHECK(cap == 0);
     if (l3 != NULL && (et == 0x0800 || et == 0x86dd)) decode_direct(l3, cap);
     feed(s, ts, et, l3, cap, 0);

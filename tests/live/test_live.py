@@ -130,9 +130,27 @@ def tcp_exchange(port):
 
 
 
+def packet_socket_open(pid):
+    """Whether process pid holds a packet socket (a capture) now."""
+    try:
+        inodes = {line.split()[-1] for line in open("/proc/net/packet").read().splitlines()[1:]}
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                return True
+    except OSError:
+        pass
+    return False
+
+
 def started(p):
-    """Let the capture open before traffic is sent."""
-    time.sleep(1.0)
+    """Let the capture open before traffic is sent: wait (10 s at most, on a
+    busy machine) for its packet socket, then a moment for its ring."""
+    for _ in range(100):
+        if p.p.poll() is not None or packet_socket_open(p.p.pid):
+            break
+        time.sleep(0.1)
+    time.sleep(0.5)
     assert p.p.poll() is None, "pathobs exited early: %s" % p.stop()[2]
 
 
@@ -376,6 +394,88 @@ def _():
         eq(rc, 0, "Ctrl-C ends it")
         runs = sum("running" in l for l in err)
         assert 1 <= runs <= 2, "%d re-runs, one per save at most: %s" % (runs, err)
+
+
+def bulk_transfer(port, total):
+    """A TCP server on 127.0.0.1:port sends total bytes in 1 MiB writes to a client."""
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("127.0.0.1", port))
+    srv.listen(1)
+    cli = socket.create_connection(("127.0.0.1", port))
+    conn, _ = srv.accept()
+
+    def send():
+        chunk = b"x" * (1 << 20)
+        left = total
+        while left > 0:
+            n = min(left, len(chunk))
+            conn.sendall(chunk[:n])
+            left -= n
+        conn.close()
+    t = threading.Thread(target=send)
+    t.start()
+    got = 0
+    while True:
+        b = cli.recv(1 << 20)
+        if not b:
+            break
+        got += len(b)
+    t.join()
+    cli.close()
+    srv.close()
+    return got
+
+
+@check("a bulk transfer on lo (64 KiB frames), -i lo and pcapint:lo: no abort, the record, drops counted")
+def _():
+    total = 8 << 20
+    for i, src in enumerate((["-i", "lo"], ["pcapint:lo"])):
+        port = BASE + 6 + i
+        with tempfile.TemporaryDirectory() as d:
+            stats = os.path.join(d, "stats.json")
+            p = Proc("-f", "port %d" % port, "--stats", stats, *src)
+            started(p)
+            eq(bulk_transfer(port, total), total, "bytes moved")
+            time.sleep(0.5)
+            rc, recs, err = p.stop(signal.SIGINT)
+            eq(rc, 0, "%s exit status: %s" % (src, err))
+            assert not [l for l in err if "Assertion" in l or "abort" in l.lower()], err
+            flows = [r for r in recs if r["dp"] == port]
+            eq(len(flows), 1, "%s: one record for the transfer: %r" % (src, recs))
+            f = flows[0]
+            s = json.load(open(stats))
+            assert "dropped" in s, s
+            eq(s["packets"], f["pkt_fwd"] + f["pkt_rev"], "%s: every packet read is in the flow" % src)
+            if s["dropped"] == 0:
+                # all seen: the server's octets (IP length fields) hold every byte sent
+                assert f["oct_rev"] > total, "%s: server octets %d for %d bytes" % (src, f["oct_rev"], total)
+
+
+@check("-i any: the any device (Linux cooked v2), each loopback packet once")
+def _():
+    p = Proc("-f", FILTER, "-i", "any")
+    started(p)
+    udp_exchange(socket.AF_INET, BASE + 8, 2, 1)
+    time.sleep(0.5)
+    rc, recs, err = p.stop(signal.SIGINT)
+    eq(rc, 0, "exit status: %s" % err)
+    u = [r for r in recs if r["dp"] == BASE + 8]
+    eq([(r["sip"], r["sp"], r["pkt_fwd"], r["pkt_rev"]) for r in u], [("127.0.0.1", BASE + 9, 2, 1)], "UDP flow")
+
+
+@check("pcapint:lo and pcap:lo with -f keep the first packet that passes the filter")
+def _():
+    for i, src in enumerate(("pcapint:lo", "pcap:lo")):
+        port = BASE + 2 * i
+        p = Proc("-f", "udp and port %d" % port, src)
+        started(p)
+        udp_exchange(socket.AF_INET, port, 1, 0)  # a one-packet flow
+        time.sleep(0.5)
+        rc, recs, err = p.stop(signal.SIGINT)
+        eq(rc, 0, "%s exit status: %s" % (src, err))
+        eq([(r["sip"], r["dp"], r["pkt_fwd"], r["pkt_rev"]) for r in recs],
+           [("127.0.0.1", port, 1, 0)], "%s: the one datagram" % src)
 
 
 report()

@@ -1,4 +1,4 @@
--- test_abi.lua - the FFI declarations of po_hdr, po_pkt and po_fval (and its kinds) match the C compiler's layout.
+-- test_abi.lua - the FFI declarations of po_hdr, po_pkt, po_fval and po_linkinfo (and its kinds) match the C compiler's layout.
 local ffi = require("ffi")
 local t = require("t")
 local core = require("pathobs.core")
@@ -18,4 +18,13 @@ local out = ffi.new("size_t[32]")
 local n = tonumber(ffi.C.po_abi_layout(out, 32))
 t.eq(n, #want, "number of layout facts")
 for i = 1, #want do t.eq(tonumber(out[i - 1]), want[i], "layout fact " .. i) end
+
+-- po_linkinfo (linkbatch.c), beside the batch for pathobs.link
+local lwant = {
+  ffi.sizeof("po_linkinfo"), ffi.offsetof("po_linkinfo", "dst"), ffi.offsetof("po_linkinfo", "src"),
+  ffi.offsetof("po_linkinfo", "vlan"), ffi.offsetof("po_linkinfo", "has_mac"),
+}
+local ln = tonumber(ffi.C.po_link_abi_layout(out, 32))
+t.eq(ln, #lwant, "number of po_linkinfo layout facts")
+for i = 1, #lwant do t.eq(tonumber(out[i - 1]), lwant[i], "po_linkinfo layout fact " .. i) end
 t.done()

@@ -28,13 +28,18 @@ import gzip
 import hashlib
 import ipaddress
 import struct
+import zlib
 
 __all__ = [
     "ETH_IPV4", "ETH_IPV6", "ETH_ARP", "ETH_VLAN", "ETH_QINQ",
     "PROTO_HOPOPT", "PROTO_ICMP", "PROTO_TCP", "PROTO_UDP", "PROTO_IPV6_ROUTE",
     "PROTO_IPV6_FRAG", "PROTO_AH", "PROTO_ICMPV6", "PROTO_IPV6_NONXT",
     "PROTO_IPV6_OPTS",
-    "LINKTYPE_ETHERNET", "LINKTYPE_RAW",
+    "LINKTYPE_ETHERNET", "LINKTYPE_RAW", "LINKTYPE_NULL", "LINKTYPE_LOOP",
+    "LINKTYPE_LINUX_SLL", "LINKTYPE_LINUX_SLL2", "LINKTYPE_IPV4", "LINKTYPE_IPV6",
+    "ether_fcs", "sll", "sll2", "loopback", "ppp", "pppoe", "mpls", "macsec",
+    "wlan_data", "radiotap", "ppi", "prism", "avs", "nflog", "ipnet", "ipoib",
+    "frelay", "arcnet", "pktap", "juniper", "c_hdlc", "erf_record", "docsis", "llc_snap", "ip_ethertype",
     "inet_checksum", "addr_bytes", "mac_bytes",
     "ether", "arp", "ipv4", "ipv6", "ip", "Ext", "ext", "hbh", "dstopts",
     "routing", "frag6", "ah", "pad_tlv_options",
@@ -65,8 +70,50 @@ PROTO_ICMPV6 = 58
 PROTO_IPV6_NONXT = 59
 PROTO_IPV6_OPTS = 60
 
+LINKTYPE_NULL = 0
 LINKTYPE_ETHERNET = 1
+LINKTYPE_IEEE802_5 = 6
+LINKTYPE_ARCNET_BSD = 7
+LINKTYPE_SLIP = 8
+LINKTYPE_PPP = 9
+LINKTYPE_FDDI = 10
+LINKTYPE_PPP_HDLC = 50
+LINKTYPE_PPP_ETHER = 51
+LINKTYPE_ATM_RFC1483 = 100
 LINKTYPE_RAW = 101
+LINKTYPE_C_HDLC = 104
+LINKTYPE_IEEE802_11 = 105
+LINKTYPE_FRELAY = 107
+LINKTYPE_LOOP = 108
+LINKTYPE_ENC = 109
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_PFLOG = 117
+LINKTYPE_IEEE802_11_PRISM = 119
+LINKTYPE_IEEE802_11_RADIOTAP = 127
+LINKTYPE_ARCNET_LINUX = 129
+LINKTYPE_IEEE802_11_AVS = 163
+LINKTYPE_JUNIPER_ETHER = 178
+LINKTYPE_PPI = 192
+LINKTYPE_MPLS = 219
+LINKTYPE_IPNET = 226
+LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+LINKTYPE_NFLOG = 239
+LINKTYPE_NETANALYZER = 240
+LINKTYPE_IPOIB = 242
+LINKTYPE_PKTAP = 258
+LINKTYPE_LINUX_SLL2 = 276
+
+# ARPHRD_ values of a Linux cooked capture's hatype field
+ARPHRD_ETHER = 1
+ARPHRD_PPP = 512
+ARPHRD_RAWIP = 530
+ARPHRD_TUNNEL = 768
+ARPHRD_TUNNEL6 = 769
+ARPHRD_LOOPBACK = 772
+ARPHRD_SIT = 776
+ARPHRD_IPGRE = 778
+ARPHRD_NONE = 65534
 
 ETH_MIN_FRAME = 60          # minimum Ethernet frame without the FCS
 
@@ -199,6 +246,245 @@ def arp(op, sha, spa, tha, tpa):
     """ARP for IPv4 over Ethernet (28 bytes). op: 1 request, 2 reply."""
     return (struct.pack("!HHBBH", 1, ETH_IPV4, 6, 4, op) +
             mac_bytes(sha) + addr_bytes(spa) + mac_bytes(tha) + addr_bytes(tpa))
+
+
+# --------------------------------------------------------------------------
+# other link layers (what src/link.c reads; docs/observer.md "Link layers")
+
+
+def ip_ethertype(payload):
+    """0x0800 or 0x86DD from the version nibble of an IP packet."""
+    version = payload[0] >> 4 if payload else 0
+    if version == 4:
+        return ETH_IPV4
+    if version == 6:
+        return ETH_IPV6
+    raise ValueError("cannot guess the ethertype; pass it")
+
+
+def ether_fcs(frame):
+    """``frame`` with its Ethernet FCS (CRC-32, least significant byte first)."""
+    return frame + struct.pack("<I", zlib.crc32(frame) & 0xFFFFFFFF)
+
+
+def llc_snap(payload, ethertype=None, oui=b"\x00\x00\x00"):
+    """802.2 LLC + SNAP header (AA AA 03, OUI, ethertype) before ``payload``."""
+    if ethertype is None:
+        ethertype = ip_ethertype(payload)
+    return b"\xaa\xaa\x03" + oui + struct.pack("!H", ethertype) + payload
+
+
+def sll(payload, protocol=None, hatype=ARPHRD_ETHER, pkttype=0, addr=b"\x02\x00\x00\x00\x00\x01"):
+    """Linux cooked v1 (LINKTYPE_LINUX_SLL) header: packet type, ARPHRD type,
+    address length and 8 address bytes, protocol (default: by the IP version)."""
+    if protocol is None:
+        protocol = ip_ethertype(payload)
+    return (struct.pack("!HHH", pkttype, hatype, len(addr)) + addr.ljust(8, b"\x00")[:8] +
+            struct.pack("!H", protocol) + payload)
+
+
+def sll2(payload, protocol=None, hatype=ARPHRD_ETHER, pkttype=0, ifindex=1,
+         addr=b"\x02\x00\x00\x00\x00\x01"):
+    """Linux cooked v2 (LINKTYPE_LINUX_SLL2) header: protocol, reserved,
+    interface index, ARPHRD type, packet type, address length, 8 address bytes."""
+    if protocol is None:
+        protocol = ip_ethertype(payload)
+    return (struct.pack("!HHIHBB", protocol, 0, ifindex, hatype, pkttype, len(addr)) +
+            addr.ljust(8, b"\x00")[:8] + payload)
+
+
+def loopback(payload, af=None, byteorder="little"):
+    """BSD loopback header: a 4-byte address family. LINKTYPE_NULL keeps the
+    capturing host's byte order ("little" or "big"); LINKTYPE_LOOP is always
+    "big". af default: 2 for IPv4, 30 (macOS) for IPv6."""
+    if af is None:
+        af = 2 if ip_ethertype(payload) == ETH_IPV4 else 30
+    return af.to_bytes(4, byteorder) + payload
+
+
+_PPP_PROTO = {ETH_IPV4: 0x0021, ETH_IPV6: 0x0057}
+
+
+def ppp(payload, hdlc=True, protocol=None, compress=False):
+    """PPP frame: optional ff 03 (HDLC address and control), protocol (0x0021
+    IPv4, 0x0057 IPv6 by default), one byte of it with ``compress``."""
+    if protocol is None:
+        protocol = _PPP_PROTO[ip_ethertype(payload)]
+    head = b"\xff\x03" if hdlc else b""
+    if compress and protocol < 0x100:
+        return head + bytes([protocol]) + payload
+    return head + struct.pack("!H", protocol) + payload
+
+
+def pppoe(payload, session=0x1234, protocol=None):
+    """PPPoE session header + PPP protocol (what follows ethertype 0x8864, or
+    all of a LINKTYPE_PPP_ETHER frame)."""
+    body = ppp(payload, hdlc=False, protocol=protocol)
+    return struct.pack("!BBHH", 0x11, 0, session, len(body)) + body
+
+
+def mpls(payload, labels=(100,), ttl=64):
+    """MPLS label stack (the last label has the bottom-of-stack bit)."""
+    out = b""
+    for i, label in enumerate(labels):
+        bottom = 1 if i == len(labels) - 1 else 0
+        out += struct.pack("!I", (label << 12) | (bottom << 8) | ttl)
+    return out + payload
+
+
+def macsec(payload, ethertype=None, sci=None, pn=1, icv=b"\xa5" * 16, short_length=None):
+    """MACsec SecTAG (after ethertype 0x88E5) of an integrity-only frame, the
+    plain ``payload`` with its ethertype, and the ICV. ``sci``: 8 bytes (sets
+    the SC bit) or None."""
+    if ethertype is None:
+        ethertype = ip_ethertype(payload)
+    tci = 0x20 if sci is not None else 0x00
+    sl = short_length if short_length is not None else 0
+    return (struct.pack("!BBI", tci, sl, pn) + (sci or b"") + struct.pack("!H", ethertype) +
+            payload + icv)
+
+
+def wlan_data(payload, ds=0, qos=False, protected=False, ethertype=None,
+              src=DEFAULT_SRC_MAC, dst=DEFAULT_DST_MAC, bssid="02:00:00:00:00:bb", seq=1):
+    """IEEE 802.11 data frame (QoS data with ``qos``) carrying ``payload`` in
+    LLC/SNAP. ``ds``: 0 none, 1 to the AP, 2 from the AP, 3 four addresses;
+    the addresses are placed as those bits say."""
+    subtype = 8 if qos else 0
+    fc0 = (subtype << 4) | (2 << 2)
+    fc1 = ds | (0x40 if protected else 0)
+    s, d, b = mac_bytes(src), mac_bytes(dst), mac_bytes(bssid)
+    addrs = {0: (d, s, b), 1: (b, s, d), 2: (d, b, s), 3: (b, b, d)}[ds]
+    hdr = struct.pack("<BBH", fc0, fc1, 0) + b"".join(addrs) + struct.pack("<H", seq << 4)
+    if ds == 3:
+        hdr += s
+    if qos:
+        hdr += struct.pack("<H", 0)
+    return hdr + llc_snap(payload, ethertype)
+
+
+def radiotap(frame, fcs=False, tsft=True):
+    """Radiotap header (TSFT, Flags, Rate) before an 802.11 frame; with
+    ``fcs`` the Flags say an FCS ends the frame, and a CRC-32 is appended."""
+    fields = b""
+    present = 0x2 | 0x4
+    if tsft:
+        present |= 0x1
+        fields += struct.pack("<Q", 123456789)
+    fields += bytes([0x10 if fcs else 0, 0x0c])
+    hdr_len = 8 + len(fields)
+    out = struct.pack("<BBHI", 0, 0, hdr_len, present) + fields + frame
+    if fcs:
+        out += struct.pack("<I", zlib.crc32(frame) & 0xFFFFFFFF)
+    return out
+
+
+def ppi(frame, dlt=LINKTYPE_IEEE802_11, fcs=False):
+    """PPI header with an 802.11-Common field, before ``frame`` of link type
+    ``dlt``; with ``fcs`` its flags say an FCS ends the frame (appended)."""
+    common = struct.pack("<QHHHHBBbb", 0, 0x0001 if fcs else 0, 2, 2437, 0x00a0, 0, 0, -40, -90)
+    field = struct.pack("<HH", 2, len(common)) + common
+    out = struct.pack("<BBHI", 0, 0, 8 + len(field), dlt) + field + frame
+    if fcs:
+        out += struct.pack("<I", zlib.crc32(frame) & 0xFFFFFFFF)
+    return out
+
+
+def prism(frame):
+    """Prism monitor header (144 bytes) before an 802.11 frame."""
+    return struct.pack("<II", 0x44, 144) + b"wlan0".ljust(16, b"\x00") + b"\x00" * 120 + frame
+
+
+def avs(frame):
+    """AVS capture header (version 1, 64 bytes) before an 802.11 frame."""
+    return struct.pack("!II", 0x80211001, 64) + b"\x00" * 56 + frame
+
+
+def _tlv(byteorder, tlv_type, value):
+    e = "<" if byteorder == "little" else ">"
+    tlv = struct.pack(e + "HH", 4 + len(value), tlv_type) + value
+    return tlv + b"\x00" * ((-len(tlv)) % 4)
+
+
+def nflog(payload, family=None, group=1, prefix=b"pathobs", byteorder="little"):
+    """Linux NFLOG record: family (2 or 10), version 0, group; TLVs in the
+    capturing host's byte order: packet header, prefix, then the payload."""
+    if family is None:
+        family = 2 if ip_ethertype(payload) == ETH_IPV4 else 10
+    out = struct.pack("!BBH", family, 0, group)
+    out += _tlv(byteorder, 1, struct.pack("!HBB", ip_ethertype(payload), 3, 0))
+    out += _tlv(byteorder, 10, prefix + b"\x00")
+    out += _tlv(byteorder, 9, payload)
+    return out
+
+
+def ipnet(payload):
+    """Solaris IPNET header (24 bytes; family 2 or 26)."""
+    family = 2 if ip_ethertype(payload) == ETH_IPV4 else 26
+    return struct.pack("!BBHIIIII", 2, family, 0, len(payload), 1, 0, 0, 0) + payload
+
+
+def ipoib(payload, ethertype=None):
+    """IP over InfiniBand (LINKTYPE_IPOIB): 40 address bytes, type, reserved."""
+    if ethertype is None:
+        ethertype = ip_ethertype(payload)
+    return b"\x00" * 40 + struct.pack("!HH", ethertype, 0) + payload
+
+
+def frelay(payload, dlci=100):
+    """Frame Relay: Q.922 address, UI control, NLPID (0xCC IPv4, 0x8E IPv6)."""
+    addr = struct.pack("!BB", (dlci >> 4) << 2, ((dlci & 0xF) << 4) | 1)
+    nlpid = 0xCC if ip_ethertype(payload) == ETH_IPV4 else 0x8E
+    return addr + bytes([0x03, nlpid]) + payload
+
+
+def arcnet(payload, linux=False, src=1, dst=2):
+    """ARCnet RFC 1201 header (type 0xD4 IPv4, 0xC4 IPv6, unfragmented); the
+    Linux form has a 2-byte offset field before the type."""
+    atype = 0xD4 if ip_ethertype(payload) == ETH_IPV4 else 0xC4
+    mid = b"\x00\x00" if linux else b""
+    return bytes([src, dst]) + mid + struct.pack("!BBH", atype, 0, 0) + payload
+
+
+def pktap(frame, dlt=LINKTYPE_ETHERNET, ifname=b"en0"):
+    """Apple PKTAP header (108 bytes, little-endian) before ``frame`` of ``dlt``."""
+    hdr = struct.pack("<III", 108, 1, dlt) + ifname.ljust(24, b"\x00")
+    return hdr + b"\x00" * (108 - len(hdr)) + frame
+
+
+def juniper(frame):
+    """Juniper "MGC" pseudo-header (no extensions) before an Ethernet frame
+    (LINKTYPE_JUNIPER_ETHER)."""
+    return b"MGC\x00" + frame
+
+
+def erf_record(frame, erf_type=2, fcs=True, ts=0):
+    """ERF record (LINKTYPE_ERF) of an Ethernet frame (type 2: 2 pad bytes,
+    the FCS appended with ``fcs``) or a raw IP packet (type 22 IPv4, 23 IPv6),
+    padded to a multiple of 8 bytes as DAG cards write them."""
+    if erf_type == 2:
+        body = b"\x00\x00" + (ether_fcs(frame) if fcs else frame)
+        wlen = len(body) - 2
+    else:
+        body = frame
+        wlen = len(frame)
+    rlen = 16 + len(body)
+    pad = (-rlen) % 8
+    return struct.pack("<Q", ts) + struct.pack("!BBHHH", erf_type, 0x04, rlen + pad, 0,
+                                               wlen) + body + b"\x00" * pad
+
+
+def docsis(frame):
+    """DOCSIS packet PDU: MAC header (no extended header) and an Ethernet
+    frame with its CRC."""
+    pdu = ether_fcs(frame)
+    return struct.pack("!BBHH", 0, 0, len(pdu), 0) + pdu
+
+
+def c_hdlc(payload, ethertype=None):
+    """Cisco HDLC: unicast address, control, ethertype."""
+    if ethertype is None:
+        ethertype = ip_ethertype(payload)
+    return struct.pack("!BBH", 0x0F, 0, ethertype) + payload
 
 
 # --------------------------------------------------------------------------
@@ -741,9 +1027,16 @@ def _ts_micros(ts):
 class Capture:
     """An ordered list of captured frames, savable in several formats."""
 
-    def __init__(self, linktype=LINKTYPE_ETHERNET, snaplen=65535):
+    def __init__(self, linktype=LINKTYPE_ETHERNET, snaplen=65535, fcslen=None):
+        """linktype: the LINKTYPE_ value, or a whole pcap link-type field
+        (its upper bits carry an FCS length: 0x24000001 is Ethernet with 4
+        FCS bytes). fcslen: the FCS bytes every frame ends with; a pcap header
+        then says so in its link-type field (the "F" bit 0x04000000 and the
+        length in 16-bit words in bits 28..31), a pcapng interface in its
+        if_fcslen option."""
         self.linktype = linktype
         self.snaplen = snaplen
+        self.fcslen = fcslen
         self.records = []       # (micros, captured bytes, original length)
 
     def add(self, ts, frame, caplen=None, orig_len=None):
@@ -763,8 +1056,10 @@ class Capture:
 
     # classic pcap -------------------------------------------------------
     def pcap_bytes(self):
-        out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, self.snaplen,
-                           self.linktype)]
+        field = self.linktype
+        if self.fcslen is not None:
+            field = (field & 0x03FFFFFF) | 0x04000000 | ((self.fcslen // 2) << 28)
+        out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, self.snaplen, field)]
         for micros, data, orig_len in self.records:
             sec, usec = divmod(micros, 1000000)
             out.append(struct.pack("<IIII", sec, usec, len(data), orig_len))
@@ -791,8 +1086,11 @@ class Capture:
     def pcapng_bytes(self, application="pathobs tests/tools/pcapgen.py"):
         shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + self._ng_options(
             [(4, application.encode())])           # shb_userappl
-        idb = struct.pack("<HHI", self.linktype, 0, self.snaplen) + \
-            self._ng_options([(9, b"\x06")])        # if_tsresol: microseconds
+        options = [(9, b"\x06")]                   # if_tsresol: microseconds
+        if self.fcslen is not None:
+            options.append((13, bytes([self.fcslen])))  # if_fcslen
+        idb = struct.pack("<HHI", self.linktype & 0xFFFF, 0, self.snaplen) + \
+            self._ng_options(options)
         out = [self._ng_block(0x0A0D0D0A, shb), self._ng_block(1, idb)]
         for micros, data, orig_len in self.records:
             body = struct.pack("<IIIII", 0, micros >> 32, micros & 0xFFFFFFFF,
