@@ -165,6 +165,29 @@ static int field_ref(lua_State *L, int t, const char *name)
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
+/* Lua's print for chains, on standard error: standard output holds records
+ * only, and what a chain prints is for the person debugging it, every line
+ * as it comes (not the once-per-line treatment of library printf()s). */
+static int print_stderr(lua_State *L)
+{
+  int n = lua_gettop(L);
+  lua_getfield(L, LUA_REGISTRYINDEX, "pathobs.tostring");
+  for (int i = 1; i <= n; i++) {
+    lua_pushvalue(L, -1);
+    lua_pushvalue(L, i);
+    lua_call(L, 1, 1);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (s == NULL) return luaL_error(L, "'tostring' must return a string to 'print'");
+    if (i > 1) fputc('\t', stderr);
+    fwrite(s, 1, len, stderr);
+    lua_pop(L, 1);
+  }
+  fputc('\n', stderr);
+  fflush(stderr);
+  return 0;
+}
+
 po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *ud)
 {
   po_host *h = calloc(1, sizeof *h);
@@ -178,6 +201,9 @@ po_host *po_host_new(const char *const *dirs, int ndirs, po_diag_fn diag, void *
   luaL_openlibs(L);
   lua_getglobal(L, "tostring"); /* for json.c: a chain may assign the global */
   lua_setfield(L, LUA_REGISTRYINDEX, "pathobs.tostring");
+  lua_pushcfunction(L, print_stderr);
+  lua_setglobal(L, "print");
+  if (luaL_dostring(L, "io.output(io.stderr)") != 0) lua_pop(L, 1); /* io.write too */
 
   luaL_Buffer b;
   luaL_buffinit(L, &b);

@@ -178,11 +178,13 @@ def _():
         eq(json.load(open(path("s.json")))["non_ip"], 1, "the ARP frame %s" % args)
 
 
-@check("what a library or chain prints on standard output goes to stderr once, never into the records")
+@check("what a library prints on standard output goes to stderr once, never into the records")
 def _():
     chain = path("chatty.lua")
-    with open(chain, "w") as f:
-        f.write("return { new_flow = function(rec, ip) print('Unknown ARPHRD 00000212') "
+    with open(chain, "w") as f:  # C's printf, as libtrace 3 prints its diagnostics
+        f.write("local ffi = require('ffi')\n"
+                "pcall(ffi.cdef, 'int printf(const char *fmt, ...);')\n"
+                "return { new_flow = function(rec, ip) ffi.C.printf('Unknown ARPHRD 00000212\\n') "
                 "rec.x = 1 end }\n")
     for extra in ((), ("-o", "-")):
         r = run("-c", chain, *extra, BIG_PCAP)
@@ -203,6 +205,22 @@ def _():
     eq([l for l in messages(r.err) if "ARPHRD" in l],
        ["pathobs: libtrace: Unknown ARPHRD 00000212", "pathobs: libtrace: Unknown ARPHRD 00000212 (50 times)"],
        "once, then the count")
+
+
+@check("a chain's print() and io.write() go to stderr as they are, every time, never into the records")
+def _():
+    chain = path("printer.lua")
+    with open(chain, "w") as f:
+        f.write("return { new_flow = function(rec, ip) print('flow', 1) io.write('w\\n') "
+                "rec.x = 1 end }\n")
+    cap = pg.Capture()
+    for i in range(3):
+        cap.add(i, pg.ether(pg.udp_packet("192.0.2.1", "192.0.2.2", 1000 + i, 53, payload=b"q")))
+    cap.save(path("three.pcap"))
+    r = run("-q", "-c", chain, path("three.pcap"))
+    eq(r.rc, 0, r.err)
+    eq([x.get("x") for x in r.records], [1, 1, 1], "records alone on stdout")
+    eq(r.err.splitlines(), ["flow\t1", "w"] * 3, "each print and write, unprefixed")
 
 
 @check("--stats /dev/stdout: the counters after the records on standard output, as before the guard")

@@ -31,7 +31,7 @@ from checks import check, eq, report, results  # noqa: E402
 PATHOBS, SOURCE_C = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="pathobs-linktypes-")
 COUNTERS = re.compile(r"^pathobs: (\d+) packets \((\d+) dropped, (\d+) short, (\d+) non-ip, "
-                      r"(\d+) fragments\) -> (\d+) flows \((\d+) ignored, (\d+) evicted\), "
+                      r"(\d+) fragments, 0 reordered\) -> (\d+) flows \((\d+) ignored, (\d+) evicted\), "
                       r"(\d+) chain errors$")
 
 # --- the traffic --------------------------------------------------------------

@@ -428,7 +428,7 @@ def _():
         # only this test's datagrams: not the NATS traffic on lo
         p = subprocess.Popen([PATHOBS, "-f", "udp and dst portrange %d-%d" % (base, base + 49),
                               "--idle-timeout", "1", "--expiry-timeout", "1", "--stats", stats,
-                              "--nats-buffer", "20", "-o", "nats://%s/flows.live" % s.url(), "lo"],
+                              "--nats-buffer", "20", "-B", "64", "-o", "nats://%s/flows.live" % s.url(), "lo"],
                              stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)  # the capture opens
         cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
