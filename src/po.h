@@ -527,6 +527,9 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
                    uint32_t *cap, int *fd, char *err, size_t errlen);
 /* Packets the capture layer reports as dropped (0 when it does not know). */
 uint64_t po_source_dropped(po_source *s);
+/* The length on the wire of the last packet's IP packet (its frame's wire
+ * length less the link header), 0 when unknown: for po_decode_wire. */
+uint32_t po_source_l3_wire(const po_source *s);
 /* The link layer of the packet po_source_next/poll returned last. */
 const po_linkinfo *po_source_link(const po_source *s);
 /* "1, EN10MB" or the like: the source's link type, for messages. */

@@ -64,7 +64,10 @@ static void *reader_main(void *arg)
     } else if (e->rc > 0) {
       e->link = *po_source_link(r->src);
       e->decoded = po_obs_decode(et, l3, cap, e->h);
-      if (e->decoded == PO_OK) po_key_ahead(e->h, &e->fk);
+      if (e->decoded == PO_OK) {
+        po_decode_wire(&e->h[0], po_source_l3_wire(r->src)); /* BIG TCP cut by a snap length */
+        po_key_ahead(e->h, &e->fk);
+      }
     }
     atomic_store(&r->head, ++head);
     if (atomic_load(&r->waiting)) r->wake(r->ud);

@@ -268,9 +268,14 @@ static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap
 {
   if (po_obs_must_cut(a->obs, ts)) dispatch(a);
   unsigned n0, n;
-  po_obs_batch(a->obs, &n0);
-  if (malformed) po_obs_decoded(a->obs, ts, PO_EMALFORM, NULL, NULL);
-  else po_obs_packet(a->obs, ts, et, l3, cap);
+  po_pkt *b = po_obs_batch(a->obs, &n0);
+  if (malformed) {
+    po_obs_decoded(a->obs, ts, PO_EMALFORM, NULL, NULL);
+  } else { /* po_obs_packet, with the IP length on the wire for BIG TCP cut by a snap length */
+    int rc = po_obs_decode(et, l3, cap, b[n0].h);
+    if (rc == PO_OK) po_decode_wire(&b[n0].h[0], po_source_l3_wire(a->src));
+    po_obs_decoded(a->obs, ts, rc, NULL, NULL);
+  }
   po_obs_batch(a->obs, &n);
   if (n > n0) po_link_batch_set(n0, n, po_source_link(a->src));
   /* the source keeps the last batch_size + 2 packets (live: no read-ahead),

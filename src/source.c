@@ -37,6 +37,7 @@ struct po_source {
   unsigned nring, next;
   int live;               /* an interface: read when libuv says its descriptor is readable */
   po_linkinfo link;       /* link layer of the packet returned last */
+  uint32_t l3_wire;       /* its IP packet's length on the wire, 0 when unknown */
   char uri[4096];
 };
 
@@ -644,6 +645,7 @@ static void link_of(po_source *s, uint32_t lt, const uint8_t *frame, uint32_t ca
   po_link lk;
   s->link.vlan = 0xFFFF;
   s->link.has_mac = 0;
+  s->l3_wire = 0;
   *et = 0;
   *l3 = NULL;
   *cap = 0;
@@ -655,6 +657,7 @@ static void link_of(po_source *s, uint32_t lt, const uint8_t *frame, uint32_t ca
     s->link.has_mac = 1;
   }
   if (lk.l3_off > caplen) return;
+  s->l3_wire = wire > lk.l3_off ? wire - lk.l3_off : 0;
   *et = lk.ethertype;
   *l3 = frame + lk.l3_off;
   *cap = lk.l3_cap <= caplen - lk.l3_off ? lk.l3_cap : caplen - lk.l3_off;
@@ -758,6 +761,7 @@ static int fill(po_source *s, slot *sl, size_t caplen, double *ts, uint16_t *eth
      * raw IP 228/229, BSD loopback, ... and prints a line per packet doing so. */
     link_of(s, lt, frame, frem, (uint32_t)caplen, &et, &l, &remaining);
   } else if (caplen > 0) {
+    s->l3_wire = 0; /* libtrace's wire length is the captured one (above) */
     l = trace_get_layer3(p, &et, &remaining);
     if (l == NULL) remaining = 0, et = 0;
     l = skip_tags(l, &et, &remaining);
@@ -853,6 +857,8 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
 }
 
 const po_linkinfo *po_source_link(const po_source *s) { return &s->link; }
+
+uint32_t po_source_l3_wire(const po_source *s) { return s->l3_wire; }
 
 int po_source_live(const po_source *s) { return s->live; }
 

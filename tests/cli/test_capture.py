@@ -12,6 +12,7 @@ JSON lines. Prints one line per check and "N passed, N failed".
 import gzip
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -323,5 +324,48 @@ def _():
     r = run("-q", "--buffer-size", "1024", BIG_PCAP)
     eq(r.rc, 0, "a valid size with a file (no effect there)")
 
+
+# ---- BIG TCP and jumbograms ----------------------------------------------------
+# Linux BIG TCP: an IPv4 packet over 64 KiB has total length 0; an IPv6 one has
+# payload length 0 and a Jumbo Payload option (RFC 2675) in a hop-by-hop header.
+BIG = 100000  # bytes of IP packet
+
+
+def big_tcp4(src, dst):
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 0, 1, 0x4000, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    tcp = struct.pack("!HHIIBBHHH", 40000, 80, 1, 1, 5 << 4, 0x18, 65535, 0, 0)
+    return ip + tcp + b"x" * (BIG - len(ip) - len(tcp))
+
+
+def jumbo6(src, dst):
+    hbh = struct.pack("!BBBBI", 6, 0, 0xC2, 4, BIG - 40)
+    ip = struct.pack("!IHBB16s16s", 6 << 28, 0, 0, 64, socket.inet_pton(socket.AF_INET6, src),
+                     socket.inet_pton(socket.AF_INET6, dst))
+    tcp = struct.pack("!HHIIBBHHH", 40000, 80, 1, 1, 5 << 4, 0x18, 65535, 0, 0)
+    return ip + hbh + tcp + b"x" * (BIG - len(ip) - len(hbh) - len(tcp))
+
+
+@check("BIG TCP over IPv4 (total length 0) and IPv6 jumbograms: ip.pkt_len is the packet's length, "
+       "whole or cut by a snap length; octets are the captured bytes")
+def _():
+    chain = path("pktlen.lua")
+    with open(chain, "w") as f:
+        f.write("return { ip4 = function(rec, ip) rec.len = ip.pkt_len end,\n"
+                "         ip6 = function(rec, ip) rec.len = ip.pkt_len end }\n")
+    for name, pkt, sip in (("v4", big_tcp4("10.1.1.1", "10.1.1.2"), "10.1.1.1"),
+                           ("v6", jumbo6("2001:db8::1", "2001:db8::2"), "2001:db8::1")):
+        frame = pg.ether(pkt)
+        for how, caplen in (("whole", None), ("cut", 128)):
+            cap = pg.Capture(snaplen=262144)
+            cap.add(1, frame, caplen=caplen, orig_len=len(frame))
+            cap.add(2, frame, caplen=caplen, orig_len=len(frame))
+            f = path("big-%s-%s.pcap" % (name, how))
+            cap.save(f)
+            r = run("-q", "-c", "basic", "-c", chain, f)
+            eq(r.rc, 0, r.err)
+            octets = 2 * (BIG if caplen is None else caplen - 14)
+            eq([(x["sip"], x["pkt_fwd"], x["oct_fwd"], x["len"]) for x in r.records],
+               [(sip, 2, octets, BIG)], "%s %s: one flow of two %d-byte packets" % (name, how, BIG))
 
 report()
