@@ -9,6 +9,7 @@
 #include <luajit.h>
 #include <malloc.h>
 #include <nats/nats.h>
+#include <pcap/pcap.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,7 @@ static void print_version(void)
   printf("libuv %s\n", uv_version_string());
   printf("cJSON %s\n", cJSON_Version());
   printf("libnats %s\n", nats_GetVersion());
+  printf("%s\n", pcap_lib_version());
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)
