@@ -836,9 +836,32 @@ static void stop_all(app *a, int status)
   a->nwatch = 0;
 }
 
+/* A live capture's kernel ring hands a block of packets over when the block
+ * fills or its timeout passes (libpcap's TPACKET_V3, 100 ms): at a stop, wait
+ * for that once and take what came, so that the packets that arrived before
+ * the signal are not left in the kernel. */
+static void drain_live(app *a)
+{
+  if (!a->running || !a->live || a->src == NULL || a->halting) return;
+  struct timespec pause = { 0, 150 * 1000000L };
+  nanosleep(&pause, NULL);
+  char err[512];
+  for (unsigned k = 0; k < (1u << 20) && a->running; k++) {
+    double ts;
+    uint16_t et;
+    const uint8_t *l3;
+    uint32_t cap;
+    int fd = -1;
+    int rc = po_source_poll(a->src, &ts, &et, &l3, &cap, &fd, err, sizeof err);
+    if (rc == PO_SRC_PACKET || rc == PO_SRC_MALFORMED) take(a, ts, et, l3, cap, rc == PO_SRC_MALFORMED);
+    else if (rc != PO_SRC_SKIP) break; /* nothing more now, the end, or an error: stop anyway */
+  }
+}
+
 static void on_stop_signal(uv_async_t *h)
 {
   app *a = h->data;
+  drain_live(a);
   end_run(a); /* stop capturing, write every expiring then active record */
   output_failed(a);
   stop_all(a, a->out.err ? out_status(a) : 0);

@@ -478,4 +478,19 @@ def _():
            [("127.0.0.1", port, 1, 0)], "%s: the one datagram" % src)
 
 
+@check("SIGINT right after a burst: the packets that came before the signal are all in the records "
+       "(the kernel's ring is drained first)")
+def _():
+    p = Proc("-c", "basic", "-f", "udp and dst port %d" % (BASE + 8), "lo")
+    assert p.wait_err("listening on", 10), p.err_lines
+    time.sleep(0.5)
+    for _ in range(20):  # 20 one-datagram flows, then the signal at once
+        c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        c.sendto(b"x", ("127.0.0.1", BASE + 8))
+        c.close()
+    rc, recs, err = p.stop()
+    eq(rc, 0, "exit status: %s" % err)
+    eq(len(recs), 20, "records of the 20 flows sent before SIGINT")
+
+
 report()
