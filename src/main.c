@@ -407,8 +407,8 @@ int main(int argc, char **argv)
       break;
     }
     case 'B':
-      if (parse_uint(optarg, 4u << 20, &ro.buffer_kib) || ro.buffer_kib < 64)
-        return usage_error("--buffer-size wants KiB from 64 to 4194304, not '%s'", optarg);
+      if (parse_uint(optarg, 2097151, &ro.buffer_kib) || ro.buffer_kib < 64)
+        return usage_error("--buffer-size wants KiB from 64 to 2097151, not '%s'", optarg);
       break;
     case 'r':
       if (ro.source != NULL) return usage_error("%s", "one source only: -r FILE or -i IFACE");

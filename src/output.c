@@ -15,7 +15,7 @@ int po_out_open(po_out *o, const char *path)
   o->buf = malloc(OUT_BUF);
   if (o->buf == NULL) return PO_ENOMEM;
   o->cap = OUT_BUF;
-  if (path == NULL || strcmp(path, "-") == 0) {
+  if (path == NULL || strcmp(path, "-") == 0 || po_stdout_names(path)) {
     o->fd = po_stdout_fd(); /* 1, or its private copy while stdguard.c holds 1 */
     o->name = "standard output";
     return PO_OK;

@@ -266,6 +266,9 @@ int po_stdguard_start(po_diag_fn diag, void *ud);
 void po_stdguard_stop(void);
 /* The descriptor of the records' standard output (1 without the guard). */
 int po_stdout_fd(void);
+/* 1 when path opens descriptor 1 while the guard holds it (/dev/stdout,
+ * /dev/fd/1, /proc/self/fd/1, ...): such a path means the records' output. */
+int po_stdout_names(const char *path);
 
 
 /* ---- sink.c: where finished records go ----------------------------------

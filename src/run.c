@@ -131,7 +131,7 @@ static void write_stats_file(app *a)
   int in_place = lstat(a->o->stats_file, &st) == 0 && !S_ISREG(st.st_mode);
   snprintf(tmp, sizeof tmp, "%s%s", a->o->stats_file, in_place ? "" : ".tmp");
   /* fd 1 is stdguard.c's pipe: standard output by name is the records' descriptor */
-  int to_stdout = strcmp(a->o->stats_file, "/dev/stdout") == 0 || strcmp(a->o->stats_file, "/proc/self/fd/1") == 0;
+  int to_stdout = po_stdout_names(a->o->stats_file);
   if (to_stdout) flush_output(a); /* the records so far first */
   FILE *f = !json ? NULL : to_stdout ? fdopen(dup(po_stdout_fd()), "w") : fopen(tmp, "w");
   int bad = f == NULL || fprintf(f, "%s\n", json) < 0;
@@ -711,9 +711,10 @@ static void reload(app *a)
     struct stat ost;
     int truncated = a->o->output != NULL && strcmp(a->o->output, "-") != 0 &&
                     stat(a->o->output, &ost) == 0 && S_ISREG(ost.st_mode);
-    if (a->runs > 0 && !truncated) {
+    if (a->runs > 0 && !truncated && a->out.ops == NULL) {
       /* a line jq users can filter on: the records of a new run follow the
-       * previous run's (a regular -o file starts again instead) */
+       * previous run's (a regular -o file starts again instead; in a NATS
+       * stream every message is a record, and a re-run has a run ID of its own) */
       char mark[64];
       int len = snprintf(mark, sizeof mark, "{\"pathobs_run\":%d,\"reason\":\"reload\"}\n", a->runs + 1);
       po_out_write(&a->out, mark, (size_t)len);
@@ -952,8 +953,8 @@ int po_run(const po_run_opts *o)
   if (a->ever_opened && !a->reported) report_stats(a, 1);
   status = a->status;
   if (status == 0 && a->never_loaded) status = 3; /* --watch stopped before the chains ever loaded */
+  if (status == 0 && a->undelivered) status = 1; /* before 4: records were lost */
   if (status == 0 && a->chain_failures > 0) status = 4; /* the records are written, but chains failed */
-  if (status == 0 && a->undelivered) status = 1;
   if (a->out_open) po_out_close(&a->out);
   po_host_free(a->host);
   po_stdguard_stop();

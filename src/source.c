@@ -657,7 +657,8 @@ static void link_of(po_source *s, uint32_t lt, const uint8_t *frame, uint32_t ca
     s->link.has_mac = 1;
   }
   if (lk.l3_off > caplen) return;
-  s->l3_wire = wire > lk.l3_off ? wire - lk.l3_off : 0;
+  uint32_t fcs = (lt >> 28) * 2; /* FCS bytes the link-type field announces, not IP */
+  s->l3_wire = wire > lk.l3_off + fcs ? wire - lk.l3_off - fcs : 0;
   *et = lk.ethertype;
   *l3 = frame + lk.l3_off;
   *cap = lk.l3_cap <= caplen - lk.l3_off ? lk.l3_cap : caplen - lk.l3_off;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libtrace 3 prints diagnostics with printf() ("Unknown ARPHRD 00000212" for
@@ -32,6 +34,13 @@ static struct {
 } g = { .rec_fd = 1, .rd = -1 };
 
 int po_stdout_fd(void) { return g.rec_fd; }
+
+int po_stdout_names(const char *path)
+{
+  struct stat a, b;
+  return g.on && stat(path, &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
 
 static void took(const char *line)
 {
@@ -131,9 +140,17 @@ void po_stdguard_stop(void)
   } else {
     close(1);
   }
-  /* a library thread still holding the pipe open would keep it from ending:
-   * a detached straggler is harmless at exit */
-  pthread_join(g.thread, NULL);
+  /* A process a chain started (os.execute("x &")) may hold the pipe open and
+   * keep it from ending: give the thread a moment, then leave it (and what it
+   * uses) to the end of the process, without the summary. */
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += 300 * 1000000L;
+  if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+  if (pthread_timedjoin_np(g.thread, NULL, &until) != 0) {
+    pthread_detach(g.thread);
+    return;
+  }
   close(g.rd);
   char msg[LINE_MAX_ + 64];
   for (unsigned i = 0; i < g.nlines; i++)

@@ -114,7 +114,7 @@ static void drain(state *s)
   FUZZ_CHECK(n <= s->cfg.batch_size + 2);
   for (unsigned i = 0; i < n; i++) {
     FUZZ_CHECK(b[i].op == PO_OP_PKT || b[i].op == PO_OP_NEW || b[i].op == PO_OP_EMIT ||
-               b[i].op == PO_OP_NEW_QUOTE);
+               b[i].op == PO_OP_NEW_QUOTE || b[i].op == PO_OP_PKT_LATE);
     FUZZ_CHECK(b[i].slot >= 1);
     if (b[i].op == PO_OP_EMIT) {
       s->emit_entries++;
