@@ -14,7 +14,7 @@ local tnew = require("table.new")
 
 local C = ffi.C
 local OP_PKT, OP_NEW, OP_EMIT = core.OP_PKT, core.OP_NEW, core.OP_EMIT
-local OP_NEW_QUOTE = core.OP_NEW_QUOTE
+local OP_NEW_QUOTE, OP_PKT_LATE = core.OP_NEW_QUOTE, core.OP_PKT_LATE
 local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
 local FV_NULL, FV_NUMBER, FV_STRING = core.FV_NULL, core.FV_NUMBER, core.FV_STRING
 local FV_FALSE, FV_TRUE = core.FV_FALSE, core.FV_TRUE
@@ -497,7 +497,7 @@ local function loop(first, n)
       if nold > 0 then
         local o = OLD[slot]
         if o ~= nil then
-          if op == OP_PKT then
+          if op == OP_PKT or op == OP_PKT_LATE then -- a packet of the flow, late or not
             s = o
           else -- the flow ends (its flow_end is the old one), or its slot is a new flow's
             OLD[slot], nold = nil, nold - 1

@@ -21,7 +21,7 @@
 
 local ffi = require("ffi")
 local byte, find, sub = string.byte, string.find, string.sub
-local concat, error, load, package, tostring = table.concat, error, load, package, tostring
+local concat, error, load, package, select, tostring = table.concat, error, load, package, select, tostring
 
 ffi.cdef [[ int po_host_stopped(void); ]]
 
@@ -70,6 +70,8 @@ function M.instrument(s)
   local out, n = {}, 0
   local last = 1      -- s[last..] not copied to out yet
   local stack, top = {}, 0 -- open blocks: "head" (while/for before its do), "loop", "do", "function", "if", "repeat"
+  -- a UTF-8 byte order mark, which the loader skips only as the very first bytes
+  if sub(s, 1, 3) == "\239\187\191" then s = sub(s, 4) end
   local i, len = 1, #s
   -- a first line "#..." is skipped by the loader: keep it a comment
   if byte(s, 1) == 35 then
@@ -103,7 +105,15 @@ function M.instrument(s)
       local j = i + 1
       while j <= len do
         local d = byte(s, j)
-        if d == 92 then j = j + 2          -- a backslash escapes the next character
+        if d == 92 then                    -- a backslash escapes the next character, but
+          local e = byte(s, j + 1)
+          if e == 122 then                 -- \z skips the white space that follows, line breaks too
+            j = select(2, find(s, "^%s*", j + 2)) + 1
+          elseif (e == 10 or e == 13) and byte(s, j + 2) == 23 - e then
+            j = j + 3                      -- a line break of two characters (\r\n, \n\r)
+          else
+            j = j + 2
+          end
         elseif d == c then break
         elseif d == 10 then break          -- unfinished: the loader says so
         else j = j + 1 end
@@ -127,8 +137,7 @@ function M.instrument(s)
     elseif (c >= 65 and c <= 90) or (c >= 97 and c <= 122) or c == 95 or c >= 128 then
       local _, e = find(s, "^[%w_\128-\255]*", i + 1)
       local word = sub(s, i, e)
-      local prev = i > 1 and byte(s, i - 1) or 0
-      if KW[word] and prev ~= 46 and prev ~= 58 then -- not a field after "." or ":"
+      if KW[word] then -- (a keyword is never a field name: t.end does not parse)
         if word == "while" or word == "for" then
           top = top + 1; stack[top] = "head"
         elseif word == "do" then
@@ -170,7 +179,15 @@ function M.loadfile(path)
   if byte(s, 1) == 27 then -- bytecode: nothing to instrument (and load() checks it)
     return load(s, "@" .. path)
   end
-  return load(M.instrument(s), "@" .. path)
+  local fn, err = load(M.instrument(s), "@" .. path)
+  if fn == nil then
+    -- The check's local and upvalue can push a script that is at Lua's limits
+    -- (200 locals, 60 upvalues) over them: such a script runs as written,
+    -- without the checks, rather than not at all.
+    local plain = load(sub(s, 1, 3) == "\239\187\191" and sub(s, 4) or s, "@" .. path)
+    if plain ~= nil then return plain end
+  end
+  return fn, err
 end
 
 -- A package.loaders searcher, before Lua's own: the modules chains require

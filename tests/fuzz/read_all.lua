@@ -64,12 +64,12 @@ local function read_tcp(tcp, ipv)
   int(f.seq_nbr, 0, 4294967295, "seq_nbr")
   int(f.ack_nbr, 0, 4294967295, "ack_nbr")
   int(f.doff, 0, 15, "doff")
-  int(f.flags, 0, 255, "flags")
+  int(f.flags, 0, 4095, "flags") -- 12 bits, as python-libtrace
   for _, k in ipairs(TCP) do if k:find("_flag$") then bool(f[k], k) end end
   int(f.window, 0, 65535, "window")
   int(f.checksum, 0, 65535, "tcp checksum")
   int(f.urg_ptr, 0, 65535, "urg_ptr")
-  int(f.payload_len, 0, 65535, "tcp payload_len")
+  int(f.payload_len, 0, 4294967295, "tcp payload_len") -- BIG TCP, jumbograms
   local hlen = (f.doff < 5 and 5 or f.doff) * 4
   payload(f.payload, f.payload_len, ipv.size - ipv.hdr_len - hlen, "tcp payload")
   if type(f.options) ~= "function" then fail("tcp options method", f.options) end
@@ -127,7 +127,7 @@ local function read_udp(udp, ipv)
   int(f.dst_port, 0, 65535, "udp dst_port")
   int(f.len, 0, 65535, "udp len")
   int(f.checksum, 0, 65535, "udp checksum")
-  int(f.payload_len, 0, 65535, "udp payload_len")
+  int(f.payload_len, 0, 4294967295, "udp payload_len") -- jumbograms
   payload(f.payload, f.payload_len, ipv.size - ipv.hdr_len - 8, "udp payload")
   refuses(udp, "udp")
 end
@@ -201,9 +201,10 @@ function read_ip(ip, depth)
   if (f.tcp or f.udp) then
     int(sp, 0, 65535, "extract_ports src"); int(dp, 0, 65535, "extract_ports dst")
   elseif sp ~= pathobs.null or dp ~= pathobs.null then
-    -- a TCP/UDP header cut short still gives the four bytes of its ports, as the key does
+    -- a TCP/UDP header cut short, SCTP and UDP-Lite give the four bytes of their ports, as the key does
     local pl = f.payload
-    if (f.proto ~= 6 and f.proto ~= 17) or pl == nil or #pl < 4 then
+    local pr = f.proto
+    if (pr ~= 6 and pr ~= 17 and pr ~= 132 and pr ~= 136) or pl == nil or #pl < 4 then
       fail("extract_ports without ports", sp)
     end
     local a, b, c, d = pl:byte(1, 4)

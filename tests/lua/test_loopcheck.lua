@@ -62,6 +62,12 @@ local cases = {
   { "for k, v in next, {} do end", 1 },
   { "#!/usr/bin/env pathobs\nwhile false do end", 1 },
   { "local x = {} x.y = 1 while x.y > 1 do end", 1 },
+  -- a loop right after a label, with no space
+  { "::top::while false do end", 1 },
+  { "::a::repeat until true", 1 },
+  -- \z and a backslash before a two-character line break inside a string
+  { 'local s = "a\\z\n  " .. "while" .. " x do"', 0 },
+  { 'local s = "a\\\r\n" .. "for x do"', 0 },
 }
 for _, c in ipairs(cases) do
   local src, want = c[1], c[2]
@@ -122,6 +128,22 @@ ok, err = pcall(spin)
 t.eq(ok, false, "an endless loop stops")
 t.eq(err, "spin.lua:3: interrupted (SIGINT/SIGTERM: pathobs is stopping)", "its message")
 t.eq(plain(1), 2, "code without loops runs on")
+-- A byte order mark stays first (the loader skips it only there).
+t.eq(load(lc.instrument("\239\187\191return 1"))(), 1, "a script with a BOM")
+-- A script at Lua's limits (60 upvalues in a function with a loop) runs as written.
+do
+  local src = {}
+  for i = 1, 60 do src[#src + 1] = ("local u%d = %d"):format(i, i) end
+  local sum = {}
+  for i = 1, 60 do sum[#sum + 1] = "u" .. i end
+  src[#src + 1] = "return function() local s = 0 for i = 1, 1 do s = " .. table.concat(sum, "+") .. " end return s end"
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w")); f:write(table.concat(src, "\n")); f:close()
+  local fn, err = lc.loadfile(path)
+  os.remove(path)
+  t.eq(err, nil, "60 upvalues: loads")
+  t.eq(fn and fn()(), 1830, "60 upvalues: runs")
+end
 for _, loop in ipairs({ "for i = 1, 2 do end", "repeat until true", "::a:: goto b ::b::" }) do
   ok, err = pcall(assert(load(lc.instrument(loop), "@l.lua")))
   t.eq(err, "l.lua:1: interrupted (SIGINT/SIGTERM: pathobs is stopping)", loop)

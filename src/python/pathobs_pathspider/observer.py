@@ -285,19 +285,21 @@ class Observer:
             # a forked process: the writing end belongs to the starting process's reaper
             os.close(self._status_w[0])
             self._status_w[0] = None
-        ready, _, _ = select.select([self._status_r], [], [], _EXIT_GRACE)
-        if not ready:
-            if os.getpid() == self._owner:
-                self._proc.kill()
-                return self._proc.wait()
-            try:
-                os.kill(self._proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            return None
-        data = os.read(self._status_r, 32).strip()
-        os.close(self._status_r)
-        return int(data) if data else None
+        try:
+            ready, _, _ = select.select([self._status_r], [], [], _EXIT_GRACE)
+            if not ready:
+                if os.getpid() == self._owner:
+                    self._proc.kill()
+                    return self._proc.wait()
+                try:
+                    os.kill(self._proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                return None
+            data = os.read(self._status_r, 32).strip()
+            return int(data) if data else None
+        finally:
+            os.close(self._status_r)  # on every path: many Observers leak no descriptor
 
     def run_flow_enqueuer(self, flowqueue, irqueue=None):
         """
