@@ -237,8 +237,8 @@ fi
 
 # ---- --profile / --callgrind -------------------------------------------------
 # perf script (tid,ip,sym,dso with call chains) -> share of samples per part of
-# pathobs, decided by the functions on the stack: the reader thread (libtrace
-# read, decode and flow keys), the writer thread (cJSON print, output), the
+# pathobs, decided by the functions on the stack: the reader thread (libpcap
+# read, link-layer decode, IP decode and flow keys), the writer thread (cJSON print, output), the
 # loop thread's record building (tabwalk.c reading records, the Lua walk under
 # write_slots and the po_json_* calls it makes, or the C serialiser), Lua
 # batches, flow table.
@@ -252,7 +252,8 @@ function flush(   c, i, has) {
   if ("reader_main" in has) {
     if (("po_obs_decode" in has) || ("po_decode" in has)) c = "reader thread: decode"
     else if ("po_key_ahead" in has) c = "reader thread: flow keys"
-    else c = "reader thread: libtrace read"
+    else if ("po_link_decode" in has) c = "reader thread: link-layer decode"
+    else c = "reader thread: capture read (libpcap)"
   }
   else if ("writer_main" in has) {
     if (("po_out_write" in has) || ("write" in has)) c = "writer thread: output write"
@@ -267,7 +268,7 @@ function flush(   c, i, has) {
   else if ("po_host_flush" in has) c = "records: Lua walk of the table"
   else if (("po_out_write" in has) || ("po_out_flush" in has)) c = "output write"
   else if (("po_host_run_batch" in has) || ("lua_pcall" in has)) c = "Lua: chains over batches"
-  else if (("po_source_next" in has) || ("trace_read_packet" in has)) c = "libtrace read (loop thread)"
+  else if (("po_source_next" in has) || ("trace_read_packet" in has) || ("pcap_next_ex" in has)) c = "capture read (loop thread)"
   else if (("po_obs_decoded" in has) || ("po_obs_packet" in has) || ("po_obs_advance" in has) || ("po_obs_flush" in has) || sym[1] ~ /^(slot_|lookup|rehash|po_key_|ports_of|bin_|evict_one|po_frag|po_decode|decode)/) c = "decode, flow table, timers (loop thread)"
   else if (("_dl_start" in has) || ("po_host_new" in has) || ("po_host_load" in has) || ("po_source_open" in has)) c = "start-up"
   else if (dso[1] ~ /JIT|perf-|luajit|unknown/ || sym[1] ~ /^0x|unknown/) c = "Lua: JIT code (stack not unwound)"
@@ -470,7 +471,8 @@ ELAPSED=$SECONDS
 # ---- the report -----------------------------------------------------------------
 echo
 echo "pathobs benchmark, $START, $(nproc) cores; $RUNS alternating rounds per trace, ${ELAPSED} s"
-echo "measured: $MEASURED"
+BTYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$PATHOBS")/CMakeCache.txt" 2>/dev/null || true)
+echo "measured: $MEASURED${BTYPE:+, $BTYPE build}"
 echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mix: $MIX_FLOWS flows, $MIX_PACKETS packets, snaplen $([ $SNAPLEN = 0 ] && echo none || echo $SNAPLEN); flood: $FLOOD_FLOWS SYN-only flows (chains: $FLOOD_CHAINS)"
 echo "times: medians of wall-clock seconds [range]; ratio: median of the per-round ratios"
