@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bench.sh - pathobs beside libtrace's own read loop (tracestats) on the same page-cached traces.
+# bench.sh - pathobs beside libtrace's own read loop (tracestats) and the peers
+# (softflowd, nfpcapd, argus) on the same page-cached traces.
 #
-# Usage: tests/bench/bench.sh [-n RUNS] [--quick] [--only LIST] [--head] [MODE]
-#   (no mode)       timings: tracestats and pathobs alternately, medians, PASS/MISS per target
+# Usage: tests/bench/bench.sh [-n RUNS] [--quick] [--only LIST] [--peers LIST] [--head] [MODE]
+#   (no mode)       timings: tracestats, pathobs and the peers in alternating rounds,
+#                   medians of wall, CPU and peak RSS, PASS/MISS per target
 #   --profile       where pathobs spends its time, one perf record per scenario
 #                   (callgrind instead with --callgrind, or where perf cannot sample)
 #   --jit-verbose   LuaJIT's trace log (the -jv equivalent): traces, aborts and their places
@@ -13,8 +15,9 @@
 # Builds tests/bench/gen_trace.c with plain cc into build-bench/, makes the
 # traces once into ${BENCH_DIR:-/tmp/pathobs-bench} (reused later: their names
 # carry the generator's checksum and parameters), reads them once so they are
-# page-cached, then for each scenario runs tracestats and pathobs alternately
-# RUNS times (default 5), so that both see the same machine load:
+# page-cached, then runs RUNS rounds (default 5) per trace; a round is
+# tracestats, pathobs once per scenario on that trace, then each installed
+# peer, so that all of them see the same machine load:
 #   basic   mix trace (100k flows, 0.9 M packets), -c basic
 #   eight   mix trace, -c basic -c tcp -c ecn -c dscp -c mss -c tfo -c udp -c icmp
 #   flood   1 M concurrent SYN-only flows, --max-flows 2000000: peak RSS per
@@ -23,11 +26,19 @@
 #           as many packets in one flow), and its speed for information
 #   noop    (only with --only) mix trace, -c noop: everything but chain work
 #           (records of pkt_first and pkt_last), for information
+# Peers (each skipped with a note when not installed; --peers "" for none):
+#   softflowd -r TRACE -n 127.0.0.1:9 -v 9 -m MAXFLOWS -c none   (Debian softflowd;
+#               NetFlow v9 to a port where nothing listens; -m as pathobs's
+#               --max-flows, since softflowd keeps a file's flows to its end)
+#   nfpcapd -r TRACE -w DIR       (Debian nfdump; -l DIR with nfdump 1.6)
+#   argus -X -r TRACE -w FILE     (Debian argus-server; -X: its built-in
+#               configuration, not /etc/argus.conf)
 # Records go to /dev/null.  Exit status 0 whatever the figures (they are
 # figures, not assertions); 1 only when something could not run.  Every run
 # is also written to $BENCH_DIR/runs.tsv.
 #
 # Needs: cc, tracestats (Debian libtrace-tools), /usr/bin/time (Debian time),
+# for the peers softflowd, nfdump and argus-server,
 # for --profile perf (Debian linux-perf) or valgrind, and a built pathobs
 # (cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo && cmake --build build -j2),
 # unless --head builds the committed code itself.
@@ -42,6 +53,7 @@ ONLY="basic eight flood"
 FLOOD_CHAINS="basic"
 MODE=bench
 HEAD=0
+PEERS="softflowd nfpcapd argus"
 PATHOBS=${PATHOBS:-$ROOT/build/pathobs}
 BENCH_DIR=${BENCH_DIR:-/tmp/pathobs-bench}
 EIGHT="basic tcp ecn dscp mss tfo udp icmp"
@@ -57,6 +69,8 @@ Options:
   --full-frames         whole frames in the mix trace (default: 128-byte snaplen, headers
                         only, as flow observers usually capture)
   --flood-chains LIST   chains for the flood (default: basic; e.g. "$EIGHT")
+  --peers LIST          peers timed in the same rounds (default: "softflowd nfpcapd argus";
+                        --peers "" for none)
   --pathobs PATH        the binary to measure (default: build/pathobs, or \$PATHOBS)
   --head                measure the committed code: git archive HEAD, build it in
                         \$BENCH_DIR/head-COMMIT (not the work tree, not build/)
@@ -71,6 +85,8 @@ while [ $# -gt 0 ]; do
     --full-frames) SNAPLEN=0; shift ;;
     --only) ONLY=${2:?--only needs a list}; shift 2 ;;
     --flood-chains) FLOOD_CHAINS=${2:?--flood-chains needs a list}; shift 2 ;;
+    --peers) [ $# -ge 2 ] || { echo "bench.sh: --peers needs a list" >&2; exit 2; }
+             PEERS=$2; shift 2 ;;
     --pathobs) PATHOBS=${2:?--pathobs needs a path}; shift 2 ;;
     --head) HEAD=1; shift ;;
     --profile) MODE=profile; shift ;;
@@ -85,6 +101,9 @@ done
 case $RUNS in ''|*[!0-9]*|0) echo "bench.sh: -n needs a positive number" >&2; exit 2 ;; esac
 for sc in $ONLY; do
   case $sc in basic|eight|flood|noop) ;; *) echo "bench.sh: unknown scenario '$sc' (basic, eight, flood, noop)" >&2; exit 2 ;; esac
+done
+for p in $PEERS; do
+  case $p in softflowd|nfpcapd|argus) ;; *) echo "bench.sh: unknown peer '$p' (softflowd, nfpcapd, argus)" >&2; exit 2 ;; esac
 done
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
@@ -218,8 +237,8 @@ fi
 
 # ---- --profile / --callgrind -------------------------------------------------
 # perf script (tid,ip,sym,dso with call chains) -> share of samples per part of
-# pathobs, decided by the functions on the stack: the reader thread (libtrace
-# read, decode and flow keys), the writer thread (cJSON print, output), the
+# pathobs, decided by the functions on the stack: the reader thread (libpcap
+# read, link-layer decode, IP decode and flow keys), the writer thread (cJSON print, output), the
 # loop thread's record building (tabwalk.c reading records, the Lua walk under
 # write_slots and the po_json_* calls it makes, or the C serialiser), Lua
 # batches, flow table.
@@ -233,7 +252,8 @@ function flush(   c, i, has) {
   if ("reader_main" in has) {
     if (("po_obs_decode" in has) || ("po_decode" in has)) c = "reader thread: decode"
     else if ("po_key_ahead" in has) c = "reader thread: flow keys"
-    else c = "reader thread: libtrace read"
+    else if ("po_link_decode" in has) c = "reader thread: link-layer decode"
+    else c = "reader thread: capture read (libpcap)"
   }
   else if ("writer_main" in has) {
     if (("po_out_write" in has) || ("write" in has)) c = "writer thread: output write"
@@ -248,7 +268,7 @@ function flush(   c, i, has) {
   else if ("po_host_flush" in has) c = "records: Lua walk of the table"
   else if (("po_out_write" in has) || ("po_out_flush" in has)) c = "output write"
   else if (("po_host_run_batch" in has) || ("lua_pcall" in has)) c = "Lua: chains over batches"
-  else if (("po_source_next" in has) || ("trace_read_packet" in has)) c = "libtrace read (loop thread)"
+  else if (("po_source_next" in has) || ("trace_read_packet" in has) || ("pcap_next_ex" in has)) c = "capture read (loop thread)"
   else if (("po_obs_decoded" in has) || ("po_obs_packet" in has) || ("po_obs_advance" in has) || ("po_obs_flush" in has) || sym[1] ~ /^(slot_|lookup|rehash|po_key_|ports_of|bin_|evict_one|po_frag|po_decode|decode)/) c = "decode, flow table, timers (loop thread)"
   else if (("_dl_start" in has) || ("po_host_new" in has) || ("po_host_load" in has) || ("po_source_open" in has)) c = "start-up"
   else if (dso[1] ~ /JIT|perf-|luajit|unknown/ || sym[1] ~ /^0x|unknown/) c = "Lua: JIT code (stack not unwound)"
@@ -325,10 +345,12 @@ printf 'scenario\tprogram\trun\twall_s\tcpu_s\tmaxrss_kb\n' > "$RUNLOG"
 # appends "wall cpu rss" to $TMP/SCENARIO.PROGRAM and to the run log.  Wall
 # and CPU (user+system) seconds come from bash's time (millisecond
 # resolution), the peak RSS from GNU time (whose own times have only 10 ms).
+# A failure ends the bench, or with SOFT=1 (the peers) returns 1.
 measure() {
   local sc=$1 prog=$2 run=$3; shift 3
   local TIMEFORMAT='%3R %3U %3S' line
   if ! { time /usr/bin/time -f '%M' -o "$TMP/rss" "$@" > /dev/null 2> "$TMP/stderr"; } 2> "$TMP/time"; then
+    [ "${SOFT:-0}" = 1 ] && return 1
     echo "bench.sh: failed: $*" >&2
     cat "$TMP/stderr" "$TMP/time" "$TMP/rss" >&2
     exit 1
@@ -341,7 +363,7 @@ measure() {
 MEDIAN='{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 # median of column COL of FILE (1 wall, 2 cpu, 3 rss)
 median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk "$MEDIAN"; }
-# median of the per-run ratios pathobs/tracestats of column COL: the runs
+# median of the per-run ratios FILE2/FILE1 of column COL: the runs
 # alternate, so each pair shares the load of its moment
 pair_median() {
   paste -d' ' "$1" "$2" | awk -v c="$3" '{ print $(c + 3) / ($c > 0.001 ? $c : 0.001) }' | sort -g | awk "$MEDIAN"
@@ -350,24 +372,74 @@ range_of() {
   awk -v c="$2" 'NR == 1 || $c < lo { lo = $c } NR == 1 || $c > hi { hi = $c } END { printf "%.2f-%.2f", lo, hi }' "$1"
 }
 
-STATS=$TMP/stats.json
-run_scenario() {
-  local sc=$1 cmd
-  mapfile -t cmd < <(scenario_cmd "$sc")
-  local trace=${cmd[${#cmd[@]} - 1]}
-  cmd=("${cmd[@]:0:${#cmd[@]}-1}" --stats "$STATS" "$trace")
-  echo "  $sc: $RUNS x (tracestats pcapfile:$trace; ${cmd[*]} > /dev/null)" >&2
-  tracestats "pcapfile:$trace" > "$TMP/tracestats.out" 2>&1   # warm-up, and its packet count
+# ---- the peers: flow exporters written in C, no scripting ---------------------
+# peer_bin NAME: its path (softflowd and argus live in /usr/sbin, which a
+# user's PATH may lack), or nothing
+peer_bin() { command -v "$1" 2>/dev/null || { [ -x "/usr/sbin/$1" ] && echo "/usr/sbin/$1"; } || true; }
+peer_pkg() { case $1 in softflowd) echo softflowd ;; nfpcapd) echo nfdump ;; argus) echo argus-server ;; esac; }
+PEERS_OK=""; NOTES=""
+for p in $PEERS; do
+  if [ -n "$(peer_bin "$p")" ]; then PEERS_OK="$PEERS_OK $p"
+  else NOTES="$NOTES$p: not installed, skipped (apt-get install $(peer_pkg "$p"))"$'\n'; fi
+done
+NFPCAPD_DIR=-w   # nfdump 1.7; 1.6's nfpcapd takes -l
+case $PEERS_OK in
+  *nfpcapd*) case $(nfpcapd -h 2>&1 || true) in *"-w flowdir"*) ;; *) NFPCAPD_DIR=-l ;; esac ;;
+esac
+# peer_cmd NAME TRACE: its command line, one word a line.  softflowd exports
+# NetFlow v9 (IPv6 included) to a port where nothing listens, keeps up to
+# pathobs's --max-flows flows (it expires a file's flows only when the table
+# is full, default 8192), and has no control socket; nfpcapd and argus write
+# their files under $TMP (pathobs writes to /dev/null)
+peer_cmd() {
+  local bin; bin=$(peer_bin "$1")
+  case $1 in
+    softflowd) printf '%s\n' "$bin" -r "$2" -n 127.0.0.1:9 -v 9 -m "$MAX_FLOWS" -c none -p "$TMP/softflowd.pid" ;;
+    nfpcapd) printf '%s\n' "$bin" -r "$2" "$NFPCAPD_DIR" "$TMP/nfpcapd" ;;
+    argus) printf '%s\n' "$bin" -X -r "$2" -w "$TMP/argus.out" ;;
+  esac
+}
+peer_prep() { rm -rf "$TMP/nfpcapd" "$TMP/argus.out"; mkdir "$TMP/nfpcapd"; }
+FAILED=""
+# run_peer TAG NAME RUN TRACE: one timed run; a peer that fails is left out
+# of that trace's table with a note
+run_peer() {
+  local cmd
+  case " $FAILED " in *" $1.$2 "*) return 0 ;; esac
+  peer_prep
+  mapfile -t cmd < <(peer_cmd "$2" "$4")
+  SOFT=1 measure "$1" "$2" "$3" "${cmd[@]}" || {
+    FAILED="$FAILED $1.$2"
+    NOTES="$NOTES$2 on $1: failed, left out: ${cmd[*]}: $(tail -c 200 "$TMP/stderr" | tr '\n' ' ')"$'\n'
+    rm -f "$TMP/$1.$2"
+  }
+}
+
+# run_rounds TAG TRACE SCENARIOS: RUNS rounds, each of tracestats, pathobs
+# once per scenario and each peer, all on TRACE
+run_rounds() {
+  local tag=$1 trace=$2 scs=$3 sc p i cmd tr tp pp
+  echo "  $tag: $RUNS rounds of: tracestats pcapfile:$trace; pathobs ($scs) > /dev/null;${PEERS_OK:- no peers}" >&2
+  tracestats "pcapfile:$trace" > "$TMP/$tag.tracestats.out" 2>&1   # warm-up, and its packet count
   for ((i = 1; i <= RUNS; i++)); do
-    measure "$sc" tracestats "$i" tracestats "pcapfile:$trace"
-    measure "$sc" pathobs "$i" "${cmd[@]}"
+    measure "$tag" tracestats "$i" tracestats "pcapfile:$trace"
+    for sc in $scs; do
+      mapfile -t cmd < <(scenario_cmd "$sc")
+      tr=${cmd[${#cmd[@]} - 1]}
+      cmd=("${cmd[@]:0:${#cmd[@]}-1}" --stats "$TMP/stats.$sc.json" "$tr")
+      [ "$i" = 1 ] && echo "    ${cmd[*]}" >&2
+      measure "$sc" pathobs "$i" "${cmd[@]}"
+    done
+    for p in $PEERS_OK; do run_peer "$tag" "$p" "$i" "$trace"; done
   done
-  local tp pp
-  tp=$(awk '/Accepted Packets:/ { print $3 }' "$TMP/tracestats.out")
-  pp=$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' "$STATS")
-  [ "$tp" = "$pp" ] || die "$sc: tracestats read $tp packets, pathobs $pp"
-  echo "$pp" > "$TMP/$sc.packets"
-  sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$STATS" > "$TMP/$sc.records"
+  tp=$(awk '/Accepted Packets:/ { print $3 }' "$TMP/$tag.tracestats.out")
+  for sc in $scs; do
+    [ "$sc" = "$tag" ] || cp "$TMP/$tag.tracestats" "$TMP/$sc.tracestats"   # the same runs: pairs are rounds
+    pp=$(sed -n 's/.*"packets":\([0-9]*\).*/\1/p' "$TMP/stats.$sc.json")
+    [ "$tp" = "$pp" ] || die "$sc: tracestats read $tp packets, pathobs $pp"
+    echo "$pp" > "$TMP/$sc.packets"
+    sed -n 's/.*"records":\([0-9]*\).*/\1/p' "$TMP/stats.$sc.json" > "$TMP/$sc.records"
+  done
 }
 
 verdict() { # value limit aim
@@ -375,31 +447,35 @@ verdict() { # value limit aim
     if (v <= a) print "PASS (aim met)"; else if (v <= l) print "PASS (aim missed)"; else print "MISS" }'
 }
 
+MIXSC=""; DO_FLOOD=0
+for sc in $ONLY; do if [ $sc = flood ]; then DO_FLOOD=1; else MIXSC="$MIXSC $sc"; fi; done
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 START=$(date -u '+%Y-%m-%d %H:%M UTC')
 SECONDS=0
-echo "running: $RUNS alternating runs per scenario (load average $LOAD0)" >&2
-for sc in $ONLY; do
-  if [ $sc = flood ]; then
-    # baselines: the same command on a one-packet capture, and on the same
-    # number of packets in one flow (what is left is the cost per flow)
-    chain_args "$FLOOD_CHAINS"
-    for ((i = 1; i <= RUNS; i++)); do
-      measure baseline pathobs "$i" "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$ONE"
-      measure onekey pathobs "$i" "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$SAME"
-    done
-  fi
-  run_scenario "$sc"
-done
+echo "running: $RUNS alternating rounds per trace (load average $LOAD0)" >&2
+[ -n "$MIXSC" ] && run_rounds mix "$MIX" "$MIXSC"
+if [ $DO_FLOOD = 1 ]; then
+  # baselines: the same command on a one-packet capture, and on the same
+  # number of packets in one flow (what is left is the cost per flow); the
+  # peers' on the one-packet capture
+  chain_args "$FLOOD_CHAINS"
+  for ((i = 1; i <= RUNS; i++)); do
+    measure baseline pathobs "$i" "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$ONE"
+    measure onekey pathobs "$i" "$PATHOBS" -q "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$SAME"
+    for p in $PEERS_OK; do run_peer baseline "$p" "$i" "$ONE"; done
+  done
+  run_rounds flood "$FLOOD" flood
+fi
 ELAPSED=$SECONDS
 
 # ---- the report -----------------------------------------------------------------
 echo
-echo "pathobs benchmark, $START, $(nproc) cores; $RUNS alternating runs per scenario, ${ELAPSED} s"
-echo "measured: $MEASURED"
+echo "pathobs benchmark, $START, $(nproc) cores; $RUNS alternating rounds per trace, ${ELAPSED} s"
+BTYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$(dirname "$PATHOBS")/CMakeCache.txt" 2>/dev/null || true)
+echo "measured: $MEASURED${BTYPE:+, $BTYPE build}"
 echo "load average before: $LOAD0, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mix: $MIX_FLOWS flows, $MIX_PACKETS packets, snaplen $([ $SNAPLEN = 0 ] && echo none || echo $SNAPLEN); flood: $FLOOD_FLOWS SYN-only flows (chains: $FLOOD_CHAINS)"
-echo "times: medians of wall-clock seconds [range]; ratio: median of the per-pair ratios"
+echo "times: medians of wall-clock seconds [range]; ratio: median of the per-round ratios"
 echo "pathobs/tracestats of wall time; cpu: the same for user+system CPU time"
 echo
 printf '%-8s %8s %8s %-20s %-20s %6s %7s %7s  %-15s %s\n' scenario packets records \
@@ -419,6 +495,33 @@ for sc in $ONLY; do
     "$(printf '%.3f' "$tw") [$(range_of "$TMP/$sc.tracestats" 1)]" \
     "$(printf '%.3f' "$pw") [$(range_of "$TMP/$sc.pathobs" 1)]" "$mpps" "$r" "$rcpu" "$tgt" "$res"
 done
+
+# every tool of a trace, one row each: medians of wall, CPU and peak RSS,
+# and the per-round ratios to tracestats
+side_row() { # TRACE LABEL FILE TRACESTATS_FILE
+  printf '%-6s %-15s %-20s %7.3f %8.1f %8.2fx %8.2fx\n' "$1" "$2" \
+    "$(printf '%.3f' "$(median "$3" 1)") [$(range_of "$3" 1)]" "$(median "$3" 2)" \
+    "$(awk -v k="$(median "$3" 3)" 'BEGIN { print k / 1024 }')" \
+    "$(pair_median "$4" "$3" 1)" "$(pair_median "$4" "$3" 2)"
+}
+echo
+echo "side by side, the same rounds (a round runs every row of its trace once, in this order):"
+printf '%-6s %-15s %-20s %7s %8s %9s %9s\n' trace tool "wall s [range]" "cpu s" "RSS MiB" "wall/ts" "cpu/ts"
+for tag in mix flood; do
+  [ -f "$TMP/$tag.tracestats" ] || continue
+  ts=$TMP/$tag.tracestats
+  side_row "$tag" tracestats "$ts" "$ts"
+  if [ $tag = mix ]; then
+    for sc in $MIXSC; do side_row "$tag" "pathobs $sc" "$TMP/$sc.pathobs" "$ts"; done
+  else
+    side_row "$tag" "pathobs $(echo "$FLOOD_CHAINS" | awk '{ print (NF > 1 ? NF " chains" : $1) }')" "$TMP/flood.pathobs" "$ts"
+  fi
+  for p in $PEERS_OK; do [ -f "$TMP/$tag.$p" ] && side_row "$tag" "$p" "$TMP/$tag.$p" "$ts"; done
+done
+echo "wall s, cpu s (user+system), RSS (GNU time's peak resident set): medians; wall/ts, cpu/ts: medians"
+echo "of the per-round ratios to tracestats.  Peers:${PEERS_OK:- none}"
+for p in $PEERS_OK; do echo "  $(peer_cmd "$p" TRACE | tr '\n' ' ' | sed "s|$TMP/|\$TMP/|g; s|/usr/s*bin/||")"; done
+[ -n "$NOTES" ] && printf '%s' "$NOTES" | sed 's/^/  /'
 if [ -f "$TMP/flood.pathobs" ]; then
   peak=$(median "$TMP/flood.pathobs" 3); base=$(median "$TMP/baseline.pathobs" 3)
   same=$(median "$TMP/onekey.pathobs" 3)
@@ -426,12 +529,18 @@ if [ -f "$TMP/flood.pathobs" ]; then
   per2=$(awk -v p="$peak" -v b="$same" -v n="$FLOOD_FLOWS" 'BEGIN { printf "%.0f", (p - b) * 1024 / n }')
   mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
   echo
-  printf '%-8s %8s %13s %13s %11s  %-15s %s\n' memory flows "peak RSS MiB" "baseline MiB" "bytes/flow" "target (aim)" result
-  printf '%-8s %8s %13s %13s %11s  %-15s %s\n' flood "$FLOOD_FLOWS" "$(mib "$peak")" "$(mib "$base")" "$per" \
+  printf '%-9s %8s %13s %13s %11s  %-15s %s\n' memory flows "peak RSS MiB" "baseline MiB" "bytes/flow" "target (aim)" result
+  printf '%-9s %8s %13s %13s %11s  %-15s %s\n' flood "$FLOOD_FLOWS" "$(mib "$peak")" "$(mib "$base")" "$per" \
     "<= 700 (400)" "$(verdict "$per" 700 400)"
-  printf '%-8s %8s %13s %13s %11s  %s\n' "" "" "" "$(mib "$same")" "$per2" "(per flow only: baseline with the same packets in one flow)"
+  printf '%-9s %8s %13s %13s %11s  %s\n' "" "" "" "$(mib "$same")" "$per2" "(per flow only: baseline with the same packets in one flow)"
+  for p in $PEERS_OK; do
+    [ -f "$TMP/flood.$p" ] && [ -f "$TMP/baseline.$p" ] || continue
+    pk=$(median "$TMP/flood.$p" 3); bs=$(median "$TMP/baseline.$p" 3)
+    printf '%-9s %8s %13s %13s %11s  %s\n' "$p" "$FLOOD_FLOWS" "$(mib "$pk")" "$(mib "$bs")" \
+      "$(awk -v p="$pk" -v b="$bs" -v n="$FLOOD_FLOWS" 'BEGIN { printf "%.0f", (p - b) * 1024 / n }')" "(peer)"
+  done
   echo "peak RSS: median of GNU time's maximum resident set size.  bytes/flow = (peak - baseline) / flows,"
-  echo "baseline: the same pathobs command on a one-packet capture (the target's figure); the second"
+  echo "baseline: the same command on a one-packet capture (the target's figure); the second"
   echo "line takes a capture of as many packets in one flow, so fixed costs of reading are left out"
 fi
 echo
