@@ -46,7 +46,7 @@ struct po_json {
   shape shapes[SHAPES];
   size_t top_keys;           /* members of the last top-level object */
   int failed;                /* an item of the tree being built could not be made */
-  po_writer *w;              /* prints and writes finished trees on its thread, or NULL */
+  po_stage *w;               /* the stage records go to (the writer thread prints them), or NULL */
   char *region, *region_end; /* unused memory of the writer's current page */
   po_flat_buf flat;          /* a flat record's tree, without a writer */
 };
@@ -59,7 +59,7 @@ static char *arena_alloc(po_json *j, size_t n)
   if (j->w != NULL) { /* the page the record goes out in, REGION bytes at a time */
     if ((size_t)(j->region_end - j->region) < n) {
       size_t want = n > REGION ? n : REGION;
-      j->region = po_writer_alloc(j->w, want);
+      j->region = po_stage_alloc(j->w, want);
       if (j->region == NULL) {
         j->region_end = NULL;
         return NULL;
@@ -580,7 +580,7 @@ static cJSON *value(po_json *j, lua_State *L, int idx)
  * reset frees the whole tree, and no malloc/free pair per item.  The hooks
  * are set once for the process (a writer thread reads cJSON's hooks while it
  * prints); outside a record they are plain malloc and free (stats.c). */
-static po_json *hook_owner;
+static _Thread_local po_json *hook_owner; /* per thread: each worker builds its own trees */
 static void *hook_malloc(size_t n) { return hook_owner ? arena_alloc(hook_owner, n) : malloc(n); }
 static void hook_free(void *p)
 {
@@ -643,7 +643,7 @@ static int emit_tree(po_json *j, cJSON *root, po_out *out)
   if (j->w != NULL) { /* printed and written on the writer's thread */
     hook_owner = NULL;
     if (root == NULL || j->failed) return 1;
-    if (po_writer_add(j->w, root)) j->region = j->region_end = NULL; /* page handed over */
+    if (po_stage_add(j->w, root)) j->region = j->region_end = NULL; /* page handed over */
     return 0;
   }
   size_t len;
@@ -680,7 +680,7 @@ int po_json_flat_done(po_json *j, po_fval *v, po_out *out)
     return 1;
   }
   if (j->w != NULL) {
-    if (po_writer_add_flat(j->w, f)) j->region = j->region_end = NULL; /* page handed over */
+    if (po_stage_add_flat(j->w, f)) j->region = j->region_end = NULL; /* page handed over */
     return 0;
   }
   cJSON *root = po_flat_tree(&j->flat, f);
@@ -770,16 +770,30 @@ int po_json_write(po_json *j, lua_State *L, int idx, po_out *out)
   return emit_tree(j, value(j, L, idx), out);
 }
 
-void po_json_attach(po_json *j, po_writer *w)
+void po_json_attach(po_json *j, po_stage *w)
 {
   j->w = w;
+  j->region = j->region_end = NULL;
+}
+
+int po_json_round(po_json *j, int flush)
+{
+  if (j->w == NULL || !po_stage_round(j->w, flush)) return 0;
+  j->region = j->region_end = NULL; /* page handed over */
+  return 1;
+}
+
+void po_json_submit(po_json *j)
+{
+  if (j->w == NULL) return;
+  po_stage_submit(j->w);
   j->region = j->region_end = NULL;
 }
 
 void po_json_sync(po_json *j)
 {
   if (j->w == NULL) return;
-  po_writer_sync(j->w); /* hands the page over, even when part full */
+  po_stage_sync(j->w); /* hands the page over, even when part full */
   j->region = j->region_end = NULL;
 }
 

@@ -3,10 +3,11 @@
 
 #include <stdlib.h>
 
-/* One run at a time fills the batch, so one array serves: entry i of the
- * batch Lua runs over is entry i here (run.c sets it as packets go in). */
-static po_linkinfo *links;
-static unsigned nlinks;
+/* One array per thread (the loop thread with one worker, else each worker's
+ * thread): entry i of the batch Lua runs over on this thread is entry i here
+ * (set as packets go in). */
+static _Thread_local po_linkinfo *links; /* per thread: each worker has its batch */
+static _Thread_local unsigned nlinks;
 
 int po_link_batch_reserve(unsigned n)
 {
@@ -19,6 +20,13 @@ int po_link_batch_reserve(unsigned n)
   links = l;
   nlinks = n;
   return PO_OK;
+}
+
+void po_link_batch_free(void)
+{
+  free(links);
+  links = NULL;
+  nlinks = 0;
 }
 
 void po_link_batch_set(unsigned from, unsigned to, const po_linkinfo *li)

@@ -19,7 +19,6 @@ struct po_host {
   lua_State *L;
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
   int ref_write, ref_loadfile, ref_mod, ref_report;
-  po_writer *writer;         /* prints and writes records on another thread */
   size_t npend;              /* slots emitted outside a batch, not written yet: */
   uint32_t pend[PEND];       /* Lua reads them here (the address is given once) */
   po_observer *obs;
@@ -40,6 +39,7 @@ struct po_host {
   pthread_t dog;
   pthread_mutex_t mu;
   pthread_cond_t cv;
+  atomic_int overrun;        /* PO_STOP_OVERRUN while a batch runs past the limit */
   po_fval stage[TAB_MAX];    /* one record's values, before they go to the page */
 };
 
@@ -57,10 +57,18 @@ static const char jit_setup[] =
  * (the signal thread) for good, bit 1 by the --chain-timeout watchdog for
  * the rest of the batch that overran. */
 static atomic_int stop_flag;
+/* The overrun bit of the host whose batch runs on this thread (each worker
+ * has its own: one worker's overrun does not interrupt the others). */
+static _Thread_local atomic_int *overrun_flag;
 
 void po_host_interrupt(void) { atomic_fetch_or(&stop_flag, PO_STOP_SIGNAL); }
 
-int po_host_stopped(void) { return atomic_load_explicit(&stop_flag, memory_order_relaxed); }
+int po_host_stopped(void)
+{
+  int f = atomic_load_explicit(&stop_flag, memory_order_relaxed);
+  if (overrun_flag != NULL) f |= atomic_load_explicit(overrun_flag, memory_order_relaxed);
+  return f;
+}
 
 static void *watchdog(void *arg)
 {
@@ -74,7 +82,7 @@ static void *watchdog(void *arg)
     uint64_t gen = h->gen;
     struct timespec dl = h->deadline;
     if (pthread_cond_timedwait(&h->cv, &h->mu, &dl) == ETIMEDOUT && h->armed && h->gen == gen) {
-      atomic_fetch_or(&stop_flag, PO_STOP_OVERRUN);
+      atomic_fetch_or(&h->overrun, PO_STOP_OVERRUN);
       h->armed = 0;
     }
   }
@@ -115,6 +123,7 @@ static void arm(po_host *h)
   h->deadline.tv_nsec = (long)((t - (double)(time_t)t) * 1e9);
   h->gen++;
   h->armed = 1;
+  overrun_flag = &h->overrun;
   pthread_cond_signal(&h->cv);
   pthread_mutex_unlock(&h->mu);
 }
@@ -124,7 +133,7 @@ static void disarm(po_host *h)
   pthread_mutex_lock(&h->mu);
   h->armed = 0;
   pthread_mutex_unlock(&h->mu);
-  atomic_fetch_and(&stop_flag, ~PO_STOP_OVERRUN);
+  atomic_store(&h->overrun, 0);
 }
 
 static int traceback(lua_State *L)
@@ -288,7 +297,6 @@ void po_host_free(po_host *h)
     pthread_mutex_destroy(&h->mu);
   }
   po_json_attach(h->json, NULL);
-  po_writer_free(h->writer); /* writes what it holds */
   if (h->L) lua_close(h->L);
   po_json_free(h->json);
   po_tab_template_free(h->tmpl);
@@ -296,6 +304,12 @@ void po_host_free(po_host *h)
 }
 
 lua_State *po_host_state(po_host *h) { return h->L; }
+
+void po_host_set_diag(po_host *h, po_diag_fn diag, void *ud)
+{
+  h->diag = diag;
+  h->ud = ud;
+}
 
 /* The last line with code: where a script's final `return` usually stands. */
 static int last_code_line(const char *path)
@@ -472,23 +486,20 @@ static int tab_write(lua_State *L)
   return 1;
 }
 
-void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st)
+void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st)
 {
   h->obs = o;
-  h->out = out;
+  h->out = NULL;
   h->st = st;
-  /* records are printed and written on a thread of their own; without one
-   * (it could not start) they are printed here */
-  po_json_attach(h->json, NULL);
-  po_writer_free(h->writer);
-  h->writer = po_writer_new(out);
-  po_json_attach(h->json, h->writer);
+  /* records are staged for the writer thread, which prints and writes them */
+  po_json_attach(h->json, stage);
+  if (o == NULL) return; /* unbound: the run is over */
   unsigned n;
   lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_setup);
   lua_pushlightuserdata(h->L, po_obs_batch(o, &n));
   lua_pushlightuserdata(h->L, o);
   lua_pushlightuserdata(h->L, h->json);
-  lua_pushlightuserdata(h->L, out);
+  lua_pushlightuserdata(h->L, NULL); /* records go to the stage */
   lua_pushlightuserdata(h->L, h);
   lua_pushcclosure(h->L, write_slow, 1);
   lua_pushlightuserdata(h->L, h->pend);
@@ -602,24 +613,25 @@ uint64_t po_host_error_report(po_host *h)
   return failures;
 }
 
-void po_host_sync(po_host *h)
+void po_host_set_worker(po_host *h, unsigned worker, unsigned workers)
 {
-  if (h->writer == NULL) return;
-  po_json_sync(h->json);
-  uint64_t lost = po_writer_lost(h->writer);
-  if (lost > 0 && h->diag) {
-    char msg[128];
-    snprintf(msg, sizeof msg,
-             "%llu record%s not written: a line over 1 GiB of JSON, or no memory to print it",
-             (unsigned long long)lost, lost == 1 ? "" : "s");
-    h->diag(h->ud, msg);
+  lua_State *L = h->L;
+  lua_getglobal(L, "require");
+  lua_pushstring(L, "pathobs");
+  if (lua_pcall(L, 1, 1, 0) != 0) {
+    lua_pop(L, 1);
+    return;
   }
+  lua_pushinteger(L, (lua_Integer)worker);
+  lua_setfield(L, -2, "worker");
+  lua_pushinteger(L, (lua_Integer)workers);
+  lua_setfield(L, -2, "workers");
+  lua_pop(L, 1);
 }
 
-int po_host_write_failed(po_host *h)
-{
-  return h->writer != NULL ? po_writer_failed(h->writer) : h->out != NULL && h->out->err != 0;
-}
+void po_host_round(po_host *h, int flush) { po_json_round(h->json, flush); }
+
+void po_host_submit(po_host *h) { po_json_submit(h->json); }
 
 void po_host_reset(po_host *h)
 {

@@ -61,6 +61,8 @@ static const char usage_text[] =
   "      --max-flows N        bound on live records; the one idle longest is written\n"
   "                           early (default 4194304)\n"
   "      --aggregate          one flow per IP version for all packets\n"
+  "  -j, --workers N          run the chains in N worker threads, each with its own\n"
+  "                           Lua state and share of the flows (default 1, at most 64)\n"
   "\n"
   "Output:\n"
   "  -w, -o, --output FILE    JSON lines to FILE (default: standard output); never\n"
@@ -287,6 +289,7 @@ int main(int argc, char **argv)
     { "expiry-timeout", required_argument, NULL, O_EXPIRY },
     { "max-flows", required_argument, NULL, O_MAXFLOWS },
     { "aggregate", no_argument, NULL, O_AGGREGATE },
+    { "workers", required_argument, NULL, 'j' },
     { "stats", required_argument, NULL, O_STATS },
     { "stats-interval", required_argument, NULL, O_STATS_INTERVAL },
     { "watch", no_argument, NULL, O_WATCH },
@@ -339,7 +342,7 @@ int main(int argc, char **argv)
 
   opterr = 0;
   int c;
-  while ((c = getopt_long(argc, argv, ":c:o:w:r:f:qL:hVi:B:", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:o:w:r:f:qL:hVi:B:j:", longopts, NULL)) != -1) {
     switch (c) {
     case 'c':
       if (nchains == MAX_CHAINS) return usage_error("too many chains (at most %s)", "64");
@@ -367,6 +370,10 @@ int main(int argc, char **argv)
         return usage_error("--max-flows wants a number from 1 to 1073741824, not '%s'", optarg);
       break;
     case O_AGGREGATE: ro.cfg.aggregate = 1; break;
+    case 'j':
+      if (parse_uint(optarg, 64, &ro.workers) || ro.workers == 0)
+        return usage_error("-j/--workers wants a number from 1 to 64, not '%s'", optarg);
+      break;
     case O_STATS: ro.stats_file = optarg; break;
     case O_STATS_INTERVAL:
       if (parse_uint(optarg, 86400, &ro.stats_interval) || ro.stats_interval == 0)

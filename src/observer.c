@@ -394,30 +394,32 @@ int po_obs_packet(po_observer *o, double ts, uint16_t ethertype, const uint8_t *
   return po_obs_decoded(o, ts, rc, NULL, NULL);
 }
 
-int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], const po_fkey *fk)
+/* What every frame does, IP or not: it is counted and moves the clock; a
+ * frame older than one before it is counted as reordered.  PO_OK for a
+ * decoded IP packet (*late: older than an earlier frame), else why it is
+ * skipped (counted). */
+static int frame_in(po_observer *o, double ts, int decoded, int *late)
 {
-  int rc = decoded;
   o->st.packets++;
   /* Time passes whatever the frame: a non-IP or malformed one moves the
    * clock too (po_obs_must_cut cut the batch before it when it had to). */
   if (o->n == 0) po_obs_advance(o, ts);
   /* The clock never runs backwards: a frame older than one before it is
    * counted, and never moves a deadline or pkt_last back (NaN: neither). */
-  int late = ts < o->latest;
-  if (late) o->st.reordered++;
+  *late = ts < o->latest;
+  if (*late) o->st.reordered++;
   else if (ts > o->latest) o->latest = ts;
-  if (rc == PO_ENOTIP) { o->st.non_ip++; return rc; }
-  if (rc != PO_OK) { o->st.shorts++; return rc; }
+  if (decoded == PO_ENOTIP) { o->st.non_ip++; return decoded; }
+  if (decoded != PO_OK) { o->st.shorts++; return decoded; }
+  return PO_OK;
+}
+
+/* A keyed packet (its headers in the batch's next entry) into the flow table
+ * and the batch. */
+static int flow_in(po_observer *o, double ts, int late, const po_key *kp, int sw, uint32_t hash)
+{
   po_pkt *e = &o->batch[o->n];
-  if (h != NULL) memcpy(e->h, h, sizeof e->h);
-
-  po_key k;
-  int sw;
-  uint32_t hash;
-  rc = key_packet(o, &e->h[0], &e->h[1], fk, &k, &sw, &hash);
-  if (rc == PO_EFRAG) { o->st.fragments++; return rc; }
-  if (rc != PO_OK) { o->st.shorts++; return rc; }
-
+  po_key k = *kp;
   uint32_t s = lookup(o, &k, hash);
   flow *f;
   if (s == 0) {
@@ -467,6 +469,45 @@ int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], co
   o->n++;
   return PO_OK;
 }
+
+int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], const po_fkey *fk)
+{
+  int late;
+  int rc = frame_in(o, ts, decoded, &late);
+  if (rc != PO_OK) return rc;
+  po_pkt *e = &o->batch[o->n];
+  if (h != NULL) memcpy(e->h, h, sizeof e->h);
+  po_key k;
+  int sw;
+  uint32_t hash;
+  rc = key_packet(o, &e->h[0], &e->h[1], fk, &k, &sw, &hash);
+  if (rc == PO_EFRAG) { o->st.fragments++; return rc; }
+  if (rc != PO_OK) { o->st.shorts++; return rc; }
+  return flow_in(o, ts, late, &k, sw, hash);
+}
+
+int po_obs_front(po_observer *o, double ts, int decoded, po_hdr h[2], const po_fkey *ahead,
+                 po_fkey *fk, int *late)
+{
+  int rc = frame_in(o, ts, decoded, late);
+  if (rc != PO_OK) return rc;
+  int sw = 0;
+  rc = key_packet(o, &h[0], &h[1], ahead, &fk->key, &sw, &fk->hash);
+  if (rc == PO_EFRAG) { o->st.fragments++; return rc; }
+  if (rc != PO_OK) { o->st.shorts++; return rc; }
+  fk->rc = PO_OK;
+  fk->sw = (uint8_t)sw;
+  fk->frag_first = 0;
+  return PO_OK;
+}
+
+int po_obs_flow(po_observer *o, double ts, int late, const po_hdr h[2], const po_fkey *fk)
+{
+  memcpy(o->batch[o->n].h, h, sizeof o->batch[o->n].h);
+  return flow_in(o, ts, late, &fk->key, fk->sw, fk->hash);
+}
+
+uint32_t po_obs_clock(const po_observer *o) { return o->started ? o->clock : 0; }
 
 /* ---- batches and accessors ------------------------------------------------------ */
 

@@ -80,6 +80,8 @@ const po_linkinfo *po_link_batch(unsigned i);
 /* Room for n entries; 0, or PO_ENOMEM. */
 int po_link_batch_reserve(unsigned n);
 void po_link_batch_set(unsigned from, unsigned to, const po_linkinfo *li);
+/* This thread's array is no longer needed (a worker thread ends). */
+void po_link_batch_free(void);
 /* Layout of po_linkinfo as the C compiler sees it (for the FFI test). */
 size_t po_link_abi_layout(size_t *out, size_t n);
 
@@ -242,6 +244,18 @@ int po_obs_decode(uint16_t ethertype, const uint8_t *l3, uint32_t cap, po_hdr h[
 /* fk: the packet's key worked out ahead (po_key_ahead on h), or NULL. */
 int po_obs_decoded(po_observer *o, double ts, int decoded, const po_hdr h[2], const po_fkey *fk);
 
+/* For a dispatcher in front of several workers, po_obs_decoded in two
+ * halves.  po_obs_front: on a front observer that holds no flows, what every
+ * frame does (counted; the clock moves; *late: older than an earlier frame)
+ * and the packet's key (later fragments through the front's cache: h[0]
+ * gets its first fragment's protocol): PO_OK with *fk set, or why the packet
+ * is skipped (counted).  po_obs_flow: the keyed packet into a worker's
+ * observer, whose clock its caller moves with po_obs_advance. */
+int po_obs_front(po_observer *o, double ts, int decoded, po_hdr h[2], const po_fkey *ahead,
+                 po_fkey *fk, int *late);
+int po_obs_flow(po_observer *o, double ts, int late, const po_hdr h[2], const po_fkey *fk);
+/* The clock's whole seconds (0 before the first frame). */
+uint32_t po_obs_clock(const po_observer *o);
 po_pkt *po_obs_batch(po_observer *o, unsigned *n);
 int po_obs_batch_full(const po_observer *o);
 void po_obs_batch_reset(po_observer *o);
@@ -390,22 +404,41 @@ void po_json_sync(po_json *j);
 /* Serialise the value at idx and write it to out, or hand it to the writer:
  * 1 when it could not be made (out of memory), else 0. */
 int po_json_write(po_json *j, lua_State *L, int idx, po_out *out);
-typedef struct po_writer po_writer;
-/* From now on hand finished trees to w (NULL: print and write them at once). */
-void po_json_attach(po_json *j, po_writer *w);
+typedef struct po_stage po_stage;
+/* From now on stage finished records in st (NULL: print and write them at once). */
+void po_json_attach(po_json *j, po_stage *st);
+/* po_stage_round / po_stage_submit for the stage j stages into. */
+int po_json_round(po_json *j, int flush);
+void po_json_submit(po_json *j);
 
-/* ---- writer.c: prints records and writes them out on its own thread ----- */
-/* Start a thread writing to out; out is the thread's until po_writer_sync. */
-po_writer *po_writer_new(po_out *out);
+/* ---- writer.c: the writer thread: staged records -> lines -> the sink ---- */
+/* Records go one way: a worker (its chains, its json.c) stages each record
+ * in its own stage; the writer thread takes them from the stages in order,
+ * prints them and writes them to out.  With one stage the order is the
+ * staging order; with n, round by round: round r of stage 0, then of stage
+ * 1, ..., where a worker closes a round with po_stage_round. */
+typedef struct po_writer po_writer;
+/* Start the thread over nstages stages; out is the thread's until po_writer_sync. */
+po_writer *po_writer_new(po_out *out, unsigned nstages);
+po_stage *po_writer_stage(po_writer *w, unsigned i);
+unsigned po_writer_stages(const po_writer *w);
 /* Memory for the record being built, freed once it is written (its page). */
-void *po_writer_alloc(po_writer *w, size_t n);
-/* The record is complete: print and write it after those added before.
- * Returns 1 when that handed the page over (memory from po_writer_alloc now
- * belongs to the thread), else 0 (memory left over may serve the next record). */
-int po_writer_add(po_writer *w, cJSON *root);
+void *po_stage_alloc(po_stage *s, size_t n);
+/* The record is complete: it goes out after those staged before.  Returns 1
+ * when that handed the page over (memory from po_stage_alloc now belongs to
+ * the thread), else 0 (memory left over may serve the next record). */
+int po_stage_add(po_stage *s, cJSON *root);
 /* The same for a flat record (its tree is built on the thread). */
-int po_writer_add_flat(po_writer *w, po_flat *f);
-/* Return when everything added is written to out (po_out_write; not flushed). */
+int po_stage_add_flat(po_stage *s, po_flat *f);
+/* Close the stage's current round (flush: the thread flushes out once every
+ * stage closed it).  A no-op with one stage.  Returns as po_stage_add. */
+int po_stage_round(po_stage *s, int flush);
+/* Hand the part-full page over (before the producer waits for work). */
+void po_stage_submit(po_stage *s);
+/* Return when everything s staged is written. */
+void po_stage_sync(po_stage *s);
+/* Return when every stage's records are written to out (po_out_write; not
+ * flushed): the producers must be idle, their rounds closed. */
 void po_writer_sync(po_writer *w);
 /* 1 once a write to out failed (out->err says why, after po_writer_sync). */
 int po_writer_failed(po_writer *w);
@@ -467,11 +500,18 @@ int po_host_failed(po_host *h);
  * starts counting again. */
 uint64_t po_host_error_report(po_host *h);
 lua_State *po_host_state(po_host *h);
+/* Where the host's messages go from now on. */
+void po_host_set_diag(po_host *h, po_diag_fn diag, void *ud);
 /* Load the scripts (resolved paths) and make them the chains.  On failure the
  * old chains stay and err holds "file:line: message". */
 int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen);
 /* Point the Lua side at an observer and the sink records go to. */
-void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st);
+void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st);
+/* Close the host's round in its stage (po_stage_round); hand its part-full page over. */
+void po_host_round(po_host *h, int flush);
+void po_host_submit(po_host *h);
+/* Tell the chains which worker they run in (pathobs.worker, 1-based) of how many. */
+void po_host_set_worker(po_host *h, unsigned worker, unsigned workers);
 /* Write the records emitted since the last batch, then run the chains over
  * the observer's batch and write what it emitted. */
 int po_host_run_batch(po_host *h);
@@ -480,11 +520,6 @@ int po_host_run_batch(po_host *h);
 void po_host_emit(void *ud, uint32_t slot);
 /* Write the queued records now. */
 void po_host_flush(po_host *h);
-/* Return when every record written so far is in the sink (po_out_write'n; the
- * writer thread is idle): before po_out_flush, and before reading out->err. */
-void po_host_sync(po_host *h);
-/* 1 once writing a record failed (then po_host_sync and read out->err). */
-int po_host_write_failed(po_host *h);
 /* Forget every record, queued ones included (before a re-run). */
 void po_host_reset(po_host *h);
 /* Load the scripts again in the same state, modules they require included
@@ -494,6 +529,47 @@ int po_host_reload(po_host *h, const char *const *paths, int n, char *err, size_
 int po_host_module_files(po_host *h, char (*out)[4096], int max);
 /* Layout of po_hdr and po_pkt as the C compiler sees it (for the FFI test). */
 size_t po_abi_layout(size_t *out, size_t n);
+
+/* ---- pool.c: N worker threads behind one dispatcher (-j N) ---------------- */
+typedef struct po_pool po_pool;
+typedef struct po_pool_setup {
+  unsigned workers;            /* N >= 1 */
+  po_config cfg;               /* max_flows is shared out among the workers */
+  const char *const *dirs;     /* module folders */
+  int ndirs;
+  const char *const *scripts;  /* chain scripts: each worker loads them */
+  int nscripts;
+  int strict;
+  double chain_timeout;
+  po_diag_fn diag;             /* called from the workers' threads, one at a time */
+  void *ud;
+} po_pool_setup;
+/* Start the workers, worker i staging its records in writer's stage i (the
+ * writer has set->workers stages).  On failure err says why (a script that
+ * does not load: "file:line: message"). */
+int po_pool_new(po_pool **out, const po_pool_setup *set, po_writer *writer, char *err, size_t errlen);
+/* One frame, as po_obs_decoded takes it, plus its link layer: the packet is
+ * copied, so h's bytes may go once this returns.  PO_OK or why it was skipped. */
+int po_pool_frame(po_pool *p, double ts, int decoded, po_hdr h[2], const po_fkey *ahead,
+                  const po_linkinfo *link);
+/* Hand the packets so far to the workers (live: records do not wait for a
+ * full round); flush: the writer flushes the sink once they are written. */
+void po_pool_cut(po_pool *p, int flush);
+/* Live: move every worker's clock to the wall clock now, and flush. */
+void po_pool_tick(po_pool *p, double now);
+/* Every worker loads the chain scripts again before its next packet. */
+void po_pool_reload(po_pool *p);
+/* The end of the input: every worker writes all its flows and stops. */
+void po_pool_finish(po_pool *p);
+/* --strict: a worker's chains failed. */
+int po_pool_failed(po_pool *p);
+/* The counters summed over the front and the workers (as of their last round). */
+void po_pool_stats(po_pool *p, po_stats *sum);
+/* The chain error places of all workers, summed, to diag; returns the
+ * errors that were not interruptions. */
+uint64_t po_pool_error_report(po_pool *p);
+/* Stop the workers (a run that did not finish writes nothing more) and free. */
+void po_pool_free(po_pool *p);
 
 /* ---- source.c: packets from libpcap (pcap, pcapng, interfaces) and libtrace -- */
 typedef struct po_source po_source;
@@ -568,6 +644,7 @@ typedef struct po_run_opts {
   double chain_timeout;        /* seconds one batch's chains may run, 0: no limit */
   uint32_t stats_interval;     /* seconds, 0: only at exit */
   uint32_t buffer_kib;         /* live capture buffer (-B), 0: the default */
+  uint32_t workers;            /* -j: worker threads (0 or 1: the chains run on the loop thread) */
   po_diag_fn diag;             /* every message goes there */
   void *ud;
 } po_run_opts;

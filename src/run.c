@@ -61,7 +61,9 @@ typedef struct app {
   po_host *host;
   po_source *src;
   po_reader *rd;               /* file sources: reads ahead on the other core */
-  po_observer *obs;
+  po_observer *obs;            /* one worker: the flows, on this thread */
+  po_pool *pool;               /* -j N, N > 1: the workers (then obs is NULL) */
+  po_writer *writer;           /* the writer thread of the current run */
   po_out out;
   po_stats st;                 /* counters of the current or last run */
   int running, live, poll_on, poll_fd;
@@ -97,8 +99,9 @@ static void close_handle(uv_handle_t *h)
 
 static void snapshot(app *a)
 {
-  if (a->obs == NULL) return;
-  a->st = *po_obs_stats(a->obs);
+  if (a->obs == NULL && a->pool == NULL) return;
+  if (a->pool != NULL) po_pool_stats(a->pool, &a->st);
+  else a->st = *po_obs_stats(a->obs);
   if (a->src != NULL && a->rd == NULL) a->st.dropped = po_source_dropped(a->src);
   po_sink_counts c;
   if (a->out_open && po_out_counts(&a->out, &c)) {
@@ -165,11 +168,16 @@ static int stop_requested(void);
 
 static void dispatch(app *a)
 {
-  if (a->obs == NULL) return;
-  po_host_run_batch(a->host);
-  if (a->rd != NULL) po_reader_release(a->rd); /* the batch no longer points into them */
-  a->held = 0;
-  if (a->o->strict && !a->halting && po_host_failed(a->host)) {
+  if (a->pool != NULL) {
+    po_pool_cut(a->pool, 0);
+  } else {
+    if (a->obs == NULL) return;
+    po_host_run_batch(a->host);
+    if (a->rd != NULL) po_reader_release(a->rd); /* the batch no longer points into them */
+    a->held = 0;
+  }
+  if (a->o->strict && !a->halting &&
+      (a->pool != NULL ? po_pool_failed(a->pool) : po_host_failed(a->host))) {
     /* --strict: stop at the first chain error, as after a signal: records written */
     a->halting = 1;
     say(a, "stopping at the first chain error (--strict)");
@@ -186,10 +194,24 @@ static void close_source(app *a)
   a->src = NULL;
 }
 
-/* Every record so far out of the writer thread and the sink's buffer. */
+/* Every record so far out of the writer thread (it is idle after this). */
+static void sync_writer(app *a)
+{
+  if (a->writer == NULL) return;
+  po_writer_sync(a->writer);
+  uint64_t lost = po_writer_lost(a->writer);
+  if (lost > 0)
+    say(a, "%llu record%s not written: a line over 1 GiB of JSON, or no memory to print it",
+        (unsigned long long)lost, lost == 1 ? "" : "s");
+}
+
+/* Every record so far out of the writer thread and the sink's buffer.  With
+ * workers, only once they are done (the writer flushes on its own while
+ * they run: po_pool_tick, po_pool_cut). */
 static void flush_output(app *a)
 {
-  if (a->host != NULL) po_host_sync(a->host);
+  if (a->pool != NULL) return;
+  sync_writer(a);
   if (po_out_flush(&a->out) != PO_OK) a->flush_failed = 1;
 }
 
@@ -199,8 +221,12 @@ static int out_status(const app *a) { return a->out.err == EPIPE ? 0 : 1; }
 
 static int output_failed(app *a)
 {
-  if (!a->flush_failed && (a->host == NULL || !po_host_write_failed(a->host))) return 0;
-  if (a->host != NULL) po_host_sync(a->host); /* the writer thread is done with out */
+  if (!a->flush_failed && (a->writer == NULL || !po_writer_failed(a->writer))) return 0;
+  if (a->pool != NULL) { /* the workers end first: then the writer is done with out */
+    po_pool_finish(a->pool);
+    po_pool_stats(a->pool, &a->st);
+  }
+  sync_writer(a); /* the writer thread is done with out */
   if (!a->out.err) return 0;
   if (a->out.err != EPIPE) say(a, "write error on %s: %s", a->out.name, strerror(a->out.err));
   a->out.len = 0; /* what is left cannot be written */
@@ -218,16 +244,35 @@ static void warn_no_ip(app *a)
       a->st.packets == 1 ? "" : "s", lt);
 }
 
+/* The run's flows, chains and writer go (what was staged is written). */
+static void free_workers(app *a)
+{
+  po_pool_free(a->pool);
+  a->pool = NULL;
+  if (a->obs != NULL) po_host_bind(a->host, NULL, NULL, NULL);
+  po_obs_free(a->obs);
+  a->obs = NULL;
+  po_writer_free(a->writer);
+  a->writer = NULL;
+}
+
 /* End of the input (or a stop): write every record, keep the counters. */
 static void end_run(app *a)
 {
   if (!a->running) return;
   a->running = 0;
   dispatch(a);
-  po_obs_flush(a->obs);
-  po_host_flush(a->host);
-  flush_output(a);
-  a->chain_failures = po_host_error_report(a->host);
+  if (a->pool != NULL) {
+    po_pool_finish(a->pool); /* every worker writes its flows */
+    sync_writer(a);
+    if (po_out_flush(&a->out) != PO_OK) a->flush_failed = 1;
+    a->chain_failures = po_pool_error_report(a->pool);
+  } else {
+    po_obs_flush(a->obs);
+    po_host_flush(a->host);
+    flush_output(a);
+    a->chain_failures = po_host_error_report(a->host);
+  }
   po_out_finish(&a->out, a->o->sink.drain_ms); /* a sink that awaits acknowledgements */
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
@@ -245,8 +290,7 @@ static void end_run(app *a)
     a->poll_on = 0;
   }
   uv_timer_stop(&a->tick);
-  po_obs_free(a->obs);
-  a->obs = NULL;
+  free_workers(a);
   close_source(a);
 }
 
@@ -256,16 +300,22 @@ static void abort_run(app *a)
   if (!a->running) return;
   a->running = 0;
   uv_idle_stop(&a->idle);
-  po_obs_free(a->obs);
-  a->obs = NULL;
-  close_source(a);
   po_host_reset(a->host);
+  free_workers(a);
+  close_source(a);
 }
 
 /* One packet into the observer (a malformed one is only counted); hand the
  * batch to Lua when it must be. */
 static void take(app *a, double ts, uint16_t et, const uint8_t *l3, uint32_t cap, int malformed)
 {
+  if (a->pool != NULL) {
+    po_hdr h[2];
+    int rc = malformed ? PO_EMALFORM : po_obs_decode(et, l3, cap, h);
+    if (rc == PO_OK) po_decode_wire(&h[0], po_source_l3_wire(a->src));
+    po_pool_frame(a->pool, ts, rc, h, NULL, po_source_link(a->src));
+    return;
+  }
   if (po_obs_must_cut(a->obs, ts)) dispatch(a);
   unsigned n0, n;
   po_pkt *b = po_obs_batch(a->obs, &n0);
@@ -325,6 +375,15 @@ static void on_idle(uv_idle_t *h)
       input_ended(a, rc, po_reader_error(a->rd));
       return;
     }
+    if (a->pool != NULL) { /* the packet is copied: its entry is free at once */
+      po_hdr h[2];
+      memcpy(h, e->h, sizeof h);
+      po_pool_frame(a->pool, e->ts, e->decoded, h, e->decoded == PO_OK ? &e->fk : NULL, &e->link);
+      po_reader_next(a->rd);
+      po_reader_release(a->rd);
+      if (po_writer_failed(a->writer) || (a->o->strict && po_pool_failed(a->pool))) break;
+      continue;
+    }
     if (po_obs_must_cut(a->obs, e->ts)) dispatch(a);
     unsigned n0, n;
     po_obs_batch(a->obs, &n0);
@@ -337,8 +396,9 @@ static void on_idle(uv_idle_t *h)
      * waits for a release that only a dispatch would give, and the loop waits for it. */
     if (n == 0) po_reader_release(a->rd); /* nothing points into the taken entries */
     else if (po_obs_batch_full(a->obs) || ++a->held >= READ_AHEAD / 2) dispatch(a);
-    if (po_host_write_failed(a->host)) break;
+    if (po_writer_failed(a->writer)) break;
   }
+  if (a->pool != NULL && a->running && a->o->strict && !a->halting) dispatch(a); /* --strict */
   if (output_failed(a)) {
     end_run(a);
     stop_all(a, out_status(a));
@@ -422,9 +482,13 @@ static void on_tick(uv_timer_t *h)
   if (!a->running) return;
   struct timeval tv;
   gettimeofday(&tv, NULL);
-  po_obs_advance(a->obs, (double)tv.tv_sec + tv.tv_usec / 1e6);
-  po_host_flush(a->host);
-  flush_output(a);
+  if (a->pool != NULL) {
+    po_pool_tick(a->pool, (double)tv.tv_sec + tv.tv_usec / 1e6); /* and the writer flushes */
+  } else {
+    po_obs_advance(a->obs, (double)tv.tv_sec + tv.tv_usec / 1e6);
+    po_host_flush(a->host);
+    flush_output(a);
+  }
   if (output_failed(a)) {
     end_run(a);
     stop_all(a, out_status(a));
@@ -439,9 +503,13 @@ static void on_stream_tick(uv_timer_t *h)
 {
   app *a = h->data;
   if (!a->running) return;
-  dispatch(a);
-  po_host_flush(a->host);
-  flush_output(a);
+  if (a->pool != NULL) {
+    po_pool_cut(a->pool, 1); /* the writer flushes once the workers are done with it */
+  } else {
+    dispatch(a);
+    po_host_flush(a->host);
+    flush_output(a);
+  }
   if (output_failed(a)) {
     end_run(a);
     stop_all(a, out_status(a));
@@ -491,14 +559,25 @@ static int start_run(app *a)
     say(a, "cannot open %s: %s", a->o->source, err);
     return rc;
   }
-  a->obs = po_obs_new(&a->o->cfg, po_host_emit, a->host);
-  if (a->obs == NULL || po_link_batch_reserve(a->o->cfg.batch_size + 2) != PO_OK) {
-    po_obs_free(a->obs);
-    a->obs = NULL;
-    say(a, "%s", po_strerror(PO_ENOMEM));
+  unsigned nw = a->o->workers > 1 ? a->o->workers : 1;
+  a->writer = po_writer_new(&a->out, nw);
+  int made = a->writer != NULL ? PO_OK : PO_ENOMEM;
+  if (made == PO_OK && nw > 1) {
+    po_pool_setup ps = { .workers = nw, .cfg = a->o->cfg, .dirs = a->o->dirs, .ndirs = a->o->ndirs,
+                         .scripts = a->o->scripts, .nscripts = a->o->nscripts, .strict = a->o->strict,
+                         .chain_timeout = a->o->chain_timeout, .diag = a->o->diag, .ud = a->o->ud };
+    made = po_pool_new(&a->pool, &ps, a->writer, err, sizeof err);
+    if (made != PO_OK && made != PO_ENOMEM) say(a, "%s", err);
+  } else if (made == PO_OK) {
+    a->obs = po_obs_new(&a->o->cfg, po_host_emit, a->host);
+    if (a->obs == NULL || po_link_batch_reserve(a->o->cfg.batch_size + 2) != PO_OK) made = PO_ENOMEM;
+  }
+  if (made != PO_OK) {
+    free_workers(a);
+    if (made == PO_ENOMEM) say(a, "%s", po_strerror(PO_ENOMEM));
     po_source_close(a->src);
     a->src = NULL;
-    return PO_ENOMEM;
+    return made;
   }
   a->ever_opened = 1;
   a->runs++;
@@ -512,7 +591,7 @@ static int start_run(app *a)
     const char *uri = po_source_uri(a->src), *colon = strchr(uri, ':');
     say(a, "listening on %s (%s); Ctrl-C to stop", colon ? colon + 1 : uri, uri);
   }
-  po_host_bind(a->host, a->obs, &a->out, po_obs_stats(a->obs));
+  if (a->obs != NULL) po_host_bind(a->host, a->obs, po_writer_stage(a->writer, 0), po_obs_stats(a->obs));
   if (a->live) {
     uv_timer_start(&a->tick, on_tick, 1000, 1000);
     pump(a);
@@ -676,6 +755,7 @@ static void reload(app *a)
       say(a, "reload refused; the previous chains keep running");
       return;
     }
+    if (a->pool != NULL) po_pool_reload(a->pool); /* each worker, before its next packet */
     say(a, "chains reloaded; flows from now on run the new chains, those already open end under the old ones");
   } else {
     po_host *h = po_host_new(a->o->dirs, a->o->ndirs, a->o->diag, a->o->ud);

@@ -1,4 +1,4 @@
-/* writer.c - prints finished cJSON records and writes them out on a thread of its own. */
+/* writer.c - the writer thread: takes staged records from every worker's stage, in order, prints them and writes them out. */
 #include "po.h"
 
 #include <cjson/cJSON.h>
@@ -7,29 +7,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The loop builds records into pages; a full page goes to the thread, which
- * prints each record (cJSON_PrintPreallocated), writes it to the sink and
- * hands the page back.  Pages are used in ring order and printed in the order
- * they were handed over, so lines come out in the order records were added.
- * A page's memory (its arena) is kept for reuse: no malloc per record. */
-enum { PAGES = 4, PAGE_RECORDS = 256, PAGE_BYTES = 512 * 1024, CHUNK = 64 * 1024 };
+/* The one-way end of the record pipeline.  Each worker stages its records
+ * (cJSON trees, or flat records: po_flat) into the pages of its own stage;
+ * a full page goes to this thread, which prints each record
+ * (cJSON_PrintPreallocated), writes it to the sink and hands the page back.
+ * A page's memory (its arena) is kept for reuse: no malloc per record.
+ *
+ * With one stage, lines come out in the order records were staged.  With
+ * several, a worker closes a round (po_stage_round) when it has done its
+ * share of a round of packets; the thread writes round r of stage 0, then
+ * round r of stage 1, ..., then round r + 1: the order depends only on the
+ * packets and the number of stages, never on how the threads ran. */
+enum { PAGES = 4, PAGE_ITEMS = 256, PAGE_BYTES = 512 * 1024, CHUNK = 64 * 1024 };
+enum { IT_TREE = 0, IT_FLAT = 1, IT_ROUND = 2, IT_ROUND_FLUSH = 3 };
 
 typedef struct chunk { struct chunk *next; size_t used, size; _Alignas(16) char data[]; } chunk;
 
 typedef struct page {
   chunk *first, *cur;        /* arena chunks; cur: the one being filled */
   size_t bytes;              /* handed out since the page was last reset */
-  void *items[PAGE_RECORDS];  /* cJSON trees, or flat records (po_flat) */
-  uint8_t flat[PAGE_RECORDS];
+  void *items[PAGE_ITEMS];   /* cJSON trees, or flat records (po_flat) */
+  uint8_t kind[PAGE_ITEMS];  /* IT_* */
   unsigned n;
 } page;
 
+struct po_stage {
+  po_writer *w;
+  page pages[PAGES];
+  uint64_t submitted;        /* pages handed over (producer writes, under w->mu) */
+  uint64_t done;             /* pages written and free again (thread writes, under w->mu) */
+  unsigned pos;              /* the thread: next item of page done % PAGES */
+};
+
 struct po_writer {
   po_out *out;
-  page pages[PAGES];
-  uint64_t submitted;        /* pages handed over (loop writes, under mu) */
-  uint64_t done;             /* pages written and free again (thread writes, under mu) */
+  po_stage *stages;
+  unsigned nstages;
+  unsigned cur;              /* the thread: the stage whose round it writes */
   int stop;
+  int busy;                  /* the thread is writing (under mu) */
   atomic_int failed;         /* a write failed: out->err says why (read it after po_writer_sync) */
   atomic_ullong lost;        /* records the thread had no memory to print */
   char *buf;                 /* the thread's print buffer */
@@ -40,7 +56,7 @@ struct po_writer {
   pthread_t thread;
 };
 
-static page *filling(po_writer *w) { return &w->pages[w->submitted % PAGES]; }
+static page *filling(po_stage *s) { return &s->pages[s->submitted % PAGES]; }
 
 static void page_reset(page *p)
 {
@@ -68,48 +84,101 @@ static const char *print(po_writer *w, cJSON *root, size_t *len)
   }
 }
 
-static void *writer_main(void *arg)
+static void write_item(po_writer *w, const page *p, unsigned i)
 {
-  po_writer *w = arg;
-  for (;;) {
-    pthread_mutex_lock(&w->mu);
-    while (!w->stop && w->done == w->submitted) pthread_cond_wait(&w->work, &w->mu);
-    if (w->done == w->submitted) { /* stop, and nothing left */
-      pthread_mutex_unlock(&w->mu);
-      break;
+  size_t len;
+  cJSON *root = p->kind[i] == IT_FLAT ? po_flat_tree(&w->flat, p->items[i]) : p->items[i];
+  const char *line = print(w, root, &len);
+  if (line == NULL) {
+    atomic_fetch_add(&w->lost, 1);
+    return;
+  }
+  if (po_out_write(w->out, line, len) != PO_OK) atomic_store(&w->failed, 1);
+}
+
+static int has_page(const po_stage *s) { return s->done != s->submitted; }
+
+/* Under mu: the stage to write from next, or NULL when the thread must wait
+ * (or, with stop, when nothing is left). */
+static po_stage *next_stage(po_writer *w)
+{
+  po_stage *s = &w->stages[w->cur];
+  if (has_page(s)) return s;
+  if (!w->stop) return NULL;
+  /* stopping: a stage that never closed its round must not hold the others back */
+  for (unsigned k = 1; k < w->nstages; k++) {
+    unsigned c = (w->cur + k) % w->nstages;
+    if (has_page(&w->stages[c])) {
+      w->cur = c;
+      return &w->stages[c];
     }
-    page *p = &w->pages[w->done % PAGES];
-    pthread_mutex_unlock(&w->mu);
-    for (unsigned i = 0; i < p->n; i++) {
-      size_t len;
-      cJSON *root = p->flat[i] ? po_flat_tree(&w->flat, p->items[i]) : p->items[i];
-      const char *line = print(w, root, &len);
-      if (line == NULL) {
-        atomic_fetch_add(&w->lost, 1);
-        continue;
-      }
-      if (po_out_write(w->out, line, len) != PO_OK) atomic_store(&w->failed, 1);
-    }
-    page_reset(p);
-    pthread_mutex_lock(&w->mu);
-    w->done++;
-    pthread_cond_signal(&w->freed);
-    pthread_mutex_unlock(&w->mu);
   }
   return NULL;
 }
 
-po_writer *po_writer_new(po_out *out)
+static void *writer_main(void *arg)
 {
+  po_writer *w = arg;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    po_stage *s = next_stage(w);
+    if (s == NULL) {
+      if (w->stop) break;
+      w->busy = 0;
+      pthread_cond_broadcast(&w->freed);
+      pthread_cond_wait(&w->work, &w->mu);
+      continue;
+    }
+    w->busy = 1;
+    page *p = &s->pages[s->done % PAGES];
+    pthread_mutex_unlock(&w->mu);
+    unsigned i = s->pos;
+    int round = 0, flush = 0;
+    while (i < p->n) {
+      uint8_t k = p->kind[i++];
+      if (k >= IT_ROUND) {
+        round = 1;
+        flush = k == IT_ROUND_FLUSH;
+        break;
+      }
+      write_item(w, p, i - 1);
+    }
+    int page_done = i >= p->n;
+    s->pos = page_done ? 0 : i;
+    if (page_done) page_reset(p);
+    if (round) {
+      w->cur = (w->cur + 1) % w->nstages;
+      if (flush && w->cur == 0 && po_out_flush(w->out) != PO_OK) atomic_store(&w->failed, 1);
+    }
+    pthread_mutex_lock(&w->mu);
+    if (page_done) {
+      s->done++;
+      pthread_cond_broadcast(&w->freed);
+    }
+  }
+  w->busy = 0;
+  pthread_cond_broadcast(&w->freed);
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+po_writer *po_writer_new(po_out *out, unsigned nstages)
+{
+  if (nstages == 0) nstages = 1;
   po_writer *w = calloc(1, sizeof *w);
   if (w == NULL) return NULL;
   w->out = out;
+  w->nstages = nstages;
+  w->stages = calloc(nstages, sizeof *w->stages);
   w->cap = 64 * 1024;
   w->buf = malloc(w->cap);
-  if (w->buf == NULL) {
+  if (w->buf == NULL || w->stages == NULL) {
+    free(w->buf);
+    free(w->stages);
     free(w);
     return NULL;
   }
+  for (unsigned i = 0; i < nstages; i++) w->stages[i].w = w;
   pthread_mutex_init(&w->mu, NULL);
   pthread_cond_init(&w->work, NULL);
   pthread_cond_init(&w->freed, NULL);
@@ -118,26 +187,32 @@ po_writer *po_writer_new(po_out *out)
     pthread_cond_destroy(&w->work);
     pthread_cond_destroy(&w->freed);
     free(w->buf);
+    free(w->stages);
     free(w);
     return NULL;
   }
   return w;
 }
 
+po_stage *po_writer_stage(po_writer *w, unsigned i) { return i < w->nstages ? &w->stages[i] : NULL; }
+
+unsigned po_writer_stages(const po_writer *w) { return w->nstages; }
+
 /* Hand the page being filled to the thread; wait until the next one is free. */
-static void submit(po_writer *w)
+void po_stage_submit(po_stage *s)
 {
-  if (filling(w)->n == 0) return;
+  if (filling(s)->n == 0) return;
+  po_writer *w = s->w;
   pthread_mutex_lock(&w->mu);
-  w->submitted++;
+  s->submitted++;
   pthread_cond_signal(&w->work);
-  while (w->submitted - w->done >= PAGES) pthread_cond_wait(&w->freed, &w->mu);
+  while (s->submitted - s->done >= PAGES) pthread_cond_wait(&w->freed, &w->mu);
   pthread_mutex_unlock(&w->mu);
 }
 
-void *po_writer_alloc(po_writer *w, size_t n)
+void *po_stage_alloc(po_stage *s, size_t n)
 {
-  page *p = filling(w);
+  page *p = filling(s);
   n = (n + 15) & ~(size_t)15;
   chunk *c = p->cur;
   while (c != NULL && c->size - c->used < n) {
@@ -161,25 +236,49 @@ void *po_writer_alloc(po_writer *w, size_t n)
   return out;
 }
 
-static int add(po_writer *w, void *item, int flat)
+static int add(po_stage *s, void *item, uint8_t kind)
 {
-  page *p = filling(w);
-  p->flat[p->n] = (uint8_t)flat;
+  page *p = filling(s);
+  p->kind[p->n] = kind;
   p->items[p->n++] = item;
-  if (p->n < PAGE_RECORDS && p->bytes < PAGE_BYTES) return 0;
-  submit(w);
+  if (p->n < PAGE_ITEMS && p->bytes < PAGE_BYTES) return 0;
+  po_stage_submit(s);
   return 1;
 }
 
-int po_writer_add(po_writer *w, cJSON *root) { return add(w, root, 0); }
+int po_stage_add(po_stage *s, cJSON *root) { return add(s, root, IT_TREE); }
 
-int po_writer_add_flat(po_writer *w, po_flat *f) { return add(w, f, 1); }
+int po_stage_add_flat(po_stage *s, po_flat *f) { return add(s, f, IT_FLAT); }
 
+int po_stage_round(po_stage *s, int flush)
+{
+  if (s->w->nstages == 1) return 0; /* one stage: its order is the output's */
+  return add(s, NULL, flush ? IT_ROUND_FLUSH : IT_ROUND);
+}
+
+void po_stage_sync(po_stage *s)
+{
+  po_stage_submit(s);
+  po_writer *w = s->w;
+  pthread_mutex_lock(&w->mu);
+  while (s->done != s->submitted) pthread_cond_wait(&w->freed, &w->mu);
+  pthread_mutex_unlock(&w->mu);
+}
+
+/* Every stage's pages written.  With several stages, the caller has made
+ * sure that no producer adds more (the workers are idle or gone) and that
+ * each closed its last round; a round left open stops the writing at that
+ * stage (po_writer_free writes the rest). */
 void po_writer_sync(po_writer *w)
 {
-  submit(w);
+  for (unsigned i = 0; i < w->nstages; i++) po_stage_submit(&w->stages[i]);
   pthread_mutex_lock(&w->mu);
-  while (w->done != w->submitted) pthread_cond_wait(&w->freed, &w->mu);
+  for (;;) {
+    int left = 0;
+    for (unsigned i = 0; i < w->nstages && !left; i++) left = has_page(&w->stages[i]);
+    if (!w->busy && (!left || !has_page(&w->stages[w->cur]))) break;
+    pthread_cond_wait(&w->freed, &w->mu);
+  }
   pthread_mutex_unlock(&w->mu);
 }
 
@@ -196,12 +295,14 @@ void po_writer_free(po_writer *w)
   pthread_cond_signal(&w->work);
   pthread_mutex_unlock(&w->mu);
   pthread_join(w->thread, NULL);
-  for (int i = 0; i < PAGES; i++) {
-    chunk *c = w->pages[i].first;
-    while (c) {
-      chunk *n = c->next;
-      free(c);
-      c = n;
+  for (unsigned s = 0; s < w->nstages; s++) {
+    for (int i = 0; i < PAGES; i++) {
+      chunk *c = w->stages[s].pages[i].first;
+      while (c) {
+        chunk *n = c->next;
+        free(c);
+        c = n;
+      }
     }
   }
   pthread_mutex_destroy(&w->mu);
@@ -209,5 +310,6 @@ void po_writer_free(po_writer *w)
   pthread_cond_destroy(&w->freed);
   free(w->buf);
   po_flat_buf_free(&w->flat);
+  free(w->stages);
   free(w);
 }

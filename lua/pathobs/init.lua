@@ -3,6 +3,10 @@ local headers = require("pathobs.headers")
 
 local M = {}
 
+-- The worker these chains run in (1..workers; -j N runs N workers, each with
+-- its own Lua state: a chain's module-level state is per worker).
+M.worker, M.workers = 1, 1
+
 -- The JSON null sentinel (a NULL light userdata from the C core).
 M.null = require("pathobs.null")
 

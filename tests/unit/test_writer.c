@@ -59,9 +59,9 @@ static int mixed_line(char *buf, size_t len, int k)
 /* A record {"i":n} made in the writer's page memory, the way json.c makes them. */
 static cJSON *record(po_writer *w, int n)
 {
-  cJSON *o = po_writer_alloc(w, sizeof(cJSON));
-  cJSON *v = po_writer_alloc(w, sizeof(cJSON));
-  char *text = po_writer_alloc(w, 16);
+  cJSON *o = po_stage_alloc(po_writer_stage(w, 0), sizeof(cJSON));
+  cJSON *v = po_stage_alloc(po_writer_stage(w, 0), sizeof(cJSON));
+  char *text = po_stage_alloc(po_writer_stage(w, 0), 16);
   if (o == NULL || v == NULL || text == NULL) return NULL;
   memset(o, 0, sizeof *o);
   memset(v, 0, sizeof *v);
@@ -80,8 +80,8 @@ static cJSON *record(po_writer *w, int n)
 static po_flat *flat(po_writer *w, int n)
 {
   static const char *const keys[] = { "i", "s" };
-  po_flat *f = po_writer_alloc(w, sizeof *f + 2 * sizeof f->v[0]);
-  char *text = po_writer_alloc(w, 16);
+  po_flat *f = po_stage_alloc(po_writer_stage(w, 0), sizeof *f + 2 * sizeof f->v[0]);
+  char *text = po_stage_alloc(po_writer_stage(w, 0), 16);
   if (f == NULL || text == NULL) return NULL;
   f->keys = keys;
   f->n = 2;
@@ -98,7 +98,7 @@ static po_writer *temp_writer(char *path, po_out *out)
   CHECK(fd >= 0);
   close(fd);
   CHECK_EQ(po_out_open(out, path), PO_OK);
-  po_writer *w = po_writer_new(out);
+  po_writer *w = po_writer_new(out, 1);
   CHECK(w != NULL);
   return w;
 }
@@ -110,8 +110,8 @@ static void flat_records_between_trees(void)
   po_writer *w = temp_writer(path, &out);
   enum { N = 3000 };
   for (int i = 0; i < N; i++) {
-    if (i % 3 == 0) po_writer_add(w, record(w, i));
-    else po_writer_add_flat(w, flat(w, i * 1000)); /* beyond the shared small numbers */
+    if (i % 3 == 0) po_stage_add(po_writer_stage(w, 0), record(w, i));
+    else po_stage_add_flat(po_writer_stage(w, 0), flat(w, i * 1000)); /* beyond the shared small numbers */
   }
   po_writer_free(w);
   CHECK_EQ(written_lines(&out, path, mixed_line), N);
@@ -124,11 +124,11 @@ static void lines_in_order_across_pages(void)
   po_out out;
   po_writer *w = temp_writer(tmpl, &out);
   enum { N = 3000 }; /* a dozen pages */
-  for (int i = 0; i < N; i++) po_writer_add(w, record(w, i));
+  for (int i = 0; i < N; i++) po_stage_add(po_writer_stage(w, 0), record(w, i));
   po_writer_sync(w);
   CHECK_EQ(written_lines(&out, tmpl, plain_line), N);
   /* more after a sync, then free: what was added is written */
-  for (int i = N; i < N + 10; i++) po_writer_add(w, record(w, i));
+  for (int i = N; i < N + 10; i++) po_stage_add(po_writer_stage(w, 0), record(w, i));
   po_writer_free(w);
   CHECK_EQ(po_out_flush(&out), PO_OK);
   size_t len;
@@ -142,19 +142,19 @@ static void page_memory(void)
 {
   po_out out;
   CHECK_EQ(po_out_open(&out, "/dev/null"), PO_OK);
-  po_writer *w = po_writer_new(&out);
+  po_writer *w = po_writer_new(&out, 1);
   /* larger than a chunk, and aligned for cJSON items */
-  unsigned char *big = po_writer_alloc(w, 200 * 1024);
+  unsigned char *big = po_stage_alloc(po_writer_stage(w, 0), 200 * 1024);
   CHECK(big != NULL);
   CHECK_EQ((uintptr_t)big % 16, 0);
   memset(big, 0xab, 200 * 1024);
   for (int round = 0; round < 50; round++) {
     for (int i = 0; i < 300; i++) {
-      char *p = po_writer_alloc(w, (size_t)(i % 97) + 1);
+      char *p = po_stage_alloc(po_writer_stage(w, 0), (size_t)(i % 97) + 1);
       CHECK(p != NULL);
       CHECK_EQ((uintptr_t)p % 16, 0);
       p[0] = 1;
-      po_writer_add(w, record(w, i)); /* pages are handed over and come back */
+      po_stage_add(po_writer_stage(w, 0), record(w, i)); /* pages are handed over and come back */
     }
   }
   po_writer_sync(w);
@@ -168,9 +168,9 @@ static void write_errors_are_reported(void)
 {
   po_out out;
   if (po_out_open(&out, "/dev/full") != PO_OK) return; /* no /dev/full here */
-  po_writer *w = po_writer_new(&out);
+  po_writer *w = po_writer_new(&out, 1);
   /* more than the sink's buffer, so the thread's writes reach the device */
-  for (int i = 0; i < 40000; i++) po_writer_add(w, record(w, i));
+  for (int i = 0; i < 40000; i++) po_stage_add(po_writer_stage(w, 0), record(w, i));
   po_writer_sync(w);
   CHECK(po_writer_failed(w));
   CHECK_EQ(out.err, ENOSPC);
@@ -178,8 +178,69 @@ static void write_errors_are_reported(void)
   po_out_close(&out);
 }
 
+/* {"r":R,"s":S,"k":K} in stage st's page memory. */
+static cJSON *tagged(po_stage *st, int r, int s, int k)
+{
+  cJSON *o = po_stage_alloc(st, 4 * sizeof(cJSON));
+  char *text = po_stage_alloc(st, 48);
+  if (o == NULL || text == NULL) return NULL;
+  memset(o, 0, 4 * sizeof *o);
+  o->type = cJSON_Object;
+  const char *names[] = { "r", "s", "k" };
+  int vals[] = { r, s, k };
+  for (int i = 0; i < 3; i++) {
+    cJSON *v = &o[i + 1];
+    v->type = cJSON_Raw | cJSON_IsReference | cJSON_StringIsConst;
+    v->string = (char *)names[i];
+    snprintf(text + 16 * i, 16, "%d", vals[i]);
+    v->valuestring = text + 16 * i;
+    if (i == 0) o->child = v; else { o[i].next = v; v->prev = &o[i]; }
+  }
+  o->child->prev = &o[3];
+  return o;
+}
+
+/* Several stages: whatever order the producers staged in, lines come out
+ * round by round, and within a round stage by stage. */
+static void stages_merge_round_by_round(void)
+{
+  char path[] = "/tmp/po-test-writer-merge-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  close(fd);
+  po_out out;
+  CHECK_EQ(po_out_open(&out, path), PO_OK);
+  enum { S = 3, R = 40 };
+  po_writer *w = po_writer_new(&out, S);
+  CHECK(w != NULL);
+  CHECK_EQ(po_writer_stages(w), S);
+  char expect[S * R * 8 * 32] = "";
+  size_t elen = 0;
+  for (int r = 0; r < R; r++) {
+    for (int s = S - 1; s >= 0; s--) { /* the last stage first */
+      po_stage *st = po_writer_stage(w, (unsigned)s);
+      for (int k = 0; k < (r * 7 + s * 3) % 5; k++) po_stage_add(st, tagged(st, r, s, k));
+      po_stage_round(st, r % 10 == 9);
+    }
+    for (int s = 0; s < S; s++)
+      for (int k = 0; k < (r * 7 + s * 3) % 5; k++)
+        elen += (size_t)snprintf(expect + elen, sizeof expect - elen, "{\"r\":%d,\"s\":%d,\"k\":%d}\n", r, s, k);
+  }
+  po_writer_sync(w);
+  po_writer_free(w);
+  CHECK_EQ(po_out_flush(&out), PO_OK);
+  size_t len;
+  char *text = slurp(path, &len);
+  CHECK(text != NULL);
+  CHECK_EQ(len, elen);
+  CHECK(text != NULL && memcmp(text, expect, elen) == 0);
+  po_out_close(&out);
+  unlink(path);
+}
+
 int main(void)
 {
+  RUN(stages_merge_round_by_round);
   RUN(lines_in_order_across_pages);
   RUN(flat_records_between_trees);
   RUN(page_memory);
