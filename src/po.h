@@ -630,7 +630,8 @@ int po_paths_init(po_paths *p, const char *const *extra, int nextra);
 /* NAME (bundled or in an extra folder) or a path to a .lua file. */
 int po_paths_chain(const po_paths *p, const char *name, char *out, size_t len);
 
-/* ---- run.c: the libuv loop that drives source -> observer -> Lua -> sink - */
+/* ---- run.c: the libuv loop that drives source -> observer -> Lua -> sink
+ * (with watch.c: --watch reloads; signals.c: SIGINT, SIGTERM, SIGHUP) ---- */
 typedef struct po_run_opts {
   const char *source, *filter, *output, *stats_file;
   const char *const *scripts;  /* resolved chain script paths */
