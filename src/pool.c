@@ -151,6 +151,9 @@ static void run_slab(worker *wk, const slab *s)
 static void *worker_main(void *arg)
 {
   worker *wk = arg;
+  char name[16];
+  snprintf(name, sizeof name, "pathobs-w%u", wk->index + 1);
+  pthread_setname_np(pthread_self(), name); /* top -H, gdb */
   po_link_batch_reserve(wk->pool->set.cfg.batch_size + 2);
   for (;;) {
     pthread_mutex_lock(&wk->mu);

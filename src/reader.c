@@ -38,6 +38,7 @@ static const struct timespec NAP = { 0, 100 * 1000 };
 static void *reader_main(void *arg)
 {
   po_reader *r = arg;
+  pthread_setname_np(pthread_self(), "pathobs-reader"); /* top -H, gdb */
   unsigned head = 0;
   for (;;) {
     if (head - r->released_seen >= r->depth && head - (r->released_seen = atomic_load(&r->released)) >= r->depth) {

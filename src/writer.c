@@ -119,6 +119,7 @@ static po_stage *next_stage(po_writer *w)
 static void *writer_main(void *arg)
 {
   po_writer *w = arg;
+  pthread_setname_np(pthread_self(), "pathobs-writer"); /* top -H, gdb */
   pthread_mutex_lock(&w->mu);
   for (;;) {
     po_stage *s = next_stage(w);
