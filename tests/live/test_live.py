@@ -493,4 +493,57 @@ def _():
     eq(len(recs), 20, "records of the 20 flows sent before SIGINT")
 
 
+
+@check("-j 3 on a live source: records and counters as with one worker, idle flows written by "
+       "the wall clock on every worker, SIGINT writes the rest")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        stats = os.path.join(d, "stats.json")
+        ports = "portrange %d-%d" % (BASE, BASE + 9)  # no ICMP: other tests' errors stay out
+        p = Proc("-j", "3", "-f", ports, "--stats", stats, "--idle-timeout", "2",
+                 "--expiry-timeout", "1", "-i", "lo")
+        started(p)
+        sent = time.time()
+        for k in range(6):  # six flows: spread over the workers by their hash
+            udp_exchange(socket.AF_INET if k % 2 == 0 else socket.AF_INET6, BASE + k, 2, 1)
+        got = []
+        while len(got) < 6:
+            r = p.record(timeout=12)
+            if r is None:
+                break
+            got.append(r)
+        took = time.time() - sent
+        eq(len(got), 6, "the six idle flows written while running (no packet after them)")
+        assert took <= 10.0, "written %.2f s after the last packet" % took
+        tcp_exchange(BASE + 8)  # still open at the signal
+        time.sleep(0.5)
+        rc, recs, err = p.stop(signal.SIGINT)
+        eq(rc, 0, "exit status: %s" % err)
+        eq(sorted((r["dp"], r["pkt_fwd"], r["pkt_rev"]) for r in got),
+           sorted((BASE + k, 2, 1) for k in range(6)), "idle flows")
+        assert [r["dp"] for r in recs] == [BASE + 8], "written at the signal: %r" % recs
+        s = json.load(open(stats))
+        eq(s["packets"], sum(r["pkt_fwd"] + r["pkt_rev"] for r in got + recs), "packets counted once")
+        eq(s["records"], 7, "records summed over the workers")
+
+
+@check("-j 2 live reload (SIGHUP): every worker runs the new chains for new flows")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "ver.lua")
+        save(chain, CHAIN % {"v": "A", "extra": ""})
+        p = Proc("-j", "2", "-c", "basic", "-c", chain, "-f", FILTER, "lo")
+        started(p)
+        save(chain, CHAIN % {"v": "B", "extra": ""})
+        p.p.send_signal(signal.SIGHUP)
+        assert p.wait_err("chains reloaded", 5), "no reload reported: %s" % p.err_lines
+        for k in range(6):
+            udp_exchange(socket.AF_INET, BASE + k, 1, 1)
+        time.sleep(0.5)
+        rc, recs, err = p.stop()
+        eq(rc, 0, "exit status: %s" % err)
+        eq(sorted(r["dp"] for r in recs), [BASE + k for k in range(6)], "records")
+        eq({r["version"] for r in recs}, {"B"}, "new chains in every worker")
+
+
 report()
