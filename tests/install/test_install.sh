@@ -9,6 +9,7 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 test -x "$prefix/bin/pathobs"
 test -f "$prefix/share/pathobs/lua/pathobs/init.lua"
+test -f "$prefix/share/pathobs/lua/pathobs/abi.h"   # the C/Lua contract pathobs.core reads
 test -f "$prefix/share/pathobs/chains/basic.lua"
 test -f "$prefix/share/man/man1/pathobs.1"
 test -f "$prefix/share/pathobs/lua/types/pathobs.lua"
@@ -32,5 +33,12 @@ where=$("$prefix/bin/pathobs" -q -c "$prefix/where.lua" "$capture" | head -1)
 case "$where" in
   *"$prefix/bin/../share/pathobs/lua/pathobs/init.lua"*) ;;
   *) echo "FAIL: the installed binary loads its runtime from elsewhere: $where"; exit 1 ;;
+esac
+# and pathobs.core read the installed abi.h beside it
+echo 'return { new_flow = function(rec) rec.abi = require("pathobs.core").header_path end }' > "$prefix/abi.lua"
+abi=$("$prefix/bin/pathobs" -q -c "$prefix/abi.lua" "$capture" | head -1)
+case "$abi" in
+  *"$prefix/bin/../share/pathobs/lua/pathobs/abi.h"*) ;;
+  *) echo "FAIL: pathobs.core read another abi.h: $abi"; exit 1 ;;
 esac
 echo "1 passed, 0 failed"
