@@ -36,13 +36,3 @@ void po_link_batch_set(unsigned from, unsigned to, const po_linkinfo *li)
 }
 
 const po_linkinfo *po_link_batch(unsigned i) { return i < nlinks ? &links[i] : NULL; }
-
-/* Layout of po_linkinfo as the C compiler sees it (tests/lua/test_abi.lua). */
-size_t po_link_abi_layout(size_t *out, size_t n)
-{
-  const size_t v[] = { sizeof(po_linkinfo), offsetof(po_linkinfo, dst), offsetof(po_linkinfo, src),
-                       offsetof(po_linkinfo, vlan), offsetof(po_linkinfo, has_mac) };
-  size_t count = sizeof v / sizeof v[0];
-  for (size_t i = 0; i < n && i < count; i++) out[i] = v[i];
-  return count;
-}

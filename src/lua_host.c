@@ -641,23 +641,6 @@ void po_host_reset(po_host *h)
   call(h, 0, 0, err, sizeof err);
 }
 
-/* Sizes and offsets of the structs shared with Lua (po_hdr, po_pkt, po_fval), and po_fval's kinds, for tests/lua/test_abi.lua. */
-size_t po_abi_layout(size_t *out, size_t n)
-{
-  const size_t v[] = {
-    sizeof(po_hdr), offsetof(po_hdr, cap), offsetof(po_hdr, pkt_len), offsetof(po_hdr, hdr_len),
-    offsetof(po_hdr, version), offsetof(po_hdr, proto), offsetof(po_hdr, l4),
-    offsetof(po_hdr, frag), offsetof(po_hdr, fh_off),
-    sizeof(po_pkt), offsetof(po_pkt, ts), offsetof(po_pkt, slot), offsetof(po_pkt, op),
-    offsetof(po_pkt, rev), offsetof(po_pkt, gen),
-    sizeof(po_fval), offsetof(po_fval, num), offsetof(po_fval, str), offsetof(po_fval, len),
-    offsetof(po_fval, kind), PO_FV_NULL, PO_FV_NUMBER, PO_FV_STRING, PO_FV_FALSE, PO_FV_TRUE,
-  };
-  size_t count = sizeof v / sizeof v[0];
-  for (size_t i = 0; i < n && i < count; i++) out[i] = v[i];
-  return count;
-}
-
 int po_host_reload(po_host *h, const char *const *paths, int n, char *err, size_t errlen)
 {
   lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_forget);

@@ -29,67 +29,21 @@ enum {
 };
 const char *po_strerror(int err);
 
-/* ---- structures shared with Lua (declared again in lua/pathobs/core.lua;
- *      tests/lua/abi.lua checks that both agree) ------------------------- */
+/* ---- structures shared with Lua: enums PO_L4_* PO_OP_* PO_FV_*, po_hdr,
+ *      po_pkt, po_linkinfo, po_fval and the functions Lua calls, declared once
+ *      in lua/pathobs/abi.h (pathobs.core ffi.cdef's the same file and checks
+ *      its layout against src/abi.c's table when it loads) ----------------- */
+#include "../lua/pathobs/abi.h"
 
-/* Transport header fully captured: which one. */
-enum { PO_L4_NONE = 0, PO_L4_TCP = 1, PO_L4_UDP = 2, PO_L4_ICMP = 3 };
-/* What a batch entry asks Lua to do. */
-enum { PO_OP_PKT = 0, PO_OP_NEW = 1, PO_OP_EMIT = 2,
-       PO_OP_NEW_QUOTE = 3, /* a new flow opened by an ICMP error: the quoted packet is forward */
-       PO_OP_PKT_LATE = 4   /* PO_OP_PKT whose timestamp is older than an earlier frame's:
-                             * pkt_last moves only when it is later */ };
-
-/* One decoded IP header: the packet's own, or the one quoted in an ICMP error. */
-typedef struct po_hdr {
-  const uint8_t *p;   /* first byte of the IP header; NULL when absent */
-  uint32_t cap;       /* bytes captured from p to the end of the frame (or quotation) */
-  uint32_t pkt_len;   /* length the header claims (v4 total length, v6 40 + payload length) */
-  uint16_t hdr_len;   /* IP header bytes, IPv6 extension headers included */
-  uint8_t version;    /* 4 or 6 */
-  uint8_t proto;      /* transport protocol (IPv6: after extension headers; a later
-                       * fragment: its Fragment header's next header, replaced by its
-                       * first fragment's protocol when the observer matches it) */
-  uint8_t l4;         /* PO_L4_*: transport fixed header completely captured */
-  uint8_t frag;       /* 1: fragment with offset > 0 (no transport header) */
-  uint16_t fh_off;    /* IPv6: offset of the fragment header, 0 when none */
-} po_hdr;
-
-/* One entry of a batch handed to Lua. */
-typedef struct po_pkt {
-  po_hdr h[2];        /* [0] the packet, [1] the quotation of an ICMP error */
-  double ts;          /* timestamp, seconds since the epoch */
-  uint32_t slot;      /* flow slot (1-based) */
-  uint8_t op;         /* PO_OP_* */
-  uint8_t rev;        /* 1: travels opposite to the flow's first packet */
-  uint16_t gen;       /* generation of the slot when this entry was made */
-} po_pkt;
-
-/* Link layer of one packet, for Lua (pathobs.link): one per batch entry,
- * in an array beside the batch (po_link_batch), so that po_pkt keeps its size. */
-typedef struct po_linkinfo {
-  uint8_t dst[6];     /* destination MAC */
-  uint8_t src[6];     /* source MAC */
-  uint16_t vlan;      /* outermost 802.1Q/802.1ad VLAN id, 0xFFFF when none */
-  uint8_t has_mac;    /* 1 when dst and src hold the frame's MACs */
-  uint8_t pad_;
-} po_linkinfo;
-/* The link layer of batch entry i (linkbatch.c; kept by run.c as it fills the
- * batch), or NULL past the entries it holds. */
-const po_linkinfo *po_link_batch(unsigned i);
+/* linkbatch.c (po_link_batch: abi.h) */
 /* Room for n entries; 0, or PO_ENOMEM. */
 int po_link_batch_reserve(unsigned n);
 void po_link_batch_set(unsigned from, unsigned to, const po_linkinfo *li);
 /* This thread's array is no longer needed (a worker thread ends). */
 void po_link_batch_free(void);
-/* Layout of po_linkinfo as the C compiler sees it (for the FFI test). */
-size_t po_link_abi_layout(size_t *out, size_t n);
 
 /* ---- decode.c: IP and transport parsing, no I/O ----------------------- */
-/* Decode the IP packet at l3 (cap captured bytes) into *h; when the packet is
- * an ICMP error that quotes a complete IP header, fill *q too (q->p != NULL).
- * Returns PO_OK or PO_ENOTIP / PO_EMALFORM. */
-int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
+/* po_decode: abi.h */
 /* A header whose length field says 0 takes the captured length as its
  * pkt_len (IPv4 total length 0, IPv6 payload length 0 without a Jumbo
  * Payload option: BIG TCP, segmentation offload), which is right when the
@@ -263,13 +217,10 @@ void po_obs_batch_reset(po_observer *o);
 void po_obs_advance(po_observer *o, double ts);
 /* End of input (batch must be empty): every expiring, then every active record. */
 void po_obs_flush(po_observer *o);
-/* From Lua, for batch entry i: a chain said the flow is complete / ignore it. */
-void po_obs_complete(po_observer *o, unsigned i);
-void po_obs_ignore(po_observer *o, unsigned i);
+/* po_obs_complete, po_obs_ignore (from Lua): abi.h */
 po_stats *po_obs_stats(po_observer *o);
 uint32_t po_obs_live(const po_observer *o);
-/* "src:sp -> dst:dp proto N" of a slot's flow in its forward direction. */
-void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len);
+/* po_obs_describe: abi.h */
 
 typedef void (*po_diag_fn)(void *ud, const char *msg);
 /* ---- stdguard.c: library printf()s kept off the records' standard output -- */
@@ -367,13 +318,9 @@ size_t po_json_top_keys(const po_json *j);
  * live until po_json_flat_done returns); po_json_flat_done copies them, then
  * hands the record to the writer or prints it to out at once: 1 when it could
  * not be made (out of memory), else 0 (write errors stay in out->err). */
-enum { PO_FV_NULL, PO_FV_NUMBER, PO_FV_STRING, PO_FV_FALSE, PO_FV_TRUE };
-typedef struct po_fval { double num; const char *str; uint32_t len; int32_t kind; } po_fval;
+/* PO_FV_*, po_fval and the functions Lua calls: abi.h */
 typedef struct po_flat { const char *const *keys; uint32_t n, pad; po_fval v[]; } po_flat;
 typedef struct cJSON cJSON;
-po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n);
-int po_json_flat_done(po_json *j, po_fval *v, po_out *out);
-int po_json_key_ok(po_json *j, const char *s, size_t n);
 /* The tree of f, made in b's memory (grown as needed; NULL without memory)
  * and valid until the next call with b.  Safe on any thread with its own b. */
 typedef char po_numtext[32];
@@ -398,9 +345,6 @@ int po_tab_stage(const po_tabtmpl *tm, const void *table, po_fval *out);
 void po_tab_prefetch(const void *table, int step);
 uint32_t po_tab_keys(const po_tabtmpl *tm);
 const char *const *po_tab_key_names(const po_tabtmpl *tm);
-/* Wait until the writer has written every record (before the key strings
- * given to po_json_flat may be collected). */
-void po_json_sync(po_json *j);
 /* Serialise the value at idx and write it to out, or hand it to the writer:
  * 1 when it could not be made (out of memory), else 0. */
 int po_json_write(po_json *j, lua_State *L, int idx, po_out *out);
@@ -527,8 +471,6 @@ void po_host_reset(po_host *h);
 int po_host_reload(po_host *h, const char *const *paths, int n, char *err, size_t errlen);
 /* Files of the modules loaded from the module folders, at most max. */
 int po_host_module_files(po_host *h, char (*out)[4096], int max);
-/* Layout of po_hdr and po_pkt as the C compiler sees it (for the FFI test). */
-size_t po_abi_layout(size_t *out, size_t n);
 
 /* ---- pool.c: N worker threads behind one dispatcher (-j N) ---------------- */
 typedef struct po_pool po_pool;

@@ -9,6 +9,7 @@ trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 test -x "$prefix/bin/pathobs"
 test -f "$prefix/share/pathobs/lua/pathobs/init.lua"
+test -f "$prefix/share/pathobs/lua/pathobs/abi.h"   # the C/Lua contract pathobs.core reads
 test -f "$prefix/share/pathobs/chains/basic.lua"
 test -f "$prefix/share/man/man1/pathobs.1"
 test -f "$prefix/share/pathobs/lua/types/pathobs.lua"
@@ -33,4 +34,29 @@ case "$where" in
   *"$prefix/bin/../share/pathobs/lua/pathobs/init.lua"*) ;;
   *) echo "FAIL: the installed binary loads its runtime from elsewhere: $where"; exit 1 ;;
 esac
+# and pathobs.core read the installed abi.h beside it
+echo 'return { new_flow = function(rec) rec.abi = require("pathobs.core").header_path end }' > "$prefix/abi.lua"
+abi=$("$prefix/bin/pathobs" -q -c "$prefix/abi.lua" "$capture" | head -1)
+case "$abi" in
+  *"$prefix/bin/../share/pathobs/lua/pathobs/abi.h"*) ;;
+  *) echo "FAIL: pathobs.core read another abi.h: $abi"; exit 1 ;;
+esac
+# an abi.h laid out unlike the binary's structs is refused at start, before any record
+abi_h="$prefix/share/pathobs/lua/pathobs/abi.h"
+sed 's/uint16_t gen; /uint32_t gen; /' "$abi_h" > "$prefix/abi.h.bad"
+cp "$abi_h" "$prefix/abi.h.good"
+cp "$prefix/abi.h.bad" "$abi_h"
+cmp -s "$prefix/abi.h.bad" "$prefix/abi.h.good" && { echo "FAIL: could not alter abi.h"; exit 1; }
+rc=0
+out=$("$prefix/bin/pathobs" -q -c basic "$capture" 2>"$prefix/err") || rc=$?
+[ "$rc" -eq 1 ] && [ -z "$out" ] || { echo "FAIL: a wrong abi.h: exit $rc, output '$out'"; exit 1; }
+grep -q "pathobs.core: layout of po_pkt.gen differs: C says offset 62, FFI 64" "$prefix/err" ||
+  { echo "FAIL: a wrong abi.h: $(cat "$prefix/err")"; exit 1; }
+# and a missing one is named
+rm "$abi_h"
+rc=0
+"$prefix/bin/pathobs" -q -c basic "$capture" >/dev/null 2>"$prefix/err" || rc=$?
+[ "$rc" -eq 1 ] && grep -q "pathobs.core: cannot find abi.h on package.path" "$prefix/err" ||
+  { echo "FAIL: no abi.h: exit $rc, $(cat "$prefix/err")"; exit 1; }
+cp "$prefix/abi.h.good" "$abi_h"
 echo "1 passed, 0 failed"
