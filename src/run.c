@@ -300,6 +300,10 @@ static void on_idle(uv_idle_t *h)
   for (int k = 0; k < SLICE && a->running && !a->halting; k++) {
     const po_rpkt *e = po_reader_peek(a->rd);
     if (e == NULL) {
+      if (a->pool != NULL) { /* the entries taken are copied */
+        po_reader_release(a->rd);
+        a->held = 0;
+      }
       uv_idle_stop(&a->idle); /* nothing read yet: sleep until the reader wakes us */
       return;
     }
@@ -314,7 +318,10 @@ static void on_idle(uv_idle_t *h)
       memcpy(h, e->h, sizeof h);
       po_pool_frame(a->pool, e->ts, e->decoded, h, e->decoded == PO_OK ? &e->fk : NULL, &e->link);
       po_reader_next(a->rd);
-      po_reader_release(a->rd);
+      if (++a->held >= 64) { /* not one by one: the reader's index is a cache line of its own */
+        po_reader_release(a->rd);
+        a->held = 0;
+      }
       if (po_writer_failed(a->writer) || (a->o->strict && po_pool_failed(a->pool))) break;
       continue;
     }
@@ -331,6 +338,10 @@ static void on_idle(uv_idle_t *h)
     if (n == 0) po_reader_release(a->rd); /* nothing points into the taken entries */
     else if (po_obs_batch_full(a->obs) || ++a->held >= READ_AHEAD / 2) po_run_dispatch(a);
     if (po_writer_failed(a->writer)) break;
+  }
+  if (a->pool != NULL && a->rd != NULL) {
+    po_reader_release(a->rd); /* the entries taken are copied */
+    a->held = 0;
   }
   if (a->pool != NULL && a->running && a->o->strict && !a->halting) po_run_dispatch(a); /* --strict */
   if (output_failed(a)) {
