@@ -249,9 +249,17 @@ void po_obs_batch_reset(po_observer *o);
 void po_obs_advance(po_observer *o, double ts);
 /* End of input (batch must be empty): every expiring, then every active record. */
 void po_obs_flush(po_observer *o);
-/* From Lua, for batch entry i: a chain said the flow is complete / ignore it. */
-void po_obs_complete(po_observer *o, unsigned i);
-void po_obs_ignore(po_observer *o, unsigned i);
+/* The chains' verdicts: one byte per batch entry beside the batch (index i
+ * for entry i), PO_VERDICT_NONE when the entry is made.  Lua stores
+ * PO_VERDICT_COMPLETE when a chain returned false (the record is written
+ * after the expiry timeout), PO_VERDICT_IGNORE when new_flow did (the flow's
+ * packets are dropped until it is idle, and it is not written).
+ * po_obs_apply_verdicts applies them after the batch ran, in entry order,
+ * to flows still active in the generation of their entry (ignore counts
+ * stats.ignored); applying them twice changes nothing. */
+enum { PO_VERDICT_NONE = 0, PO_VERDICT_COMPLETE = 1, PO_VERDICT_IGNORE = 2 };
+uint8_t *po_obs_verdicts(po_observer *o);
+void po_obs_apply_verdicts(po_observer *o);
 po_stats *po_obs_stats(po_observer *o);
 uint32_t po_obs_live(const po_observer *o);
 /* "src:sp -> dst:dp proto N" of a slot's flow in its forward direction. */
@@ -343,23 +351,31 @@ void po_json_free(po_json *j);
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
 /* Keys of the last line's top-level object (0 when it was no object). */
 size_t po_json_top_keys(const po_json *j);
-/* Flat records (see dispatch.lua): a record of string keys and scalar values
+/* Flat records (see record.lua): a record of string keys and scalar values
  * is walked in compiled Lua into an array of values, keys in sorted order; its
  * cJSON tree is built where the line is printed (the writer's thread).
- * po_json_flat gives room for n values beside the keys (which must be clean,
- * po_json_key_ok, and are not copied: the caller keeps the array and its
- * strings alive and unchanged until po_json_sync), or NULL without memory.
- * Lua fills the values (a string's str points into the Lua string, which must
- * live until po_json_flat_done returns); po_json_flat_done copies them, then
- * hands the record to the writer or prints it to out at once: 1 when it could
- * not be made (out of memory), else 0 (write errors stay in out->err). */
+ * po_json_flat gives room for n values beside the keys, or NULL without
+ * memory; keys is an array po_json_keys gave (not copied: it lives until
+ * po_json_free).  Lua fills the values (a string's str points into the Lua
+ * string, which must live until po_json_flat_done returns); po_json_flat_done
+ * copies them, then hands the record to the writer or prints it to out at
+ * once: 1 when it could not be made (out of memory), else 0 (write errors
+ * stay in out->err). */
 enum { PO_FV_NULL, PO_FV_NUMBER, PO_FV_STRING, PO_FV_FALSE, PO_FV_TRUE };
 typedef struct po_fval { double num; const char *str; uint32_t len; int32_t kind; } po_fval;
 typedef struct po_flat { const char *const *keys; uint32_t n, pad; po_fval v[]; } po_flat;
 typedef struct cJSON cJSON;
 po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n);
 int po_json_flat_done(po_json *j, po_fval *v, po_out *out);
-int po_json_key_ok(po_json *j, const char *s, size_t n);
+/* Keys owned by C, for flat records: po_json_key gives the copy of key
+ * s[0..n) that j keeps until po_json_free (the same copy for the same bytes),
+ * po_json_keys the same for an array of n such copies.  NULL when the key
+ * needs cleaning (not UTF-8, or a NUL: such records go through
+ * po_json_write), when j holds as many keys as it may (a bound on the memory
+ * of keys made of data), or without memory.  No Lua string or Lua-owned
+ * memory is ever read by the writer thread for a flat record's keys. */
+const char *po_json_key(po_json *j, const char *s, size_t n);
+const char *const *po_json_keys(po_json *j, const char *const *keys, uint32_t n);
 /* The tree of f, made in b's memory (grown as needed; NULL without memory)
  * and valid until the next call with b.  Safe on any thread with its own b. */
 typedef char po_numtext[32];
@@ -367,11 +383,12 @@ typedef struct po_flat_buf { cJSON *nodes; po_numtext *text; size_t cap; } po_fl
 cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f);
 void po_flat_buf_free(po_flat_buf *b);
 /* tabwalk.c: a record's values read from LuaJIT's table memory, for records
- * with the template's layout (dispatch.lua).  Tables are what lua_topointer
+ * with the template's layout (record.lua).  Tables are what lua_topointer
  * gives.  po_tab_probe checks the layout on {n = 1.5, s = "xy", f = false,
  * t = true, z = null} and gives null's value.  po_tab_template maps the nodes
  * of sample (made from the template, every key set to true) to keys, the
- * template's keys sorted (kept alive by the caller), or NULL.  po_tab_stage
+ * template's keys sorted (matched by their bytes; kept alive by the caller:
+ * po_json_keys's copies), or NULL.  po_tab_stage
  * stores the values of a record with that layout in sorted key order into
  * out[0..n-1] (strings point into the Lua strings), or PO_ELAYOUT. */
 typedef struct po_tabtmpl po_tabtmpl;
@@ -384,8 +401,7 @@ int po_tab_stage(const po_tabtmpl *tm, const void *table, po_fval *out);
 void po_tab_prefetch(const void *table, int step);
 uint32_t po_tab_keys(const po_tabtmpl *tm);
 const char *const *po_tab_key_names(const po_tabtmpl *tm);
-/* Wait until the writer has written every record (before the key strings
- * given to po_json_flat may be collected). */
+/* Wait until the writer has written every record. */
 void po_json_sync(po_json *j);
 /* Serialise the value at idx and write it to out, or hand it to the writer:
  * 1 when it could not be made (out of memory), else 0. */
