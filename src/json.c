@@ -774,10 +774,10 @@ void po_flat_buf_free(po_flat_buf *b)
  * sorted key arrays of flat records are interned here instead, each once
  * (the same bytes, the same pointers: the same copy), and kept until
  * po_json_free, so that no record in flight ever loses them.  Records whose
- * keys are made of data would grow the store forever: past KEYS_MAX bytes it
- * takes no new entry (NULL), and such records go the general way, which
- * copies its keys into each record's page. */
-enum { KEYS_MAX = 4 << 20, KEYS_CHUNK = 64 * 1024 };
+ * keys are made of data would grow the store forever: past KEYS_MAX bytes or
+ * KEYS_COUNT entries it takes no new one (NULL), and such records go the
+ * general way, which copies their keys into each record's page. */
+enum { KEYS_MAX = 4 << 20, KEYS_COUNT = 1 << 16, KEYS_CHUNK = 64 * 1024 };
 
 typedef struct kentry { uint64_t hash; const void *p; uint32_t n; uint32_t array; } kentry;
 struct keystore {
@@ -835,7 +835,8 @@ static const void *keys_intern(po_json *j, const void *p, uint32_t n, size_t siz
 {
   struct keystore *ks = j->keys;
   if (ks == NULL && (ks = j->keys = calloc(1, sizeof *ks)) == NULL) return NULL;
-  if ((ks->count + 1) * 2 > ks->cap && keys_grow(ks) != PO_OK) return NULL;
+  if (ks->count < KEYS_COUNT && (ks->count + 1) * 2 > ks->cap && keys_grow(ks) != PO_OK)
+    return NULL;
   uint64_t h = hash_bytes(p, size, array ? 0x9e3779b97f4a7c15ULL : 0xcbf29ce484222325ULL);
   size_t k = h & (ks->cap - 1);
   for (; ks->tab[k].p != NULL; k = (k + 1) & (ks->cap - 1)) {
@@ -843,6 +844,7 @@ static const void *keys_intern(po_json *j, const void *p, uint32_t n, size_t siz
     if (e->hash == h && e->n == n && e->array == (uint32_t)array && memcmp(e->p, p, size) == 0)
       return e->p;
   }
+  if (ks->count >= KEYS_COUNT) return NULL; /* full: what it holds is still found */
   char *copy = keys_alloc(ks, size + (array ? 0 : 1));
   if (copy == NULL) return NULL;
   memcpy(copy, p, size);
