@@ -486,10 +486,12 @@ lua_State *po_host_state(po_host *h);
 /* Load the scripts (resolved paths) and make them the chains.  On failure the
  * old chains stay and err holds "file:line: message". */
 int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen);
-/* Point the Lua side at an observer and the sink records go to. */
+/* Point the Lua side at an observer and the sink records go to (one table
+ * to dispatch.setup: its fields are listed there, in dispatch.lua). */
 void po_host_bind(po_host *h, po_observer *o, po_out *out, po_stats *st);
 /* Write the records emitted since the last batch, then run the chains over
- * the observer's batch and write what it emitted. */
+ * the observer's batch, write what it emitted and apply the verdicts the
+ * chains stored beside it (po_obs_apply_verdicts). */
 int po_host_run_batch(po_host *h);
 /* po_emit_fn: queue the record of slot for writing (in emission order, by the
  * next po_host_run_batch or po_host_flush; the slot is not reused before). */
