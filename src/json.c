@@ -49,6 +49,7 @@ struct po_json {
   po_stage *w;               /* the stage records go to (the writer thread prints them), or NULL */
   char *region, *region_end; /* unused memory of the writer's current page */
   po_flat_buf flat;          /* a flat record's tree, without a writer */
+  struct keystore *keys;     /* flat records' keys and key arrays (po_json_key) */
 };
 
 enum { REGION = 4096 };
@@ -120,7 +121,7 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 /* A NUL-terminated, valid UTF-8 copy of s: invalid bytes are read as
  * Latin-1 (U+0080..U+00FF) and NUL becomes U+FFFD.  Returns s itself when it
  * is clean and already terminated (Lua strings are). */
-static const char *clean_string(po_json *j, const char *s, size_t n)
+static size_t clean_prefix(const char *s, size_t n)
 {
   size_t i = 0;
   while (i < n && (unsigned char)(s[i] - 1) < 0x7f) i++; /* plain ASCII, no NUL */
@@ -129,6 +130,12 @@ static const char *clean_string(po_json *j, const char *s, size_t n)
     if (k == 0) break;
     i += k;
   }
+  return i;
+}
+
+static const char *clean_string(po_json *j, const char *s, size_t n)
+{
+  size_t i = clean_prefix(s, n);
   if (i == n) return s;
   char *out = arena_alloc(j, n * 3 + 1), *o = out;
   if (out == NULL) return "";
@@ -760,8 +767,116 @@ void po_flat_buf_free(po_flat_buf *b)
   memset(b, 0, sizeof *b);
 }
 
-/* A key that needs no cleaning (valid UTF-8 without NUL) can be used as it is. */
-int po_json_key_ok(po_json *j, const char *s, size_t n) { return clean_string(j, s, n) == s; }
+/* ---- keys owned by C ---------------------------------------------------------
+ * A flat record names its keys by pointers that the writer thread reads when
+ * it prints the record, at any time later: they must not be Lua's strings
+ * (collected once no record holds them) nor Lua's cdata.  Keys and the
+ * sorted key arrays of flat records are interned here instead, each once
+ * (the same bytes, the same pointers: the same copy), and kept until
+ * po_json_free, so that no record in flight ever loses them.  Records whose
+ * keys are made of data would grow the store forever: past KEYS_MAX bytes or
+ * KEYS_COUNT entries it takes no new one (NULL), and such records go the
+ * general way, which copies their keys into each record's page. */
+enum { KEYS_MAX = 4 << 20, KEYS_COUNT = 1 << 16, KEYS_CHUNK = 64 * 1024 };
+
+typedef struct kentry { uint64_t hash; const void *p; uint32_t n; uint32_t array; } kentry;
+struct keystore {
+  kentry *tab;               /* open addressing, cap a power of two, at most half full */
+  size_t cap, count, bytes;  /* bytes: what the copies take, for KEYS_MAX */
+  chunk *mem;                /* the copies */
+};
+
+static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
+{
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h ^ (h >> 29);
+}
+
+static void *keys_alloc(struct keystore *ks, size_t n)
+{
+  n = (n + 15) & ~(size_t)15;
+  if (ks->bytes + n > KEYS_MAX) return NULL;
+  chunk *c = ks->mem;
+  if (c == NULL || c->size - c->used < n) {
+    size_t size = n > KEYS_CHUNK ? n : KEYS_CHUNK;
+    c = malloc(sizeof *c + size);
+    if (c == NULL) return NULL;
+    c->next = ks->mem;
+    c->used = 0;
+    c->size = size;
+    ks->mem = c;
+  }
+  void *p = c->data + c->used;
+  c->used += n;
+  ks->bytes += n;
+  return p;
+}
+
+static int keys_grow(struct keystore *ks)
+{
+  size_t cap = ks->cap ? ks->cap * 2 : 256;
+  kentry *t = calloc(cap, sizeof *t);
+  if (t == NULL) return PO_ENOMEM;
+  for (size_t i = 0; i < ks->cap; i++) {
+    if (ks->tab[i].p == NULL) continue;
+    size_t k = ks->tab[i].hash & (cap - 1);
+    while (t[k].p != NULL) k = (k + 1) & (cap - 1);
+    t[k] = ks->tab[i];
+  }
+  free(ks->tab);
+  ks->tab = t;
+  ks->cap = cap;
+  return PO_OK;
+}
+
+/* The interned copy of p[0..size) (array: p is n key pointers), or NULL. */
+static const void *keys_intern(po_json *j, const void *p, uint32_t n, size_t size, int array)
+{
+  struct keystore *ks = j->keys;
+  if (ks == NULL && (ks = j->keys = calloc(1, sizeof *ks)) == NULL) return NULL;
+  if (ks->count < KEYS_COUNT && (ks->count + 1) * 2 > ks->cap && keys_grow(ks) != PO_OK)
+    return NULL;
+  uint64_t h = hash_bytes(p, size, array ? 0x9e3779b97f4a7c15ULL : 0xcbf29ce484222325ULL);
+  size_t k = h & (ks->cap - 1);
+  for (; ks->tab[k].p != NULL; k = (k + 1) & (ks->cap - 1)) {
+    const kentry *e = &ks->tab[k];
+    if (e->hash == h && e->n == n && e->array == (uint32_t)array && memcmp(e->p, p, size) == 0)
+      return e->p;
+  }
+  if (ks->count >= KEYS_COUNT) return NULL; /* full: what it holds is still found */
+  char *copy = keys_alloc(ks, size + (array ? 0 : 1));
+  if (copy == NULL) return NULL;
+  memcpy(copy, p, size);
+  if (!array) copy[size] = 0;
+  ks->tab[k] = (kentry){ h, copy, n, (uint32_t)array };
+  ks->count++;
+  return copy;
+}
+
+const char *po_json_key(po_json *j, const char *s, size_t n)
+{
+  if (n >= UINT32_MAX || clean_prefix(s, n) != n) return NULL;
+  return keys_intern(j, s, (uint32_t)n, n, 0);
+}
+
+const char *const *po_json_keys(po_json *j, const char *const *keys, uint32_t n)
+{
+  if (n == 0) return NULL;
+  return keys_intern(j, keys, n, (size_t)n * sizeof *keys, 1);
+}
+
+static void keys_free(struct keystore *ks)
+{
+  if (ks == NULL) return;
+  while (ks->mem != NULL) {
+    chunk *c = ks->mem;
+    ks->mem = c->next;
+    free(c);
+  }
+  free(ks->tab);
+  free(ks);
+}
 
 int po_json_write(po_json *j, lua_State *L, int idx, po_out *out)
 {
@@ -821,6 +936,7 @@ void po_json_free(po_json *j)
     free(j->shapes[i].order);
   }
   po_flat_buf_free(&j->flat);
+  keys_free(j->keys);
   free(j->out);
   free(j);
 }

@@ -13,7 +13,7 @@
 #include <time.h>
 
 enum { PEND = 4096 }; /* records queued outside a batch before they are written */
-enum { TAB_MAX = 128 }; /* the most keys of a template read from C (dispatch.lua makes at most 96) */
+enum { TAB_MAX = 128 }; /* the most keys of a template read from C (record.lua makes at most 96) */
 
 struct po_host {
   lua_State *L;
@@ -414,7 +414,7 @@ int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t 
 /* Lua's writer hands over records it does not build itself (nested tables,
  * keys that are not plain strings, values other than numbers, strings,
  * booleans and null): the general serialiser, through the C API.  Returns
- * the record's top-level key count (dispatch.lua sizes new records by it). */
+ * the record's top-level key count (record.lua sizes new records by it). */
 static int write_slow(lua_State *L)
 {
   po_host *h = lua_touserdata(L, lua_upvalueindex(1));
@@ -436,16 +436,18 @@ static int tab_probe(lua_State *L)
 }
 
 /* tab.template(sample, keys, n): records with sample's layout are written from
- * C from now on (keys: a const char *[n] cdata, the sorted keys, which the
- * caller keeps alive); tab.template(nil): none are.  Returns true when set. */
+ * C from now on (keys: a const char *const * cdata, the sorted keys as
+ * po_json_keys gave them); tab.template(nil): none are.  Returns true when set. */
 static int tab_template(lua_State *L)
 {
   po_host *h = lua_touserdata(L, lua_upvalueindex(1));
   po_tab_template_free(h->tmpl);
   h->tmpl = NULL;
   lua_Integer n = lua_tointeger(L, 3);
-  if (h->tab_ok && lua_type(L, 1) == LUA_TTABLE && n > 0 && n <= TAB_MAX)
-    h->tmpl = po_tab_template(lua_topointer(L, 1), lua_topointer(L, 2), (uint32_t)n, h->null);
+  /* a pointer cdata: lua_topointer gives where the pointer is stored */
+  const char *const *const *keys = lua_type(L, 2) == 10 ? lua_topointer(L, 2) : NULL;
+  if (h->tab_ok && lua_type(L, 1) == LUA_TTABLE && keys != NULL && n > 0 && n <= TAB_MAX)
+    h->tmpl = po_tab_template(lua_topointer(L, 1), *keys, (uint32_t)n, h->null);
   lua_pushboolean(L, h->tmpl != NULL);
   return 1;
 }
@@ -494,25 +496,38 @@ void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st)
   /* records are staged for the writer thread, which prints and writes them */
   po_json_attach(h->json, stage);
   if (o == NULL) return; /* unbound: the run is over */
+  /* dispatch.setup(host): the one table of what the Lua side is given
+   * (lua/pathobs/dispatch.lua lists its fields) */
+  lua_State *L = h->L;
   unsigned n;
-  lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_setup);
-  lua_pushlightuserdata(h->L, po_obs_batch(o, &n));
-  lua_pushlightuserdata(h->L, o);
-  lua_pushlightuserdata(h->L, h->json);
-  lua_pushlightuserdata(h->L, NULL); /* records go to the stage */
-  lua_pushlightuserdata(h->L, h);
-  lua_pushcclosure(h->L, write_slow, 1);
-  lua_pushlightuserdata(h->L, h->pend);
-  lua_createtable(h->L, 0, 3);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_setup);
+  lua_createtable(L, 0, 8);
+  lua_pushlightuserdata(L, po_obs_batch(o, &n));
+  lua_setfield(L, -2, "batch");
+  lua_pushlightuserdata(L, po_obs_verdicts(o));
+  lua_setfield(L, -2, "verdicts");
+  lua_pushlightuserdata(L, o);
+  lua_setfield(L, -2, "observer");
+  lua_pushlightuserdata(L, h->json);
+  lua_setfield(L, -2, "json");
+  lua_pushlightuserdata(L, NULL); /* records go to the stage, not to a sink */
+  lua_setfield(L, -2, "out");
+  lua_pushlightuserdata(L, h->pend);
+  lua_setfield(L, -2, "pend");
+  lua_pushlightuserdata(L, h);
+  lua_pushcclosure(L, write_slow, 1);
+  lua_setfield(L, -2, "write_slow");
+  lua_createtable(L, 0, 3);
   static const struct { const char *name; lua_CFunction fn; } tab[] = {
     { "probe", tab_probe }, { "template", tab_template }, { "write", tab_write } };
   for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-    lua_pushlightuserdata(h->L, h);
-    lua_pushcclosure(h->L, tab[i].fn, 1);
-    lua_setfield(h->L, -2, tab[i].name);
+    lua_pushlightuserdata(L, h);
+    lua_pushcclosure(L, tab[i].fn, 1);
+    lua_setfield(L, -2, tab[i].name);
   }
+  lua_setfield(L, -2, "tab");
   char err[256];
-  if (call(h, 7, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
+  if (call(h, 1, 0, err, sizeof err) != PO_OK && h->diag) h->diag(h->ud, err);
 }
 
 static void drain_diag(po_host *h);
@@ -576,6 +591,7 @@ int po_host_run_batch(po_host *h)
     lua_pop(L, 1);
   }
   drain_diag(h);
+  po_obs_apply_verdicts(h->obs); /* the chains' verdicts, stored beside the batch */
   po_obs_batch_reset(h->obs);
   return rc;
 }

@@ -39,6 +39,7 @@ struct po_observer {
   int started;
   double latest;           /* the latest frame timestamp seen (-inf before the first) */
   po_pkt *batch;
+  uint8_t *verdict;        /* per batch entry: a PO_VERDICT_* the chains gave it */
   unsigned n;
   po_frag_cache *frags;
   po_stats st;
@@ -186,6 +187,7 @@ static void write_now(po_observer *o, uint32_t s)
 /* Add a batch entry asking Lua to hand the record of slot s to the writer. */
 static void emit_in_batch(po_observer *o, uint32_t s)
 {
+  o->verdict[o->n] = PO_VERDICT_NONE;
   po_pkt *e = &o->batch[o->n++];
   memset(e, 0, sizeof *e);
   e->op = PO_OP_EMIT;
@@ -307,7 +309,8 @@ static flow *entry_flow(po_observer *o, unsigned i, int state)
   return f->gen == e->gen && f->state == state ? f : NULL;
 }
 
-void po_obs_complete(po_observer *o, unsigned i)
+/* A chain said the flow of entry i is complete: written after the expiry timeout. */
+static void complete(po_observer *o, unsigned i)
 {
   if (entry_flow(o, i, ST_ACTIVE) == NULL) return; /* expiring already, or gone */
   uint32_t s = o->batch[i].slot;
@@ -315,11 +318,24 @@ void po_obs_complete(po_observer *o, unsigned i)
   expire_flow(o, s, later_than_clock(o, (double)o->clock + o->cfg.expiry_timeout));
 }
 
-void po_obs_ignore(po_observer *o, unsigned i)
+/* new_flow said to ignore the flow of entry i: its packets are dropped, no record. */
+static void ignore(po_observer *o, unsigned i)
 {
   if (entry_flow(o, i, ST_ACTIVE) == NULL) return;
   o->f[o->batch[i].slot].state = ST_IGNORED;
   o->st.ignored++;
+}
+
+/* In entry order, as the chains gave them: a flow completed by one entry is
+ * expiring at the next, which then changes nothing (nor does an entry of a
+ * slot reused since).  Applying the verdicts twice changes nothing either. */
+void po_obs_apply_verdicts(po_observer *o)
+{
+  for (unsigned i = 0; i < o->n; i++) {
+    uint8_t v = o->verdict[i];
+    if (v == PO_VERDICT_COMPLETE) complete(o, i);
+    else if (v == PO_VERDICT_IGNORE) ignore(o, i);
+  }
 }
 
 /* ---- packets ---------------------------------------------------------------- */
@@ -466,7 +482,7 @@ static int flow_in(po_observer *o, double ts, int late, const po_key *kp, int sw
   e->ts = ts;
   e->slot = s;
   e->gen = f->gen;
-  o->n++;
+  o->verdict[o->n++] = PO_VERDICT_NONE;
   return PO_OK;
 }
 
@@ -512,6 +528,7 @@ uint32_t po_obs_clock(const po_observer *o) { return o->started ? o->clock : 0; 
 /* ---- batches and accessors ------------------------------------------------------ */
 
 po_pkt *po_obs_batch(po_observer *o, unsigned *n) { *n = o->n; return o->batch; }
+uint8_t *po_obs_verdicts(po_observer *o) { return o->verdict; }
 int po_obs_batch_full(const po_observer *o) { return o->n >= o->cfg.batch_size; }
 void po_obs_batch_reset(po_observer *o) { o->n = 0; }
 po_stats *po_obs_stats(po_observer *o) { return &o->st; }
@@ -547,8 +564,9 @@ po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud)
   o->bucket = calloc(o->nbucket, sizeof *o->bucket);
   /* one spare entry: an eviction may add its entry before the packet that caused it */
   o->batch = calloc((size_t)o->cfg.batch_size + 2, sizeof *o->batch);
+  o->verdict = calloc((size_t)o->cfg.batch_size + 2, sizeof *o->verdict);
   o->frags = po_frag_new(FRAG_CACHE_LOG2);
-  if (!o->f || !o->bucket || !o->batch || !o->frags || bins_init(&o->idle, w) != PO_OK ||
+  if (!o->f || !o->bucket || !o->batch || !o->verdict || !o->frags || bins_init(&o->idle, w) != PO_OK ||
       bins_init(&o->expire, w) != PO_OK) {
     po_obs_free(o);
     return NULL;
@@ -562,6 +580,7 @@ void po_obs_free(po_observer *o)
   free(o->f);
   free(o->bucket);
   free(o->batch);
+  free(o->verdict);
   free(o->idle.head);
   free(o->idle.tail);
   free(o->expire.head);

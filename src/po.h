@@ -217,7 +217,16 @@ void po_obs_batch_reset(po_observer *o);
 void po_obs_advance(po_observer *o, double ts);
 /* End of input (batch must be empty): every expiring, then every active record. */
 void po_obs_flush(po_observer *o);
-/* po_obs_complete, po_obs_ignore (from Lua): abi.h */
+/* The chains' verdicts (PO_VERDICT_*, abi.h): one byte per batch entry
+ * beside the batch (index i for entry i), PO_VERDICT_NONE when the entry is
+ * made.  Lua stores PO_VERDICT_COMPLETE when a chain returned false (the
+ * record is written after the expiry timeout), PO_VERDICT_IGNORE when
+ * new_flow did (the flow's packets are dropped until it is idle, and it is
+ * not written).  po_obs_apply_verdicts applies them after the batch ran, in
+ * entry order, to flows still active in the generation of their entry
+ * (ignore counts stats.ignored); applying them twice changes nothing. */
+uint8_t *po_obs_verdicts(po_observer *o);
+void po_obs_apply_verdicts(po_observer *o);
 po_stats *po_obs_stats(po_observer *o);
 uint32_t po_obs_live(const po_observer *o);
 /* po_obs_describe: abi.h */
@@ -308,16 +317,15 @@ void po_json_free(po_json *j);
 const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len);
 /* Keys of the last line's top-level object (0 when it was no object). */
 size_t po_json_top_keys(const po_json *j);
-/* Flat records (see dispatch.lua): a record of string keys and scalar values
+/* Flat records (see record.lua): a record of string keys and scalar values
  * is walked in compiled Lua into an array of values, keys in sorted order; its
  * cJSON tree is built where the line is printed (the writer's thread).
- * po_json_flat gives room for n values beside the keys (which must be clean,
- * po_json_key_ok, and are not copied: the caller keeps the array and its
- * strings alive and unchanged until po_json_sync), or NULL without memory.
- * Lua fills the values (a string's str points into the Lua string, which must
- * live until po_json_flat_done returns); po_json_flat_done copies them, then
- * hands the record to the writer or prints it to out at once: 1 when it could
- * not be made (out of memory), else 0 (write errors stay in out->err). */
+ * po_json_flat gives room for n values beside the keys, or NULL without
+ * memory; keys is an array po_json_keys gave (not copied: it lives until
+ * po_json_free).  Lua fills the values (a string's str points into the Lua
+ * string, which must live until po_json_flat_done returns); po_json_flat_done
+ * copies them, then stages the record: 1 when it could not be made (out of
+ * memory), else 0.  po_json_key, po_json_keys: the keys owned by C (abi.h). */
 /* PO_FV_*, po_fval and the functions Lua calls: abi.h */
 typedef struct po_flat { const char *const *keys; uint32_t n, pad; po_fval v[]; } po_flat;
 typedef struct cJSON cJSON;
@@ -328,11 +336,12 @@ typedef struct po_flat_buf { cJSON *nodes; po_numtext *text; size_t cap; } po_fl
 cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f);
 void po_flat_buf_free(po_flat_buf *b);
 /* tabwalk.c: a record's values read from LuaJIT's table memory, for records
- * with the template's layout (dispatch.lua).  Tables are what lua_topointer
+ * with the template's layout (record.lua).  Tables are what lua_topointer
  * gives.  po_tab_probe checks the layout on {n = 1.5, s = "xy", f = false,
  * t = true, z = null} and gives null's value.  po_tab_template maps the nodes
  * of sample (made from the template, every key set to true) to keys, the
- * template's keys sorted (kept alive by the caller), or NULL.  po_tab_stage
+ * template's keys sorted (matched by their bytes; kept alive by the caller:
+ * po_json_keys's copies), or NULL.  po_tab_stage
  * stores the values of a record with that layout in sorted key order into
  * out[0..n-1] (strings point into the Lua strings), or PO_ELAYOUT. */
 typedef struct po_tabtmpl po_tabtmpl;
@@ -345,6 +354,8 @@ int po_tab_stage(const po_tabtmpl *tm, const void *table, po_fval *out);
 void po_tab_prefetch(const void *table, int step);
 uint32_t po_tab_keys(const po_tabtmpl *tm);
 const char *const *po_tab_key_names(const po_tabtmpl *tm);
+/* Wait until the writer has written every record this po_json staged. */
+void po_json_sync(po_json *j);
 /* Serialise the value at idx and write it to out, or hand it to the writer:
  * 1 when it could not be made (out of memory), else 0. */
 int po_json_write(po_json *j, lua_State *L, int idx, po_out *out);
@@ -449,7 +460,9 @@ void po_host_set_diag(po_host *h, po_diag_fn diag, void *ud);
 /* Load the scripts (resolved paths) and make them the chains.  On failure the
  * old chains stay and err holds "file:line: message". */
 int po_host_load(po_host *h, const char *const *paths, int n, char *err, size_t errlen);
-/* Point the Lua side at an observer and the sink records go to. */
+/* Point the Lua side at an observer and the stage records go to (one table
+ * to dispatch.setup: its fields are listed there, in dispatch.lua); o NULL:
+ * unbind (the run is over). */
 void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st);
 /* Close the host's round in its stage (po_stage_round); hand its part-full page over. */
 void po_host_round(po_host *h, int flush);
@@ -457,7 +470,8 @@ void po_host_submit(po_host *h);
 /* Tell the chains which worker they run in (pathobs.worker, 1-based) of how many. */
 void po_host_set_worker(po_host *h, unsigned worker, unsigned workers);
 /* Write the records emitted since the last batch, then run the chains over
- * the observer's batch and write what it emitted. */
+ * the observer's batch, write what it emitted and apply the verdicts the
+ * chains stored beside it (po_obs_apply_verdicts). */
 int po_host_run_batch(po_host *h);
 /* po_emit_fn: queue the record of slot for writing (in emission order, by the
  * next po_host_run_batch or po_host_flush; the slot is not reused before). */
@@ -510,7 +524,10 @@ void po_pool_stats(po_pool *p, po_stats *sum);
 /* The chain error places of all workers, summed, to diag; returns the
  * errors that were not interruptions. */
 uint64_t po_pool_error_report(po_pool *p);
-/* Stop the workers (a run that did not finish writes nothing more) and free. */
+/* Stop the workers (a run that did not finish writes nothing more). */
+void po_pool_stop(po_pool *p);
+/* Stop them and free everything.  Free the writer first: staged records
+ * point at the keys each worker's json.c owns. */
 void po_pool_free(po_pool *p);
 
 /* ---- source.c: packets from libpcap (pcap, pcapng, interfaces) and libtrace -- */

@@ -410,18 +410,23 @@ static void worker_free(worker *wk)
   pthread_cond_destroy(&wk->cv);
 }
 
+void po_pool_stop(po_pool *p)
+{
+  if (p == NULL || p->w == NULL) return;
+  for (unsigned i = 0; i < p->n; i++) {
+    if (p->w[i].started) { /* a run that did not finish: the workers stop without writing */
+      last_round(p, 1);
+      break;
+    }
+  }
+}
+
 void po_pool_free(po_pool *p)
 {
   if (p == NULL) return;
-  if (p->w != NULL) {
-    for (unsigned i = 0; i < p->n; i++) {
-      if (p->w[i].started) { /* a run that did not finish: the workers stop without writing */
-        last_round(p, 1);
-        break;
-      }
-    }
+  po_pool_stop(p);
+  if (p->w != NULL)
     for (unsigned i = 0; i < p->n; i++) worker_free(&p->w[i]);
-  }
   po_obs_free(p->front);
   for (size_t i = 0; i < p->nseen; i++) free(p->seen[i]);
   free(p->seen);

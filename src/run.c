@@ -181,13 +181,14 @@ static void warn_no_ip(app *a)
 /* The run's flows, chains and writer go (what was staged is written). */
 static void free_workers(app *a)
 {
+  po_pool_stop(a->pool);
+  if (a->obs != NULL) po_host_bind(a->host, NULL, NULL, NULL);
+  po_writer_free(a->writer); /* before the workers' hosts: records point at their keys */
+  a->writer = NULL;
   po_pool_free(a->pool);
   a->pool = NULL;
-  if (a->obs != NULL) po_host_bind(a->host, NULL, NULL, NULL);
   po_obs_free(a->obs);
   a->obs = NULL;
-  po_writer_free(a->writer);
-  a->writer = NULL;
 }
 
 /* End of the input (or a stop): write every record, keep the counters. */

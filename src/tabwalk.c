@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Most records have the layout of the record template (dispatch.lua): the same
+/* Most records have the layout of the record template (record.lua): the same
  * hash part, each key in the same node.  Walking one in Lua (pairs(), a type
  * test and a store per field) was the largest part of writing a record; here
  * it is one pass over the nodes.  This reads LuaJIT 2.1's private object
@@ -140,7 +140,7 @@ po_tabtmpl *po_tab_template(const void *sample, const char *const *keys, uint32_
     uint32_t len;
     const char *k = str_data(nd->key, &len);
     uint32_t j = 0;
-    while (j < n && keys[j] != k) j++; /* the same interned string: the same bytes */
+    while (j < n && !(strlen(keys[j]) == len && memcmp(keys[j], k, len) == 0)) j++; /* C copies */
     if (j == n) goto fail;
     for (uint32_t m = 0; m < i; m++)
       if (tm->pos[m] == (int32_t)j) goto fail;

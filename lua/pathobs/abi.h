@@ -25,6 +25,9 @@ enum { PO_OP_PKT = 0, PO_OP_NEW = 1, PO_OP_EMIT = 2,
                              * pkt_last moves only when it is later */ };
 /* Kind of a flat record's value (po_fval.kind). */
 enum { PO_FV_NULL = 0, PO_FV_NUMBER = 1, PO_FV_STRING = 2, PO_FV_FALSE = 3, PO_FV_TRUE = 4 };
+/* A chain's verdict on a batch entry's flow, stored by Lua beside the batch
+ * and applied by C after the batch (po_obs_apply_verdicts in po.h). */
+enum { PO_VERDICT_NONE = 0, PO_VERDICT_COMPLETE = 1, PO_VERDICT_IGNORE = 2 };
 
 /* ---- structs (each one listed field by field in src/abi.c) ------------- */
 /* One decoded IP header: the packet's own, or the one quoted in an ICMP error. */
@@ -87,19 +90,21 @@ int po_decode(const uint8_t *l3, uint32_t cap, po_hdr *h, po_hdr *q);
  * NULL past the entries it holds. */
 const po_linkinfo *po_link_batch(unsigned i);
 
-/* ---- observer.c: from Lua, for batch entry i --------------------------- */
-/* A chain said the flow is complete / ignore it. */
-void po_obs_complete(po_observer *o, unsigned i);
-void po_obs_ignore(po_observer *o, unsigned i);
+/* ---- observer.c ---------------------------------------------------------- */
 /* "src:sp -> dst:dp proto N" of a slot's flow in its forward direction. */
 void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len);
 
 /* ---- json.c: flat records (see po.h's json.c section) ------------------ */
 po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n);
 int po_json_flat_done(po_json *j, po_fval *v, po_out *out);
-int po_json_key_ok(po_json *j, const char *s, size_t n);
-/* Wait until the writer has written every record (before the key strings
- * given to po_json_flat may be collected). */
-void po_json_sync(po_json *j);
+/* Keys owned by C, for flat records: po_json_key gives the copy of key
+ * s[0..n) that j keeps until po_json_free (the same copy for the same bytes),
+ * po_json_keys the same for an array of n such copies.  NULL when the key
+ * needs cleaning (not UTF-8, or a NUL: such records go through the general
+ * serialiser), when j holds as many keys as it may (a bound on the memory of
+ * keys made of data), or without memory.  The writer thread never reads a
+ * Lua string or Lua-owned memory for a flat record's keys. */
+const char *po_json_key(po_json *j, const char *s, size_t n);
+const char *const *po_json_keys(po_json *j, const char *const *keys, uint32_t n);
 
 #endif

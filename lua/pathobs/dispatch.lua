@@ -1,23 +1,23 @@
 -- pathobs.dispatch: loads chain scripts into chains and runs them over each batch.
--- Internal to pathobs: the C host calls setup(), compose() and batch().
+-- Internal to pathobs: the C host calls setup(), compose() and batch().  Records
+-- are made and written by pathobs.record; a chain's verdict on its flow is
+-- stored beside the batch entry, and the C core applies it after the batch.
 
 -- The globals this module calls, bound once: a chain that assigns one by
 -- mistake (type = ip.proto) must not break the runtime.
 local assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require =
   assert, debug, error, getmetatable, ipairs, load, math, package, pairs, pcall, rawget, require
 local table, tostring, type, unpack, xpcall = table, tostring, type, unpack, xpcall
-local byte = string.byte
 local ffi = require("ffi")
 local core = require("pathobs.core")
 local headers = require("pathobs.headers")
-local tnew = require("table.new")
+local record = require("pathobs.record")
 
 local C = ffi.C
 local OP_PKT, OP_NEW, OP_EMIT = core.OP_PKT, core.OP_NEW, core.OP_EMIT
 local OP_NEW_QUOTE, OP_PKT_LATE = core.OP_NEW_QUOTE, core.OP_PKT_LATE
 local L4_TCP, L4_UDP, L4_ICMP = core.L4_TCP, core.L4_UDP, core.L4_ICMP
-local FV_NULL, FV_NUMBER, FV_STRING = core.FV_NULL, core.FV_NUMBER, core.FV_STRING
-local FV_FALSE, FV_TRUE = core.FV_FALSE, core.FV_TRUE
+local COMPLETE, IGNORE = core.VERDICT_COMPLETE, core.VERDICT_IGNORE
 
 local M = {}
 
@@ -31,6 +31,7 @@ for _, name in ipairs(CHAINS) do
 end
 
 local B = ffi.cast("po_pkt *", ffi.new("po_pkt[1]"))
+local V = ffi.cast("uint8_t *", ffi.new("uint8_t[1]")) -- verdicts, V[j] for B[j]
 local obs = nil -- po_observer *
 local R = {}    -- records by flow slot
 local E = {}    -- records handed to the writer by this batch, in order
@@ -47,65 +48,11 @@ local ch = {}   -- chain name -> composed function or nil
 -- (0 in every run without a reload: the loop then only compares nold).
 local OLD, nold = {}, 0
 
--- most: the most keys a written record had so far (0 before the first).
--- hint: hash slots of a new record without a template, max(16, most), so
--- that records are made at their size, not grown.
-local hint, most = 16, 0
-
--- How a new record is made.  At first an empty table of hint slots.  Once a
--- flat record with the most keys so far is written, a generated function
--- copies a constant table of those keys (one TDUP: the nodes at once) and
--- sets each to nil: the record is empty, and the chains' first stores find
--- their keys instead of inserting them (lj_tab_newkey, a C call each).
--- Keys that stay nil are invisible (pairs(), next() and the writers skip them).
--- Records whose key count keeps growing (keys made of data) stop the templates
--- after a few: each costs a load().  Larger records get no template: the copy
--- and the stores of one of more than about 150 keys make a trace too long for
--- LuaJIT, and the loop would make every new record in the interpreter.
-local MAX_TEMPLATE, MAX_TEMPLATES = 96, 16
-local function sized() return tnew(0, hint) end
-local new_record, template_keys, templates = sized, 0, 0
-
--- A record made from the template with every key set (the usual case: chains
--- give each of their fields a value, null included, when the flow starts)
--- has the template's hash layout: each key in the same node.  Such records
--- are written by tabwalk.c, which reads their values from the table's memory
--- in one pass over its nodes (TAB.write); the others go through write().
--- TLEAF is the template's leaf in the writer's trie (see there): its keys,
--- sorted.  TLEAVES keeps the leaves used so alive (the writer thread prints
--- their key strings) until the trie is dropped, which waits for the writer.
-local TAB = nil      -- the C functions of tabwalk.c (probe, template, write); see setup()
-local WALK = false   -- tabwalk.c reads this LuaJIT's tables (its probe passed)
-local TWRITE = nil   -- TAB.write while a template is set in C, else nil
-local TLEAF, TLEAVES = nil, {}
-
-local function no_template(keys)
-  new_record, template_keys, TLEAF, TWRITE = sized, keys, nil, nil
-  if TAB then TAB.template(nil) end
-end
-
-local function use_template(leaf, n)
-  templates = templates + 1
-  if templates > MAX_TEMPLATES then
-    no_template(math.huge)
-    return
-  end
-  local keys = leaf.keys
-  local src = { "return function()\n  local t = {" }
-  for i = 1, n do src[#src + 1] = ("[%q]=false,"):format(keys[i]) end
-  src[#src + 1] = "}\n"
-  for i = 1, n do src[#src + 1] = ("  t[%q] = nil\n"):format(keys[i]) end
-  src[#src + 1] = "  return t\nend\n"
-  local make = load(table.concat(src), "=pathobs.dispatch.template")
-  if not make then return end
-  new_record, template_keys, TLEAF, TWRITE = make(), n, leaf, nil
-  TLEAVES[#TLEAVES + 1] = leaf
-  if WALK then
-    local sample = new_record()
-    for i = 1, n do sample[keys[i]] = true end
-    if TAB.template(sample, leaf.ckeys, n) then TWRITE = TAB.write end
-  end
-end
+-- How a new record is made (record.lua changes it as it learns the chains'
+-- keys): kept here, where the loop reads it, and refreshed by record.
+local new_record
+record.watch_new(function(f) new_record = f end)
+local write_queue = record.write_queue
 
 ------------------------------------------------------------------ loading
 
@@ -187,171 +134,32 @@ function M.compose(scripts)
   end
   ch = new
   M.chains = new
-  no_template(0) -- the new chains' records have other keys
-  templates, most = 0, 0
+  record.forget() -- the new chains' records have other keys
   return true
 end
 
------------------------------------------------------------------- writing
-
--- A record of string keys and scalar values (the usual kind) is walked here,
--- in compiled code, and its values stored in sorted key order into an array
--- of po_fval in the writer's page (plain FFI stores, no call per value); the
--- writer thread makes the cJSON tree from it and prints it (json.c).  Anything
--- else goes to the C serialiser (slow_write), which gives the same text for
--- what both can write.
---
--- The sorted order is worked out once per order in which pairs() returns a
--- set of keys: those orders form a trie of key strings whose nodes end in
--- a leaf {idx = positions sorted by key, keys = keys sorted, ckeys = the same
--- as a C array}.  Records of a
--- set of chains share a few such paths.  The trie is dropped when it grows
--- past MAX_NODES (records whose keys are made of data would grow it forever).
--- Its key strings are the ones the trees hold (json.c does not copy them):
--- before the trie goes, the writer thread must be done with them.
-local J, OUT = nil, nil     -- po_json *, po_out *
-local slow_write = nil      -- C function: writes one record the general way, returns its key count
-local null = require("pathobs.null")
-local LEAF = true           -- the key of a trie node's leaf (record keys are strings)
-local MAX_NODES = 50000
-local trie, nodes = {}, 0
-local KEYS, VALS = {}, {}   -- one record's keys and values, in pairs() order
-
-local function key_less(a, b) return KEYS[a] < KEYS[b] end
-
--- The leaf of a new path: false when a key needs cleaning (not UTF-8, NUL).
-local function make_leaf(node, n)
-  local idx, keys = {}, {}
-  for i = 1, n do idx[i] = i end
-  table.sort(idx, key_less)
-  local ckeys = ffi.new("const char *[?]", n)
-  local leaf = { idx = idx, keys = keys, ckeys = ckeys }
-  for i = 1, n do
-    local k = KEYS[idx[i]]
-    if C.po_json_key_ok(J, k, #k) == 0 then leaf = false; break end
-    keys[i] = k -- keeps the string that ckeys points into
-    ckeys[i - 1] = k
-  end
-  node[LEAF] = leaf
-  return leaf
-end
-
--- Fields whose key starts with "_" are the chains' scratch state: never written.
-local function strip_scratch(rec)
-  for k in pairs(rec) do
-    if type(k) == "string" and byte(k, 1) == 95 then rec[k] = nil end
-  end
-end
-
-local function write(rec)
-  local n, node, plain = 0, trie, true
-  for k, v in pairs(rec) do
-    if type(k) ~= "string" then plain = false; break end
-    if byte(k, 1) ~= 95 then -- "_...": scratch state, not written
-      local t = type(v)
-      if t ~= "number" and t ~= "string" and t ~= "boolean" and not (t == "userdata" and v == null) then
-        plain = false
-        break
-      end
-      n = n + 1
-      KEYS[n], VALS[n] = k, v
-      local nx = node[k]
-      if nx == nil then
-        if nodes >= MAX_NODES then
-          -- the writer thread may still print trees holding the old trie's key strings
-          C.po_json_sync(J)
-          trie, nodes = {}, 0
-          TLEAVES = { TLEAF }
-          plain = false
-          break
-        end
-        nx = {}
-        node[k] = nx
-        nodes = nodes + 1
-      end
-      node = nx
-    end
-  end
-  local leaf = plain and n > 0 and node[LEAF]
-  if leaf == nil then leaf = make_leaf(node, n) end
-  if not leaf then
-    for i = 1, n do VALS[i] = nil end
-    strip_scratch(rec)
-    local keys = slow_write(rec) -- the C serialiser says how many keys it wrote
-    if keys > most and keys <= 4096 then
-      most = keys
-      if keys > hint then hint = keys end
-      if most > template_keys then no_template(0) end
-    end
-    return
-  end
-  if n > hint then hint = n end
-  if n > most then most = n end
-  if n > template_keys and n >= most then
-    if n <= MAX_TEMPLATE then use_template(leaf, n) else no_template(0) end
-  end
-  local f = C.po_json_flat(J, leaf.ckeys, n)
-  if f == nil then
-    for i = 1, n do VALS[i] = nil end
-    M.diag[#M.diag + 1] = "out of memory while serialising a record"
-    return
-  end
-  local idx = leaf.idx
-  for i = 1, n do
-    local v, e = VALS[idx[i]], f[i - 1]
-    local t = type(v)
-    if t == "number" then
-      e.kind = FV_NUMBER
-      e.num = v
-    elseif t == "string" then
-      e.kind = FV_STRING
-      e.str = v -- the string's bytes: po_json_flat_done copies them
-      e.len = #v
-    elseif t == "boolean" then
-      e.kind = v and FV_TRUE or FV_FALSE
-    else
-      e.kind = FV_NULL
-    end
-  end
-  local bad = C.po_json_flat_done(J, f, OUT)
-  for i = 1, n do VALS[i] = nil end -- keep no record's strings alive
-  if bad ~= 0 then
-    M.diag[#M.diag + 1] = "out of memory while serialising a record"
-  end
-end
-
--- For tests: whether records with the template's layout are now read from C.
-function M.template_in_c() return TWRITE ~= nil end
-
--- Write q[1..n] in order and empty q: runs of records with the template's
--- layout from C, each other record through write().
-local function write_queue(q, n)
-  local r = 1
-  while r <= n do
-    if TWRITE ~= nil then r = TWRITE(q, r, n) end
-    if r <= n then
-      write(q[r])
-      r = r + 1
-    end
-  end
-  for i = 1, n do q[i] = nil end
-end
+------------------------------------------------------------------ setup
 
 local PEND = ffi.cast("uint32_t *", ffi.new("uint32_t[1]")) -- see M.write_slots
 
-function M.setup(batch, observer, json, out, slow, pend, tab)
-  B = ffi.cast("po_pkt *", batch)
-  obs = ffi.cast("po_observer *", observer)
-  J = ffi.cast("po_json *", json)
-  OUT = ffi.cast("po_out *", out)
-  slow_write = slow
-  PEND = ffi.cast("uint32_t *", pend) -- once: casting a light userdata is not compiled
-  TAB = tab
-  WALK = tab.probe({ n = 1.5, s = "xy", f = false, t = true, z = null })
-  M.table_walk = WALK -- for tests: whether tabwalk.c reads this LuaJIT's tables
-  no_template(0) -- learn the template again, now that C may read it
-  templates, most = 0, 0
-  headers.bind(batch)
+-- The C host (lua_host.c, po_host_bind) calls setup(host) once it has an
+-- observer and a sink, with one table (light userdata for the pointers):
+--   batch       po_pkt *: the observer's batch, entries 0..n-1 for batch(n)
+--   verdicts    uint8_t *: one PO_VERDICT_* per batch entry, stored by the loop
+--   observer    po_observer *: for describing a flow in an error message
+--   pend        uint32_t *: the slots write_slots(n) writes
+--   json        po_json *: where records are serialised (record.lua)
+--   out         po_out *: the sink records go to (record.lua)
+--   write_slow  function(rec): writes a record the general way (record.lua)
+--   tab         {probe, template, write}: tabwalk.c's functions (record.lua)
+-- Casting a light userdata is not compiled: each is cast once, here.
+function M.setup(host)
+  B = ffi.cast("po_pkt *", host.batch)
+  V = ffi.cast("uint8_t *", host.verdicts)
+  obs = ffi.cast("po_observer *", host.observer)
+  PEND = ffi.cast("uint32_t *", host.pend)
+  record.setup(host)
+  headers.bind(host.batch)
 end
 
 ------------------------------------------------------------------ errors
@@ -359,7 +167,7 @@ end
 local seen, nseen = {}, 0
 local MAX_SEEN = 10000
 local desc = ffi.new("char[160]")
-M.diag = {}
+M.diag = record.diag -- messages for the C host, record's included
 
 -- The text of an error object that is not a string: its __tostring if it has
 -- one that works, else its type (error({}) would print "table: 0x...": a new
@@ -539,7 +347,7 @@ local function loop(first, n)
         end
         if new_flow ~= nil and new_flow(rec, first) == false then
           R[slot] = nil
-          C.po_obs_ignore(obs, j)
+          V[j] = IGNORE -- applied by the C core after the batch
           go = false
         end
       else
@@ -579,7 +387,7 @@ local function loop(first, n)
             go = c_l4(rec, ip, rev) ~= false
           end
         end
-        if not go then C.po_obs_complete(obs, j) end
+        if not go then V[j] = COMPLETE end -- applied by the C core after the batch
       end
     end
   end
@@ -605,7 +413,8 @@ end
 
 -- The runtime itself is loaded once: its FFI types cannot be defined twice.
 local RUNTIME = { pathobs = true, ["pathobs.core"] = true, ["pathobs.headers"] = true,
-  ["pathobs.dispatch"] = true, ["pathobs.null"] = true, ["pathobs.loopcheck"] = true }
+  ["pathobs.dispatch"] = true, ["pathobs.record"] = true, ["pathobs.null"] = true,
+  ["pathobs.loopcheck"] = true }
 
 -- Files of the modules loaded so far from the module folders (for --watch).
 function M.module_files()

@@ -11,6 +11,10 @@
 #   --jit-profile   LuaJIT's own profiler (the -jp equivalent): VM states and hot Lua lines
 #   --floor         what the record API alone costs (tests/bench/record_floor.lua, in
 #                   pathobs's LuaJIT through build/tests/po_luarun): no capture, no JSON
+#   --workers       -j N (worker threads): for each N of --jobs (default "1 2 4"),
+#                   the basic and the eight chains on the mix trace in alternating
+#                   rounds: wall, CPU seconds per million packets, speed-up and
+#                   CPU against -j 1; and the flood's bytes per flow at each N
 #
 # Builds tests/bench/gen_trace.c with plain cc into build-bench/, makes the
 # traces once into ${BENCH_DIR:-/tmp/pathobs-bench} (reused later: their names
@@ -57,6 +61,7 @@ PEERS="softflowd nfpcapd argus"
 PATHOBS=${PATHOBS:-$ROOT/build/pathobs}
 BENCH_DIR=${BENCH_DIR:-/tmp/pathobs-bench}
 EIGHT="basic tcp ecn dscp mss tfo udp icmp"
+JOBS="1 2 4"
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
@@ -74,7 +79,8 @@ Options:
   --pathobs PATH        the binary to measure (default: build/pathobs, or \$PATHOBS)
   --head                measure the committed code: git archive HEAD, build it in
                         \$BENCH_DIR/head-COMMIT (not the work tree, not build/)
-  --profile, --callgrind, --jit-verbose, --jit-profile, --floor   see above
+  --jobs LIST           the N of --workers (default "1 2 4")
+  --profile, --callgrind, --jit-verbose, --jit-profile, --floor, --workers   see above
 EOF
 }
 
@@ -94,6 +100,8 @@ while [ $# -gt 0 ]; do
     --jit-verbose) MODE=jitv; shift ;;
     --jit-profile) MODE=jitp; shift ;;
     --floor) MODE=floor; shift ;;
+    --workers) MODE=workers; shift ;;
+    --jobs) JOBS=${2:?--jobs needs a list}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
@@ -371,6 +379,73 @@ pair_median() {
 range_of() {
   awk -v c="$2" 'NR == 1 || $c < lo { lo = $c } NR == 1 || $c > hi { hi = $c } END { printf "%.2f-%.2f", lo, hi }' "$1"
 }
+
+# ---- --workers: -j N against -j 1 ----------------------------------------------
+if [ $MODE = workers ]; then
+  for n in $JOBS; do case $n in ''|*[!0-9]*|0) die "--jobs: '$n' is not a number of workers" ;; esac; done
+  WLOG=$BENCH_DIR/workers.tsv
+  printf 'scenario\tworkers\trun\twall_s\tcpu_s\tmaxrss_kb\n' > "$WLOG"
+  # wmeasure FILE command...: wall, CPU and peak RSS of one run, appended to FILE
+  wmeasure() {
+    local f=$1; shift
+    local TIMEFORMAT='%3R %3U %3S'
+    { time /usr/bin/time -f '%M' -o "$TMP/rss" "$@" > /dev/null 2> "$TMP/stderr"; } 2> "$TMP/time" ||
+      { cat "$TMP/stderr" >&2; die "failed: $*"; }
+    awk -v rss="$(tail -1 "$TMP/rss")" '{ printf "%.3f %.3f %d\n", $1, $2 + $3, rss }' "$TMP/time" >> "$f"
+  }
+  LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
+  START=$(date -u '+%Y-%m-%d %H:%M UTC')
+  echo "running: $RUNS alternating rounds of -j $JOBS (load average $LOAD0)" >&2
+  for ((i = 1; i <= RUNS; i++)); do
+    for sc in basic eight; do
+      mapfile -t cmd < <(scenario_cmd "$sc")
+      for n in $JOBS; do
+        wmeasure "$TMP/w.$sc.$n" "${cmd[0]}" -j "$n" "${cmd[@]:1}"
+        printf '%s\t%s\t%s\t%s\n' "$sc" "$n" "$i" "$(tail -1 "$TMP/w.$sc.$n" | tr ' ' '\t')" >> "$WLOG"
+      done
+    done
+  done
+  PK=$("$PATHOBS" -q -c noop --stats "$TMP/wstats.json" "$MIX" > /dev/null && sed -n 's/.*"packets":\([0-9]*\).*/\1/p' "$TMP/wstats.json")
+  echo
+  echo "pathobs -j N, $START, $(nproc) cores, load average before $LOAD0, after $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "measured: $MEASURED; mix trace: $PK packets; $RUNS alternating rounds (every N of a round back to back)"
+  echo "wall: median seconds [range]; cpu: user+system seconds per million packets (median);"
+  echo "speed-up: median per-round ratio of -j 1's wall to -j N's; cpu ratio: the same of CPU, -j N over -j 1"
+  printf '%-7s %3s %-20s %10s %9s %10s  %s\n' chains N "wall s [range]" "cpu s/Mp" speed-up "cpu ratio" target
+  first=${JOBS%% *}
+  for sc in basic eight; do
+    for n in $JOBS; do
+      f=$TMP/w.$sc.$n
+      cpu=$(awk -v c="$(median "$f" 2)" -v p="$PK" 'BEGIN { printf "%.3f", c / p * 1e6 }')
+      sp=$(pair_median "$f" "$TMP/w.$sc.$first" 1)
+      cr=$(pair_median "$TMP/w.$sc.$first" "$f" 2)
+      tgt=""
+      if [ "$sc" = eight ] && [ "$n" = 2 ] && [ "$first" = 1 ]; then
+        tgt="speed-up >= 1.3: $(awk -v v="$sp" 'BEGIN { print (v >= 1.3 ? "PASS" : "MISS") }')"
+      fi
+      if [ "$n" = 2 ] && [ "$first" = 1 ]; then
+        tgt="${tgt:+$tgt; }cpu ratio <= 1.10: $(awk -v v="$cr" 'BEGIN { print (v <= 1.10 ? "PASS" : "MISS") }')"
+      fi
+      printf '%-7s %3s %-20s %10s %8.2fx %9.2fx  %s\n' "$sc" "$n" \
+        "$(printf '%.3f' "$(median "$f" 1)") [$(range_of "$f" 1)]" "$cpu" "$sp" "$cr" "$tgt"
+    done
+  done
+  # memory per flow at each N: the flood's peak RSS less that of the same
+  # number of packets in one flow, over the flows
+  echo
+  echo "memory: $FLOOD_FLOWS concurrent flows (flood trace, -c $FLOOD_CHAINS), peak RSS less that of one flow's packets"
+  chain_args "$FLOOD_CHAINS"
+  for n in $JOBS; do
+    for ((i = 1; i <= RUNS && i <= 3; i++)); do
+      wmeasure "$TMP/m.flood.$n" "$PATHOBS" -q -j "$n" "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$FLOOD"
+      wmeasure "$TMP/m.same.$n" "$PATHOBS" -q -j "$n" "${CHAIN_ARGS[@]}" --max-flows "$MAX_FLOWS" "$SAME"
+    done
+    awk -v a="$(median "$TMP/m.flood.$n" 3)" -v b="$(median "$TMP/m.same.$n" 3)" -v f="$FLOOD_FLOWS" -v n="$n" \
+      'BEGIN { bpf = (a - b) * 1024 / f; printf "  -j %-3s %7.1f MiB peak, %5.0f bytes/flow  (<= 600: %s)\n", n, a / 1024, bpf, bpf <= 600 ? "PASS" : "MISS" }'
+  done
+  echo "(every run: $WLOG)"
+  exit 0
+fi
 
 # ---- the peers: flow exporters written in C, no scripting ---------------------
 # peer_bin NAME: its path (softflowd and argus live in /usr/sbin, which a

@@ -311,8 +311,8 @@ return { new_flow = function(rec)
   if pair % 5 == 1 then rec.k05 = nil end
   if pair % 5 == 3 then rec.extra = pair end
   if n == 600 then
-    local d = require("pathobs.dispatch")
-    io.stderr:write("read from C: ", tostring(d.table_walk), " ", tostring(d.template_in_c()), "\n")
+    local r = require("pathobs.record")
+    io.stderr:write("read from C: ", tostring(r.table_walk), " ", tostring(r.template_in_c()), "\n")
   end
 end }
 """)

@@ -20,7 +20,7 @@
  * `pathobs FILE`.  Every frame is also given to po_decode + po_key_of on an exact-size copy, and the
  * decoder's promises that the Lua header objects rely on (they read packet bytes
  * through the FFI, which no sanitizer sees) are checked here.  The batch drain
- * calls po_obs_complete / po_obs_ignore pseudo-randomly, as chains would.
+ * stores complete / ignore verdicts pseudo-randomly, as chains would.
  */
 #include "po.h"
 
@@ -123,11 +123,13 @@ static void drain(state *s)
       FUZZ_CHECK(b[i].h[0].version == 4 || b[i].h[0].version == 6);
     }
     uint32_t x = rnd(&s->r);
+    uint8_t *v = po_obs_verdicts(s->o);
     if ((b[i].op == PO_OP_NEW || b[i].op == PO_OP_NEW_QUOTE) && (x & 3) == 0)
-      po_obs_ignore(s->o, i);
-    if ((x & 12) == 0) po_obs_complete(s->o, i);
-    if ((x & 0x70) == 0) po_obs_complete(s->o, i + n); /* an index past the batch */
+      v[i] = PO_VERDICT_IGNORE;
+    if ((x & 12) == 0) v[i] = PO_VERDICT_COMPLETE;
+    if ((x & 0x70) == 0) v[i] = (uint8_t)(x >> 8); /* a code that is no verdict */
   }
+  po_obs_apply_verdicts(s->o);
   po_obs_batch_reset(s->o);
   free_copies(s);
 }

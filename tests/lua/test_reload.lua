@@ -4,9 +4,10 @@ local t = require("t")
 local core = require("pathobs.core")
 local D = require("pathobs.dispatch")
 
-local batch = ffi.new("po_pkt[4]")
-D.setup(batch, nil, nil, nil, function() return 0 end, ffi.new("uint32_t[8]"),
-  { probe = function() return false end, template = function() end, write = function() end })
+local batch, verdicts, pend = ffi.new("po_pkt[4]"), ffi.new("uint8_t[4]"), ffi.new("uint32_t[8]")
+D.setup({ batch = batch, verdicts = verdicts, pend = pend,
+  write_slow = function() return 0 end,
+  tab = { probe = function() return false end, template = function() end, write = function() end } })
 -- one UDP packet 10.0.0.1:1 -> 10.0.0.2:2
 local pkt = ffi.new("uint8_t[28]", { 0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1,
   10, 0, 0, 2, 0, 1, 0, 2, 0, 8, 0, 0 })

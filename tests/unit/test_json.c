@@ -98,7 +98,7 @@ static void byte_identical_reruns(void)
   for (int i = 0; i < 20; i++) CHECK_STR(encode("{w = 3.25, x = 'q', y = {a = 1, b = 2}, z = 1}"), first);
 }
 
-/* A flat record (dispatch.lua's fast path: values filled through the FFI, no
+/* A flat record (record.lua's fast path: values filled through the FFI, no
  * writer here, so it is printed at once) gives the text po_json_line gives for
  * the same table. */
 static const char *flat_line(const char *const *keys, const po_fval *vals, uint32_t n)
@@ -195,12 +195,58 @@ static void numbers_whatever_the_locale(void)
   CHECK_STR(want, "{\"huge\":-1e+300,\"third\":0.3333333333333333,\"tiny\":2.5e-07}");
 }
 
+/* Keys owned by C: one copy per distinct key and key array, kept until
+ * po_json_free; keys that need cleaning are refused; the store is bounded. */
+static void keys_are_interned_in_c(void)
+{
+  po_json *j = po_json_new();
+  char buf[8] = "pkt";
+  const char *a = po_json_key(j, buf, 3);
+  CHECK(a != NULL && a != buf);
+  CHECK_STR(a, "pkt");
+  strcpy(buf, "xyz"); /* the caller's bytes may change: the copy does not */
+  CHECK_STR(a, "pkt");
+  CHECK(po_json_key(j, "pkt", 3) == a);
+  CHECK(po_json_key(j, "pkt_first", 3) == a); /* n bytes of it */
+  const char *b = po_json_key(j, "\xd0\xba\xd0\xbb", 4);
+  CHECK(b != NULL && b != a);
+  CHECK(po_json_key(j, "caf\xe9", 4) == NULL);   /* not UTF-8 */
+  CHECK(po_json_key(j, "a\0b", 3) == NULL);      /* a NUL */
+  CHECK(po_json_key(j, "", 0) != NULL);
+  const char *arr[] = { a, b };
+  const char *const *k = po_json_keys(j, arr, 2);
+  CHECK(k != NULL && k != arr && k[0] == a && k[1] == b);
+  arr[0] = b;
+  CHECK(k[0] == a);
+  const char *again[] = { a, b };
+  CHECK(po_json_keys(j, again, 2) == k);
+  CHECK(po_json_keys(j, again, 1) != k);
+  /* keys made of data: the store takes no more past its bound */
+  char name[1100];
+  memset(name, 'k', sizeof name);
+  int refused = 0;
+  const char *last = NULL;
+  for (int i = 0; i < 8000 && !refused; i++) {
+    snprintf(name, 16, "%d", i);
+    name[strlen(name)] = 'k';
+    const char *c = po_json_key(j, name, sizeof name);
+    if (c == NULL) refused = i;
+    else last = c;
+  }
+  CHECK(refused > 3000 && refused < 4000); /* about 4 MiB */
+  CHECK(last != NULL && last[0] != 0);
+  CHECK(po_json_key(j, "pkt", 3) == a); /* the keys it holds are still given */
+  CHECK(po_json_key(j, name, sizeof name) == NULL);
+  po_json_free(j);
+}
+
 int main(void)
 {
   L = luaL_newstate();
   luaL_openlibs(L);
   J = po_json_new();
   RUN(keys_are_sorted);
+  RUN(keys_are_interned_in_c);
   RUN(numbers);
   RUN(null_booleans_strings);
   RUN(nesting);

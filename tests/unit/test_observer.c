@@ -60,6 +60,14 @@ static po_pkt *entry(int i)
   return &po_obs_batch(L.o, &n)[i];
 }
 
+/* What a chain's verdict does: stored beside entry i, applied after the
+ * batch (here at once: applying the verdicts again changes nothing). */
+static void verdict(int i, uint8_t v)
+{
+  po_obs_verdicts(L.o)[i] = v;
+  po_obs_apply_verdicts(L.o);
+}
+
 static void start(uint32_t max_flows)
 {
   po_config cfg;
@@ -97,13 +105,13 @@ static void expiring_flow_keeps_receiving_packets(void)
   int i = feed(10.0, "10.0.0.1", 1, "10.0.0.2", 2);
   CHECK_EQ(entry(i)->op, PO_OP_NEW);
   uint32_t slot = entry(i)->slot;
-  po_obs_complete(L.o, (unsigned)i); /* a chain returned false; clock 10 -> due 15 */
-  po_obs_complete(L.o, (unsigned)i); /* cannot complete twice */
+  verdict(i, PO_VERDICT_COMPLETE); /* a chain returned false; clock 10 -> due 15 */
+  verdict(i, PO_VERDICT_COMPLETE); /* cannot complete twice */
   i = feed(12.5, "10.0.0.2", 2, "10.0.0.1", 1);
   CHECK_EQ(entry(i)->op, PO_OP_PKT);
   CHECK_EQ(entry(i)->slot, slot);
   CHECK_EQ(entry(i)->rev, 1);
-  po_obs_complete(L.o, (unsigned)i); /* ignored: already expiring */
+  verdict(i, PO_VERDICT_COMPLETE); /* ignored: already expiring */
   i = feed(14.0, "10.0.0.1", 1, "10.0.0.2", 2);
   CHECK_EQ(entry(i)->op, PO_OP_PKT);
   CHECK_EQ(L.n, 0);
@@ -128,7 +136,7 @@ static void ignored_key_is_dropped_until_idle(void)
 {
   start(100);
   int i = feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);
-  po_obs_ignore(L.o, (unsigned)i);
+  verdict(i, PO_VERDICT_IGNORE);
   CHECK_EQ(po_obs_stats(L.o)->ignored, 1);
   CHECK_EQ(feed(2.0, "10.0.0.2", 2, "10.0.0.1", 1), -1);
   CHECK_EQ(feed(20.0, "10.0.0.1", 1, "10.0.0.2", 2), -1); /* idle deadline moves to 50 */
@@ -155,7 +163,7 @@ static void full_table_evicts_the_oldest(void)
   CHECK_EQ(po_obs_stats(L.o)->evicted, 1);
   CHECK_EQ(po_obs_live(L.o), 2);
   /* a late "complete" for the evicted flow's old entry must not touch C */
-  po_obs_complete(L.o, 1);
+  verdict(1, PO_VERDICT_COMPLETE);
   stop();
 }
 
@@ -164,7 +172,7 @@ static void flush_writes_expiring_then_active(void)
   start(100);
   feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);          /* A stays active */
   int i = feed(1.0, "10.0.0.3", 3, "10.0.0.4", 4);  /* B completes */
-  po_obs_complete(L.o, (unsigned)i);
+  verdict(i, PO_VERDICT_COMPLETE);
   drain();
   po_obs_flush(L.o);
   CHECK_EQ(L.n, 2);
@@ -179,7 +187,7 @@ static void flush_writes_expiring_then_active(void)
   CHECK_EQ(entry(i)->op, PO_OP_NEW);
   CHECK_EQ(entry(i)->rev, 0);
   int c = feed(2.0, "10.0.0.5", 5, "10.0.0.6", 6);
-  po_obs_ignore(L.o, (unsigned)c);
+  verdict(c, PO_VERDICT_IGNORE);
   CHECK_EQ(feed(2.5, "10.0.0.5", 5, "10.0.0.6", 6), -1); /* ignored: no entry */
   CHECK_EQ(entry(feed(2.5, "10.0.0.1", 1, "10.0.0.2", 2))->op, PO_OP_PKT);
   CHECK_EQ(po_obs_live(L.o), 2);
@@ -652,6 +660,75 @@ static void ipv6_later_icmp6_fragment_alone(void)
   stop();
 }
 
+/* Verdicts are stored beside the batch while the chains run and applied after
+ * it: nothing changes before po_obs_apply_verdicts, then each flow does what
+ * its verdict says; entries made later start without one, and a verdict for a
+ * slot that a new flow took since (eviction) leaves the new flow alone. */
+static void verdicts_are_applied_after_the_batch(void)
+{
+  start(3);
+  int a = feed(10.0, "10.0.0.1", 1, "10.0.0.2", 2);  /* A completes */
+  int b = feed(10.0, "10.0.0.3", 3, "10.0.0.4", 4);  /* B is ignored */
+  int c = feed(10.0, "10.0.0.5", 5, "10.0.0.6", 6);  /* C: no verdict */
+  int a2 = feed(10.0, "10.0.0.2", 2, "10.0.0.1", 1); /* A again, after its verdict */
+  CHECK(a == 0 && b == 1 && c == 2 && a2 == 3);
+  uint8_t *v = po_obs_verdicts(L.o);
+  for (int i = 0; i < 4; i++) CHECK_EQ(v[i], PO_VERDICT_NONE);
+  v[a] = PO_VERDICT_COMPLETE;
+  v[b] = PO_VERDICT_IGNORE;
+  v[a2] = PO_VERDICT_COMPLETE; /* A is expiring by then: changes nothing */
+  CHECK_EQ(po_obs_stats(L.o)->ignored, 0); /* not applied yet */
+  po_obs_apply_verdicts(L.o);
+  CHECK_EQ(po_obs_stats(L.o)->ignored, 1);
+  po_obs_apply_verdicts(L.o); /* twice: the same */
+  CHECK_EQ(po_obs_stats(L.o)->ignored, 1);
+  drain();
+  /* the next batch's entries start without a verdict */
+  int b2 = feed(11.5, "10.0.0.3", 3, "10.0.0.4", 4);
+  CHECK_EQ(b2, -1); /* B ignored: its packets are dropped */
+  int c2 = feed(11.5, "10.0.0.5", 5, "10.0.0.6", 6);
+  CHECK_EQ(c2, 0);
+  CHECK_EQ(v[0], PO_VERDICT_NONE);
+  CHECK_EQ(L.n, 0);
+  /* A was completed at clock 10: due at 15, written when the clock gets there;
+   * C stays (active, idle deadline 42), B is never written */
+  for (double t = 12.0; t < 14.5; t += 0.5) feed(t, "10.0.0.5", 5, "10.0.0.6", 6);
+  CHECK_EQ(L.n, 0);
+  feed(14.5, "10.0.0.5", 5, "10.0.0.6", 6);
+  CHECK_EQ(L.n, 1);
+  CHECK_STR(L.what[0], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
+  CHECK_EQ(po_obs_stats(L.o)->records, 1);
+  drain();
+  /* at the end of the input C is written, B (ignored) is not */
+  po_obs_flush(L.o);
+  CHECK_EQ(L.n, 2);
+  CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
+  CHECK_EQ(po_obs_stats(L.o)->ignored, 1);
+  stop();
+}
+
+/* An eviction inside a batch reuses a slot: a verdict given to the old flow's
+ * entry (made before the eviction) must not reach the flow that took the slot. */
+static void verdict_of_an_evicted_flow_leaves_its_slot_alone(void)
+{
+  start(1);
+  int a = feed(1.0, "10.0.0.1", 1, "10.0.0.2", 2);
+  int b = feed(1.0, "10.0.0.3", 3, "10.0.0.4", 4); /* evicts A: EMIT, then B's NEW */
+  CHECK_EQ(a, 0);
+  CHECK_EQ(b, 2);
+  CHECK_EQ(entry(1)->op, PO_OP_EMIT);
+  CHECK_EQ(entry(b)->slot, entry(a)->slot);
+  uint8_t *v = po_obs_verdicts(L.o);
+  CHECK_EQ(v[1], PO_VERDICT_NONE);
+  CHECK_EQ(v[2], PO_VERDICT_NONE);
+  v[a] = PO_VERDICT_IGNORE; /* A's new_flow said no, too late: A is evicted */
+  po_obs_apply_verdicts(L.o);
+  CHECK_EQ(po_obs_stats(L.o)->ignored, 0);
+  drain();
+  CHECK(feed(1.5, "10.0.0.3", 3, "10.0.0.4", 4) >= 0); /* B is not ignored */
+  stop();
+}
+
 int main(void)
 {
   RUN(every_frame_moves_the_clock);
@@ -676,5 +753,7 @@ int main(void)
   RUN(fragments_follow_their_first);
   RUN(ipv6_fragments_after_destination_options);
   RUN(ipv6_later_fragment_before_its_first);
+  RUN(verdicts_are_applied_after_the_batch);
+  RUN(verdict_of_an_evicted_flow_leaves_its_slot_alone);
   return check_report();
 }
