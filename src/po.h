@@ -421,6 +421,9 @@ int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake
 /* The next entry, or NULL when none is ready (wake() will come). */
 const po_rpkt *po_reader_peek(po_reader *r);
 void po_reader_woken(po_reader *r);
+/* Wake the loop only once n entries are ready (1, the default: at once; at
+ * the end of the input always).  For a loop that outruns the reader. */
+void po_reader_set_batch(po_reader *r, unsigned n);
 void po_reader_next(po_reader *r);
 /* Every entry taken so far is done with: the thread may reuse them. */
 void po_reader_release(po_reader *r);

@@ -25,6 +25,8 @@ struct po_reader {
   atomic_uint released;           /* entries the reader may overwrite */
   /* rarely written */
   _Alignas(64) atomic_int waiting; /* the loop found the ring empty and waits for wake() */
+  atomic_uint wait_head;           /* head when it began to wait */
+  atomic_uint batch;               /* wake it once this many entries are ready (or at the end) */
   atomic_int stop;
   atomic_int finished;   /* the thread has left its loop */
   pthread_t thread;
@@ -71,7 +73,12 @@ static void *reader_main(void *arg)
       }
     }
     atomic_store(&r->head, ++head);
-    if (atomic_load(&r->waiting)) r->wake(r->ud);
+    /* A loop faster than the reader (workers take its packets) would be
+     * woken for every packet, a system call on each side: wake it once a
+     * batch is ready instead. */
+    if (atomic_load(&r->waiting) &&
+        (e->rc <= 0 || head - atomic_load(&r->wait_head) >= atomic_load_explicit(&r->batch, memory_order_relaxed)))
+      r->wake(r->ud);
     if (e->rc <= 0) break; /* end of input or error: the loop reads it from the entry */
   }
   atomic_store(&r->finished, 1);
@@ -93,6 +100,7 @@ int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake
   }
   r->src = src;
   r->depth = depth;
+  atomic_store(&r->batch, 1);
   r->wake = wake;
   r->ud = ud;
   if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
@@ -110,6 +118,7 @@ const po_rpkt *po_reader_peek(po_reader *r)
   r->head_seen = atomic_load(&r->head);
   if (r->consumed != r->head_seen) return &r->ring[r->consumed & (r->depth - 1)];
   /* empty: ask to be woken, then look again (the reader may have just produced) */
+  atomic_store(&r->wait_head, r->head_seen);
   atomic_store(&r->waiting, 1);
   r->head_seen = atomic_load(&r->head);
   if (r->consumed != r->head_seen) {
@@ -120,6 +129,13 @@ const po_rpkt *po_reader_peek(po_reader *r)
 }
 
 void po_reader_woken(po_reader *r) { atomic_store(&r->waiting, 0); }
+
+void po_reader_set_batch(po_reader *r, unsigned n)
+{
+  if (n < 1) n = 1;
+  if (n > r->depth / 2) n = r->depth / 2;
+  atomic_store(&r->batch, n);
+}
 
 void po_reader_next(po_reader *r) { r->consumed++; }
 

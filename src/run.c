@@ -552,6 +552,10 @@ int po_run_start(app *a)
     a->running = 0;
     return PO_ENOMEM;
   } else {
+    /* workers take the packets faster than the reader reads them: the loop
+     * then waits for a quarter of the ring, not a packet (a pipe's packets
+     * go on at once: they may come slowly) */
+    if (a->pool != NULL && !a->stream) po_reader_set_batch(a->rd, READ_AHEAD / 4);
     uv_idle_start(&a->idle, on_idle);
     if (a->stream) uv_timer_start(&a->tick, on_stream_tick, 1000, 1000);
   }
