@@ -418,12 +418,17 @@ typedef struct po_source po_source;
  * waits for entries. */
 int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
                     void *ud);
+/* The same, but every packet is handed to deliver(dud, e) on the reader's
+ * thread (e and its bytes are valid during the call; deliver may change
+ * e->h) instead of going through the ring, which then carries only the end
+ * of the input or its error.  deliver returns 0, or not 0 to stop reading
+ * (the loop then finds the end).  For the worker pool: the reader thread is
+ * the dispatcher, one hand-over fewer per packet. */
+int po_reader_start_deliver(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
+                            void *ud, int (*deliver)(void *dud, po_rpkt *e), void *dud);
 /* The next entry, or NULL when none is ready (wake() will come). */
 const po_rpkt *po_reader_peek(po_reader *r);
 void po_reader_woken(po_reader *r);
-/* Wake the loop only once n entries are ready (1, the default: at once; at
- * the end of the input always).  For a loop that outruns the reader. */
-void po_reader_set_batch(po_reader *r, unsigned n);
 void po_reader_next(po_reader *r);
 /* Every entry taken so far is done with: the thread may reuse them. */
 void po_reader_release(po_reader *r);
@@ -522,7 +527,9 @@ void po_pool_reload(po_pool *p);
 void po_pool_finish(po_pool *p);
 /* --strict: a worker's chains failed. */
 int po_pool_failed(po_pool *p);
-/* The counters summed over the front and the workers (as of their last round). */
+/* The counters summed over the front and the workers (as of the last round
+ * handed over, and each worker's last round done); safe from any thread.
+ * The other functions are the dispatcher's: one thread at a time. */
 void po_pool_stats(po_pool *p, po_stats *sum);
 /* The chain error places of all workers, summed, to diag; returns the
  * errors that were not interruptions. */

@@ -68,6 +68,8 @@ struct po_pool {
   int started;               /* the clock has been set by a frame */
   uint32_t clock;            /* the front's clock at the last round cut */
   atomic_int failed;         /* --strict: a worker's chains failed */
+  pthread_mutex_t snap_mu;   /* front_snap: the dispatcher may be another thread than the reader of counters */
+  po_stats front_snap;       /* the front's counters at the last round handed over */
   po_pool_setup set;
   pthread_mutex_t diag_mu;   /* workers' messages: one at a time, each once */
   char **seen;
@@ -188,6 +190,9 @@ static slab *filling(worker *wk) { return &wk->slabs[wk->pushed % SLABS]; }
  * round in its stage), waiting for room. */
 static void push_round(po_pool *p)
 {
+  pthread_mutex_lock(&p->snap_mu);
+  p->front_snap = *po_obs_stats(p->front);
+  pthread_mutex_unlock(&p->snap_mu);
   for (unsigned i = 0; i < p->n; i++) {
     worker *wk = &p->w[i];
     pthread_mutex_lock(&wk->mu);
@@ -323,7 +328,9 @@ int po_pool_failed(po_pool *p) { return atomic_load(&p->failed); }
 
 void po_pool_stats(po_pool *p, po_stats *sum)
 {
-  *sum = *po_obs_stats(p->front);
+  pthread_mutex_lock(&p->snap_mu);
+  *sum = p->front_snap;
+  pthread_mutex_unlock(&p->snap_mu);
   for (unsigned i = 0; i < p->n; i++) {
     worker *wk = &p->w[i];
     pthread_mutex_lock(&wk->mu);
@@ -431,6 +438,7 @@ void po_pool_free(po_pool *p)
   for (size_t i = 0; i < p->nseen; i++) free(p->seen[i]);
   free(p->seen);
   pthread_mutex_destroy(&p->diag_mu);
+  pthread_mutex_destroy(&p->snap_mu);
   free(p->w);
   free(p);
 }
@@ -444,6 +452,7 @@ int po_pool_new(po_pool **out, const po_pool_setup *set, po_writer *writer, char
   p->n = n;
   p->set = *set;
   pthread_mutex_init(&p->diag_mu, NULL);
+  pthread_mutex_init(&p->snap_mu, NULL);
   po_config front = set->cfg;
   p->front = po_obs_new(&front, NULL, NULL);
   p->w = calloc(n, sizeof *p->w);

@@ -16,6 +16,8 @@ struct po_reader {
   unsigned depth;         /* a power of two */
   void (*wake)(void *ud);
   void *ud;
+  int (*deliver)(void *dud, po_rpkt *e); /* or NULL: packets go through the ring */
+  void *dud;
   /* reader thread */
   _Alignas(64) atomic_uint head; /* entries produced */
   unsigned released_seen;        /* its last look at released */
@@ -25,8 +27,6 @@ struct po_reader {
   atomic_uint released;           /* entries the reader may overwrite */
   /* rarely written */
   _Alignas(64) atomic_int waiting; /* the loop found the ring empty and waits for wake() */
-  atomic_uint wait_head;           /* head when it began to wait */
-  atomic_uint batch;               /* wake it once this many entries are ready (or at the end) */
   atomic_int stop;
   atomic_int finished;   /* the thread has left its loop */
   pthread_t thread;
@@ -72,13 +72,12 @@ static void *reader_main(void *arg)
         po_key_ahead(e->h, &e->fk);
       }
     }
+    if (r->deliver != NULL && e->rc > 0) { /* handed on here; the ring carries only the end */
+      if (r->deliver(r->dud, e) == 0) continue;
+      e->rc = 0; /* the consumer asks to stop: the end, for the loop */
+    }
     atomic_store(&r->head, ++head);
-    /* A loop faster than the reader (workers take its packets) would be
-     * woken for every packet, a system call on each side: wake it once a
-     * batch is ready instead. */
-    if (atomic_load(&r->waiting) &&
-        (e->rc <= 0 || head - atomic_load(&r->wait_head) >= atomic_load_explicit(&r->batch, memory_order_relaxed)))
-      r->wake(r->ud);
+    if (atomic_load(&r->waiting)) r->wake(r->ud);
     if (e->rc <= 0) break; /* end of input or error: the loop reads it from the entry */
   }
   atomic_store(&r->finished, 1);
@@ -87,6 +86,12 @@ static void *reader_main(void *arg)
 
 int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
                     void *ud)
+{
+  return po_reader_start_deliver(out, src, depth, wake, ud, NULL, NULL);
+}
+
+int po_reader_start_deliver(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
+                            void *ud, int (*deliver)(void *dud, po_rpkt *e), void *dud)
 {
   if (depth < 2) depth = 2;
   while (depth & (depth - 1)) depth &= depth - 1; /* a power of two, at most what was asked */
@@ -100,9 +105,10 @@ int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake
   }
   r->src = src;
   r->depth = depth;
-  atomic_store(&r->batch, 1);
   r->wake = wake;
   r->ud = ud;
+  r->deliver = deliver;
+  r->dud = dud;
   if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
     free(r->ring);
     free(r);
@@ -118,7 +124,6 @@ const po_rpkt *po_reader_peek(po_reader *r)
   r->head_seen = atomic_load(&r->head);
   if (r->consumed != r->head_seen) return &r->ring[r->consumed & (r->depth - 1)];
   /* empty: ask to be woken, then look again (the reader may have just produced) */
-  atomic_store(&r->wait_head, r->head_seen);
   atomic_store(&r->waiting, 1);
   r->head_seen = atomic_load(&r->head);
   if (r->consumed != r->head_seen) {
@@ -129,13 +134,6 @@ const po_rpkt *po_reader_peek(po_reader *r)
 }
 
 void po_reader_woken(po_reader *r) { atomic_store(&r->waiting, 0); }
-
-void po_reader_set_batch(po_reader *r, unsigned n)
-{
-  if (n < 1) n = 1;
-  if (n > r->depth / 2) n = r->depth / 2;
-  atomic_store(&r->batch, n);
-}
 
 void po_reader_next(po_reader *r) { r->consumed++; }
 

@@ -196,6 +196,10 @@ static void end_run(app *a)
 {
   if (!a->running) return;
   a->running = 0;
+  if (a->pool != NULL && a->rd != NULL) { /* a file's reader is the dispatcher: it stops first */
+    if (!po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
+    a->rd = NULL;
+  }
   po_run_dispatch(a);
   if (a->pool != NULL) {
     po_pool_finish(a->pool); /* every worker writes its flows */
@@ -236,8 +240,8 @@ void po_run_abort(app *a)
   a->running = 0;
   uv_idle_stop(&a->idle);
   po_host_reset(a->host);
+  close_source(a); /* first: a file's reader may be the workers' dispatcher */
   free_workers(a);
-  close_source(a);
 }
 
 /* One packet into the observer (a malformed one is only counted); hand the
@@ -352,6 +356,16 @@ static void on_idle(uv_idle_t *h)
 }
 
 static void wake_loop(void *ud) { uv_async_send(&((app *)ud)->async); }
+
+/* With workers, a file's reader thread is the dispatcher (po_reader_start_deliver):
+ * each packet goes from it to its worker, not through the loop.  Stop reading
+ * when the output failed or, with --strict, a chain did. */
+static int deliver(void *ud, po_rpkt *e)
+{
+  app *a = ud;
+  po_pool_frame(a->pool, e->ts, e->decoded, e->h, e->decoded == PO_OK ? &e->fk : NULL, &e->link);
+  return po_writer_failed(a->writer) || (a->o->strict && po_pool_failed(a->pool));
+}
 
 static void on_async(uv_async_t *h)
 {
@@ -547,15 +561,13 @@ int po_run_start(app *a)
   if (a->live) {
     uv_timer_start(&a->tick, on_tick, 1000, 1000);
     pump(a);
-  } else if (po_reader_start(&a->rd, a->src, READ_AHEAD, wake_loop, a) != PO_OK) {
+  } else if ((a->pool != NULL && !a->stream
+                  ? po_reader_start_deliver(&a->rd, a->src, READ_AHEAD, wake_loop, a, deliver, a)
+                  : po_reader_start(&a->rd, a->src, READ_AHEAD, wake_loop, a)) != PO_OK) {
     po_run_say(a, "cannot start the reader thread");
     a->running = 0;
     return PO_ENOMEM;
   } else {
-    /* workers take the packets faster than the reader reads them: the loop
-     * then waits for a quarter of the ring, not a packet (a pipe's packets
-     * go on at once: they may come slowly) */
-    if (a->pool != NULL && !a->stream) po_reader_set_batch(a->rd, READ_AHEAD / 4);
     uv_idle_start(&a->idle, on_idle);
     if (a->stream) uv_timer_start(&a->tick, on_stream_tick, 1000, 1000);
   }
