@@ -392,8 +392,10 @@ int po_stage_round(po_stage *s, int flush);
 void po_stage_submit(po_stage *s);
 /* Return when everything s staged is written. */
 void po_stage_sync(po_stage *s);
-/* Return when every stage's records are written to out (po_out_write; not
- * flushed): the producers must be idle, their rounds closed. */
+/* Return when every page handed over is written to out (po_out_write; not
+ * flushed).  The producers hand over their part-full pages first, through
+ * json.c (po_json_submit, po_host_submit): json.c builds the next record in
+ * the page it holds.  With stages, they must be idle, their rounds closed. */
 void po_writer_sync(po_writer *w);
 /* 1 once a write to out failed (out->err says why, after po_writer_sync). */
 int po_writer_failed(po_writer *w);

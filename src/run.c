@@ -132,6 +132,7 @@ static void close_source(app *a)
 static void sync_writer(app *a)
 {
   if (a->writer == NULL) return;
+  if (a->obs != NULL) po_host_submit(a->host); /* workers hand theirs over when they go idle */
   po_writer_sync(a->writer);
   uint64_t lost = po_writer_lost(a->writer);
   if (lost > 0)

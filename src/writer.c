@@ -266,13 +266,14 @@ void po_stage_sync(po_stage *s)
   pthread_mutex_unlock(&w->mu);
 }
 
-/* Every stage's pages written.  With several stages, the caller has made
- * sure that no producer adds more (the workers are idle or gone) and that
- * each closed its last round; a round left open stops the writing at that
- * stage (po_writer_free writes the rest). */
+/* Every page handed over written.  The producers hand over their part-full
+ * pages themselves (po_stage_submit, through json.c: a page handed over
+ * behind json.c's back would still be its memory for the next record).  With
+ * several stages, the caller has made sure that no producer adds more (the
+ * workers are idle or gone) and that each closed its last round; a round
+ * left open stops the writing at that stage (po_writer_free writes the rest). */
 void po_writer_sync(po_writer *w)
 {
-  for (unsigned i = 0; i < w->nstages; i++) po_stage_submit(&w->stages[i]);
   pthread_mutex_lock(&w->mu);
   for (;;) {
     int left = 0;
@@ -290,6 +291,7 @@ uint64_t po_writer_lost(po_writer *w) { return atomic_exchange(&w->lost, 0); }
 void po_writer_free(po_writer *w)
 {
   if (w == NULL) return;
+  for (unsigned i = 0; i < w->nstages; i++) po_stage_submit(&w->stages[i]); /* the producers are gone */
   po_writer_sync(w);
   pthread_mutex_lock(&w->mu);
   w->stop = 1;

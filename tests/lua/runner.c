@@ -10,11 +10,13 @@
  * observer, a sink writing FILE, the writer thread), and the test has a
  * global host_sync(): returns once every record written so far is in FILE. */
 static po_writer *writer;
+static po_host *host;
 static po_out out;
 
 static int host_sync(lua_State *L)
 {
   (void)L;
+  po_host_submit(host); /* its part-full page */
   po_writer_sync(writer);
   po_out_flush(&out);
   return 0;
@@ -47,6 +49,7 @@ int main(int argc, char **argv)
       fprintf(stderr, "po_luarun: cannot bind to %s\n", path);
       return 1;
     }
+    host = h;
     po_host_bind(h, o, po_writer_stage(writer, 0), po_obs_stats(o));
     lua_register(L, "host_sync", host_sync);
   }

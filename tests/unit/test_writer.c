@@ -125,6 +125,7 @@ static void lines_in_order_across_pages(void)
   po_writer *w = temp_writer(tmpl, &out);
   enum { N = 3000 }; /* a dozen pages */
   for (int i = 0; i < N; i++) po_stage_add(po_writer_stage(w, 0), record(w, i));
+  po_stage_submit(po_writer_stage(w, 0));
   po_writer_sync(w);
   CHECK_EQ(written_lines(&out, tmpl, plain_line), N);
   /* more after a sync, then free: what was added is written */
@@ -157,6 +158,7 @@ static void page_memory(void)
       po_stage_add(po_writer_stage(w, 0), record(w, i)); /* pages are handed over and come back */
     }
   }
+  po_stage_submit(po_writer_stage(w, 0));
   po_writer_sync(w);
   CHECK(!po_writer_failed(w));
   CHECK_EQ(po_writer_lost(w), 0);
@@ -171,6 +173,7 @@ static void write_errors_are_reported(void)
   po_writer *w = po_writer_new(&out, 1);
   /* more than the sink's buffer, so the thread's writes reach the device */
   for (int i = 0; i < 40000; i++) po_stage_add(po_writer_stage(w, 0), record(w, i));
+  po_stage_submit(po_writer_stage(w, 0));
   po_writer_sync(w);
   CHECK(po_writer_failed(w));
   CHECK_EQ(out.err, ENOSPC);
@@ -226,6 +229,7 @@ static void stages_merge_round_by_round(void)
       for (int k = 0; k < (r * 7 + s * 3) % 5; k++)
         elen += (size_t)snprintf(expect + elen, sizeof expect - elen, "{\"r\":%d,\"s\":%d,\"k\":%d}\n", r, s, k);
   }
+  for (unsigned k = 0; k < S; k++) po_stage_submit(po_writer_stage(w, k));
   po_writer_sync(w);
   po_writer_free(w);
   CHECK_EQ(po_out_flush(&out), PO_OK);
