@@ -12,15 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-enum { PEND = 4096 }; /* records queued outside a batch before they are written */
 enum { TAB_MAX = 128 }; /* the most keys of a template read from C (record.lua makes at most 96) */
 
 struct po_host {
   lua_State *L;
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
   int ref_write, ref_loadfile, ref_mod, ref_report;
-  size_t npend;              /* slots emitted outside a batch, not written yet: */
-  uint32_t pend[PEND];       /* Lua reads them here (the address is given once) */
   po_observer *obs;
   po_out *out;
   po_stats *st;
@@ -512,8 +509,6 @@ void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st)
   lua_setfield(L, -2, "json");
   lua_pushlightuserdata(L, NULL); /* records go to the stage, not to a sink */
   lua_setfield(L, -2, "out");
-  lua_pushlightuserdata(L, h->pend);
-  lua_setfield(L, -2, "pend");
   lua_pushlightuserdata(L, h);
   lua_pushcclosure(L, write_slow, 1);
   lua_setfield(L, -2, "write_slow");
@@ -532,21 +527,19 @@ void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st)
 
 static void drain_diag(po_host *h);
 
-void po_host_emit(void *ud, uint32_t slot)
-{
-  po_host *h = ud;
-  if (h->npend == PEND) po_host_flush(h);
-  h->pend[h->npend++] = slot;
-}
-
 void po_host_flush(po_host *h)
 {
-  if (h->npend == 0) return;
+  if (h->obs == NULL) return;
+  unsigned n;
+  const uint32_t *slots = po_obs_emitted(h->obs, &n);
+  if (n == 0) return;
   lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_write);
-  lua_pushinteger(h->L, (lua_Integer)h->npend);
-  h->npend = 0;
+  lua_pushlightuserdata(h->L, (void *)slots);
+  lua_pushinteger(h->L, (lua_Integer)n);
   char err[1024];
-  if (call(h, 1, 1, err, sizeof err) != PO_OK) {
+  int rc = call(h, 2, 1, err, sizeof err);
+  po_obs_emitted_clear(h->obs); /* written: the slots may serve new flows */
+  if (rc != PO_OK) {
     if (h->diag) h->diag(h->ud, err);
   } else {
     if (h->st) h->st->chain_errors += (uint64_t)lua_tointeger(h->L, -1); /* flow_end errors */
@@ -651,7 +644,7 @@ void po_host_submit(po_host *h) { po_json_submit(h->json); }
 
 void po_host_reset(po_host *h)
 {
-  h->npend = 0;
+  if (h->obs != NULL) po_obs_emitted_clear(h->obs); /* not written */
   lua_rawgeti(h->L, LUA_REGISTRYINDEX, h->ref_reset);
   char err[256];
   call(h, 0, 0, err, sizeof err);

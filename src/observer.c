@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ST_FREE = 0, ST_ACTIVE, ST_EXPIRING, ST_IGNORED };
+enum { ST_FREE = 0, ST_ACTIVE, ST_EXPIRING, ST_IGNORED, ST_WRITTEN };
 enum { FRAG_CACHE_LOG2 = 14, MAX_TIMEOUT = 7 * 86400 };
 
 /* One cache line per flow (the array is aligned to them): a lookup that finds
@@ -27,8 +27,10 @@ typedef struct bins { uint32_t *head, *tail; } bins;
 
 struct po_observer {
   po_config cfg;
-  po_emit_fn emit;
-  void *ud;
+  uint32_t *emitq;          /* slots of the records written by the clock, in order (ST_WRITTEN:
+                            * out of the table, kept until po_obs_emitted_clear) */
+  uint32_t nemit, emitcap;
+  int flushed;             /* emitq holds a flush's slots (the table is empty already) */
   flow *f;                 /* slots 1..cap; f[0] unused */
   uint32_t cap, live, free_head, next_unused;
   uint32_t used;           /* slots 1..used have been used (next_unused restarts at a flush) */
@@ -98,7 +100,7 @@ static int rehash(po_observer *o, uint32_t nb)
   if (b == NULL) return PO_ENOMEM;
   for (uint32_t s = 1; s < o->next_unused; s++) {
     flow *f = &o->f[s];
-    if (f->state == ST_FREE) continue;
+    if (f->state == ST_FREE || f->state == ST_WRITTEN) continue; /* not in the table */
     uint32_t i = f->hash & (nb - 1);
     f->hnext = b[i];
     b[i] = s;
@@ -127,7 +129,10 @@ static uint32_t slot_alloc(po_observer *o)
   }
   if (o->next_unused > o->cap) {
     uint32_t ncap = o->cap * 2;
-    if (ncap > o->cfg.max_flows) ncap = o->cfg.max_flows;
+    /* max_flows live flows, and the slots of records written by the clock
+     * that wait for the host (po_obs_emitted_clear) */
+    uint64_t most = (uint64_t)o->cfg.max_flows + o->nemit;
+    if (ncap > most) ncap = (uint32_t)(most < UINT32_MAX - 1 ? most : UINT32_MAX - 1);
     if (ncap <= o->cap) return 0;
     flow *nf = flows_new(ncap);
     if (nf == NULL) return 0;
@@ -144,16 +149,42 @@ static uint32_t slot_alloc(po_observer *o)
   return s;
 }
 
-static void slot_free(po_observer *o, uint32_t s)
+/* Out of the hash table: a packet of the same key now makes a new flow. */
+static void slot_unlink(po_observer *o, uint32_t s)
 {
   flow *f = &o->f[s];
   uint32_t *pp = &o->bucket[f->hash & (o->nbucket - 1)];
   while (*pp != s) pp = &o->f[*pp].hnext;
   *pp = f->hnext;
+  o->live--;
+}
+
+static void slot_release(po_observer *o, uint32_t s)
+{
+  flow *f = &o->f[s];
   f->state = ST_FREE;
   f->hnext = o->free_head;
   o->free_head = s;
-  o->live--;
+}
+
+static void slot_free(po_observer *o, uint32_t s)
+{
+  slot_unlink(o, s);
+  slot_release(o, s);
+}
+
+/* Queue slot s on the list of records written by the clock; 0, or PO_ENOMEM. */
+static int emit_push(po_observer *o, uint32_t s)
+{
+  if (o->nemit == o->emitcap) {
+    uint32_t nc = o->emitcap ? o->emitcap * 2 : 1024;
+    uint32_t *q = realloc(o->emitq, (size_t)nc * sizeof *q);
+    if (q == NULL) return PO_ENOMEM;
+    o->emitq = q;
+    o->emitcap = nc;
+  }
+  o->emitq[o->nemit++] = s;
+  return PO_OK;
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -179,9 +210,15 @@ static uint32_t later_than_clock(const po_observer *o, double d)
 
 static void write_now(po_observer *o, uint32_t s)
 {
+  /* the slot stays taken (its key, for messages) until the record is written */
+  slot_unlink(o, s);
+  if (emit_push(o, s) != PO_OK) { /* no memory for the list: the record is lost */
+    slot_release(o, s);
+    o->st.shorts++;
+    return;
+  }
+  o->f[s].state = ST_WRITTEN;
   o->st.records++;
-  o->emit(o->ud, s);
-  slot_free(o, s);
 }
 
 /* Add a batch entry asking Lua to hand the record of slot s to the writer. */
@@ -273,7 +310,8 @@ void po_obs_advance(po_observer *o, double ts)
 /* Every flow goes, so instead of unlinking each one from its hash chain (a
  * cache miss or more per flow: a quarter of a second for a million) the
  * lists, the buckets and the slots are emptied at once when all are written.
- * The emit callback may describe a slot (its key stays) but adds no flow. */
+ * The slots go on the list of records written (po_obs_emitted) with their
+ * keys (for messages); no flow may be added before the list is cleared. */
 void po_obs_flush(po_observer *o)
 {
   for (int pass = 0; pass < 2; pass++) {
@@ -284,8 +322,8 @@ void po_obs_flush(po_observer *o)
         flow *f = &o->f[s];
         uint32_t next = f->next;
         if (f->state != ST_IGNORED) {
-          o->st.records++;
-          o->emit(o->ud, s);
+          if (emit_push(o, s) == PO_OK) o->st.records++;
+          else o->st.shorts++; /* no memory for the list: the record is lost */
         }
         f->state = ST_FREE;
         f->prev = f->next = 0;
@@ -298,6 +336,7 @@ void po_obs_flush(po_observer *o)
   o->live = 0;
   o->free_head = 0;
   o->next_unused = 1; /* slots keep their generation: entries made before stay stale */
+  o->flushed = 1;
 }
 
 static flow *entry_flow(po_observer *o, unsigned i, int state)
@@ -536,11 +575,25 @@ uint32_t po_obs_live(const po_observer *o) { return o->live; }
 
 void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len)
 {
-  if (slot == 0 || slot >= o->next_unused) { buf[0] = 0; return; }
+  if (slot == 0 || slot > o->used) { buf[0] = 0; return; } /* a key stays until its slot is used again */
   po_key_format(&o->f[slot].key, o->f[slot].fwd_sw, buf, len);
 }
 
-po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud)
+const uint32_t *po_obs_emitted(const po_observer *o, unsigned *n)
+{
+  *n = o->nemit;
+  return o->emitq;
+}
+
+void po_obs_emitted_clear(po_observer *o)
+{
+  if (!o->flushed)
+    for (uint32_t i = 0; i < o->nemit; i++) slot_release(o, o->emitq[i]);
+  o->nemit = 0;
+  o->flushed = 0;
+}
+
+po_observer *po_obs_new(const po_config *cfg)
 {
   po_observer *o = calloc(1, sizeof *o);
   if (o == NULL) return NULL;
@@ -549,8 +602,6 @@ po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud)
   if (o->cfg.expiry_timeout > MAX_TIMEOUT) o->cfg.expiry_timeout = MAX_TIMEOUT;
   if (o->cfg.max_flows == 0) o->cfg.max_flows = 1;
   if (o->cfg.batch_size == 0) o->cfg.batch_size = 256;
-  o->emit = emit;
-  o->ud = ud;
   uint32_t span = (o->cfg.idle_timeout > o->cfg.expiry_timeout ? o->cfg.idle_timeout
                                                                 : o->cfg.expiry_timeout) + 3;
   uint32_t w = 8;
@@ -581,6 +632,7 @@ void po_obs_free(po_observer *o)
   free(o->bucket);
   free(o->batch);
   free(o->verdict);
+  free(o->emitq);
   free(o->idle.head);
   free(o->idle.tail);
   free(o->expire.head);

@@ -174,11 +174,15 @@ typedef struct po_config {
 } po_config;
 void po_config_defaults(po_config *cfg);
 
-/* Called for a record that must be written now, outside a batch. */
-typedef void (*po_emit_fn)(void *ud, uint32_t slot);
-
 typedef struct po_observer po_observer;
-po_observer *po_obs_new(const po_config *cfg, po_emit_fn emit, void *ud);
+po_observer *po_obs_new(const po_config *cfg);
+/* Records the clock wrote (po_obs_advance: idle and expired flows) or a
+ * flush did, in order: their slots, which keep their keys (po_obs_describe)
+ * and are not reused until po_obs_emitted_clear.  The host writes them before
+ * the next batch's entries (whose new flows have other slots).  Evictions
+ * are batch entries instead (PO_OP_EMIT), in order with the packets. */
+const uint32_t *po_obs_emitted(const po_observer *o, unsigned *n);
+void po_obs_emitted_clear(po_observer *o);
 void po_obs_free(po_observer *o);
 /* True when a frame at ts (any frame: IP or not, malformed too, since every
  * frame moves the clock) would advance the clock while the batch holds
@@ -483,10 +487,8 @@ void po_host_set_worker(po_host *h, unsigned worker, unsigned workers);
  * the observer's batch, write what it emitted and apply the verdicts the
  * chains stored beside it (po_obs_apply_verdicts). */
 int po_host_run_batch(po_host *h);
-/* po_emit_fn: queue the record of slot for writing (in emission order, by the
- * next po_host_run_batch or po_host_flush; the slot is not reused before). */
-void po_host_emit(void *ud, uint32_t slot);
-/* Write the queued records now. */
+/* Write the records the observer's clock or flush wrote (po_obs_emitted)
+ * now, and clear its list. */
 void po_host_flush(po_host *h);
 /* Forget every record, queued ones included (before a re-run). */
 void po_host_reset(po_host *h);

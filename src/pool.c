@@ -454,7 +454,7 @@ int po_pool_new(po_pool **out, const po_pool_setup *set, po_writer *writer, char
   pthread_mutex_init(&p->diag_mu, NULL);
   pthread_mutex_init(&p->snap_mu, NULL);
   po_config front = set->cfg;
-  p->front = po_obs_new(&front, NULL, NULL);
+  p->front = po_obs_new(&front); /* no flow: its clock never writes a record */
   p->w = calloc(n, sizeof *p->w);
   if (p->front == NULL || p->w == NULL) {
     po_pool_free(p);
@@ -483,7 +483,7 @@ int po_pool_new(po_pool **out, const po_pool_setup *set, po_writer *writer, char
     if (po_host_set_timeout(wk->host, set->chain_timeout) != PO_OK) { rc = PO_ENOMEM; break; }
     rc = po_host_load(wk->host, set->scripts, set->nscripts, err, errlen);
     if (rc != PO_OK) break;
-    wk->obs = po_obs_new(&cfg, po_host_emit, wk->host);
+    wk->obs = po_obs_new(&cfg);
     if (wk->obs == NULL) { rc = PO_ENOMEM; break; }
     po_host_bind(wk->host, wk->obs, po_writer_stage(writer, i), po_obs_stats(wk->obs));
   }

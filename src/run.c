@@ -536,7 +536,7 @@ int po_run_start(app *a)
     made = po_pool_new(&a->pool, &ps, a->writer, err, sizeof err);
     if (made != PO_OK && made != PO_ENOMEM) po_run_say(a, "%s", err);
   } else if (made == PO_OK) {
-    a->obs = po_obs_new(&a->o->cfg, po_host_emit, a->host);
+    a->obs = po_obs_new(&a->o->cfg);
     if (a->obs == NULL || po_link_batch_reserve(a->o->cfg.batch_size + 2) != PO_OK) made = PO_ENOMEM;
   }
   if (made != PO_OK) {

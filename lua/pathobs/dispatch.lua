@@ -140,14 +140,11 @@ end
 
 ------------------------------------------------------------------ setup
 
-local PEND = ffi.cast("uint32_t *", ffi.new("uint32_t[1]")) -- see M.write_slots
-
 -- The C host (lua_host.c, po_host_bind) calls setup(host) once it has an
 -- observer and a sink, with one table (light userdata for the pointers):
 --   batch       po_pkt *: the observer's batch, entries 0..n-1 for batch(n)
 --   verdicts    uint8_t *: one PO_VERDICT_* per batch entry, stored by the loop
 --   observer    po_observer *: for describing a flow in an error message
---   pend        uint32_t *: the slots write_slots(n) writes
 --   json        po_json *: where records are serialised (record.lua)
 --   out         po_out *: the sink records go to (record.lua)
 --   write_slow  function(rec): writes a record the general way (record.lua)
@@ -157,7 +154,6 @@ function M.setup(host)
   B = ffi.cast("po_pkt *", host.batch)
   V = ffi.cast("uint8_t *", host.verdicts)
   obs = ffi.cast("po_observer *", host.observer)
-  PEND = ffi.cast("uint32_t *", host.pend)
   record.setup(host)
   headers.bind(host.batch)
 end
@@ -254,13 +250,16 @@ function M.error_report()
   return lines, f
 end
 
--- Write the records of PEND[0..n-1] (slots emitted by the C core), in order,
--- after their flow_end.  Returns the number of chain errors.
+-- Write the records of slots[0..n-1] (the observer's list of records its
+-- clock or a flush wrote, po_obs_emitted), in order, after their flow_end.
+-- Returns the number of chain errors.  Once per batch, not per packet: the
+-- cast of the light userdata is not compiled, and need not be.
 local WQ = {}
-function M.write_slots(n)
+function M.write_slots(slots, n)
+  local P = ffi.cast("const uint32_t *", slots)
   local m, errors = 0, 0
   for i = 0, n - 1 do
-    local s = PEND[i]
+    local s = P[i]
     local rec = R[s]
     if rec ~= nil then
       R[s] = nil

@@ -44,7 +44,7 @@ int main(int argc, char **argv)
   if (path != NULL && *path) {
     po_config cfg;
     po_config_defaults(&cfg);
-    o = po_obs_new(&cfg, po_host_emit, h);
+    o = po_obs_new(&cfg);
     if (o == NULL || po_out_open(&out, path) != PO_OK || (writer = po_writer_new(&out, 1)) == NULL) {
       fprintf(stderr, "po_luarun: cannot bind to %s\n", path);
       return 1;

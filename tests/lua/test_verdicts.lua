@@ -4,8 +4,8 @@ local t = require("t")
 local core = require("pathobs.core")
 local D = require("pathobs.dispatch")
 
-local batch, verdicts, pend = ffi.new("po_pkt[8]"), ffi.new("uint8_t[8]"), ffi.new("uint32_t[8]")
-D.setup({ batch = batch, verdicts = verdicts, pend = pend,
+local batch, verdicts = ffi.new("po_pkt[8]"), ffi.new("uint8_t[8]")
+D.setup({ batch = batch, verdicts = verdicts,
   write_slow = function() return 0 end,
   tab = { probe = function() return false end, template = function() end, write = function() end } })
 -- one UDP packet 10.0.0.1:1 -> 10.0.0.2:2

@@ -13,20 +13,27 @@ typedef struct log {
 
 static log L;
 
-static void on_emit(void *ud, uint32_t slot)
+/* What the host does with the records the clock wrote: log them, in order,
+ * with the flows their slots still describe, then free the slots. */
+static void collect(void)
 {
-  log *l = ud;
-  char d[64];
-  po_obs_describe(l->o, slot, d, sizeof d);
-  if (l->n < 64) {
-    snprintf(l->what[l->n], sizeof l->what[0], "%s", d);
-    l->when[l->n++] = l->now;
+  unsigned n;
+  const uint32_t *slots = po_obs_emitted(L.o, &n);
+  for (unsigned i = 0; i < n; i++) {
+    char d[64];
+    po_obs_describe(L.o, slots[i], d, sizeof d);
+    if (L.n < 64) {
+      snprintf(L.what[L.n], sizeof L.what[0], "%s", d);
+      L.when[L.n++] = L.now;
+    }
   }
+  po_obs_emitted_clear(L.o);
 }
 
 /* What Lua would do with a batch: hand EMIT entries to the writer. */
 static void drain(void)
 {
+  collect();
   unsigned n;
   po_pkt *b = po_obs_batch(L.o, &n);
   for (unsigned i = 0; i < n; i++)
@@ -50,6 +57,7 @@ static int feed(double ts, const char *src, unsigned sp, const char *dst, unsign
   unsigned before, after;
   po_obs_batch(L.o, &before);
   po_obs_packet(L.o, ts, 0x0800, b, (uint32_t)len);
+  collect();
   po_obs_batch(L.o, &after);
   return after > before ? (int)after - 1 : -1;
 }
@@ -74,7 +82,7 @@ static void start(uint32_t max_flows)
   po_config_defaults(&cfg);
   cfg.max_flows = max_flows;
   memset(&L, 0, sizeof L);
-  L.o = po_obs_new(&cfg, on_emit, &L);
+  L.o = po_obs_new(&cfg);
 }
 
 static void stop(void)
@@ -175,6 +183,7 @@ static void flush_writes_expiring_then_active(void)
   verdict(i, PO_VERDICT_COMPLETE);
   drain();
   po_obs_flush(L.o);
+  collect();
   CHECK_EQ(L.n, 2);
   CHECK_STR(L.what[0], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
   CHECK_STR(L.what[1], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
@@ -193,6 +202,7 @@ static void flush_writes_expiring_then_active(void)
   CHECK_EQ(po_obs_live(L.o), 2);
   drain();
   po_obs_flush(L.o);
+  collect();
   CHECK_EQ(L.n, 3);
   CHECK_STR(L.what[2], "10.0.0.2:2 -> 10.0.0.1:1 proto 17");
   CHECK_EQ(po_obs_live(L.o), 0);
@@ -251,6 +261,7 @@ static void flush_writes_active_flows_in_deadline_order(void)
   feed(2.6, "10.0.0.1", 1, "10.0.0.2", 2);   /* A: 33, after C */
   drain();
   po_obs_flush(L.o);
+  collect();
   CHECK_EQ(L.n, 3);
   CHECK_STR(L.what[0], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
   CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
@@ -274,6 +285,7 @@ static void eviction_sees_moved_deadlines(void)
   CHECK_STR(d, "10.0.0.7:7 -> 10.0.0.8:8 proto 17");
   drain();
   po_obs_flush(L.o); /* what stays: C (32), A (33), then the new one (33) */
+  collect();
   CHECK_EQ(L.n, 4);
   CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
   CHECK_STR(L.what[2], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
@@ -297,10 +309,14 @@ static void non_ip_and_short_are_counted(void)
   uint8_t b[64];
   size_t n = tcp4_packet(b, "10.0.0.1", 1, "10.0.0.2", 2, 0);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0806, b, (uint32_t)n), PO_ENOTIP);
+  collect();
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, 22), PO_ESHORT);
+  collect();
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, 10), PO_EMALFORM);
+  collect();
   put16(b + 6, 0x0004); /* a non-first fragment nobody introduced */
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  collect();
   po_stats *s = po_obs_stats(L.o);
   CHECK_EQ(s->packets, 4);
   CHECK_EQ(s->non_ip, 1);
@@ -325,14 +341,17 @@ static void padding_is_no_transport_header(void)
     b[22] = (uint8_t)(0x56 + i);
     b[23] = 0x78;
     CHECK_EQ(po_obs_packet(L.o, 1.0 + i, 0x0800, b, sizeof b), PO_ESHORT);
+    collect();
   }
   ip4(b, "10.0.0.1", "10.0.0.2", 17, 20);
   put16(b + 4, 99);
   put16(b + 6, 0x2000); /* a first fragment of more, with no UDP bytes */
   CHECK_EQ(po_obs_packet(L.o, 3.0, 0x0800, b, sizeof b), PO_ESHORT);
+  collect();
   put16(b + 2, 28);
   put16(b + 6, 0x0001); /* its next fragment finds nothing to join */
   CHECK_EQ(po_obs_packet(L.o, 3.0, 0x0800, b, sizeof b), PO_EFRAG);
+  collect();
   po_stats *s = po_obs_stats(L.o);
   CHECK_EQ(s->shorts, 3);
   CHECK_EQ(s->fragments, 1);
@@ -348,9 +367,11 @@ static void fragments_follow_their_first(void)
   put16(first + 4, 77);
   put16(first + 6, 0x2000);
   po_obs_packet(L.o, 1.0, 0x0800, first, (uint32_t)n);
+  collect();
   memcpy(rest, first, n);
   put16(rest + 6, 0x0002); /* offset 16, last: carries no ports */
   po_obs_packet(L.o, 1.0, 0x0800, rest, (uint32_t)n);
+  collect();
   unsigned cnt;
   po_pkt *b = po_obs_batch(L.o, &cnt);
   CHECK_EQ(cnt, 2);
@@ -359,6 +380,7 @@ static void fragments_follow_their_first(void)
   CHECK_EQ(b[1].h[0].frag, 1);
   put16(rest + 4, 78); /* another id: unmatched */
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, rest, (uint32_t)n), PO_EFRAG);
+  collect();
   stop();
 }
 
@@ -397,7 +419,9 @@ static void ipv6_fragments_after_destination_options(void)
   uint8_t first[128], later[128];
   size_t nf = frag6_first(first, 0x1234, 17), nl = frag6_later(later, 0x1234, 60);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, first, (uint32_t)nf), PO_OK);
+  collect();
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_OK);
+  collect();
   unsigned cnt;
   po_pkt *b = po_obs_batch(L.o, &cnt);
   CHECK_EQ(cnt, 2);
@@ -414,13 +438,17 @@ static void ipv6_fragments_after_destination_options(void)
   /* the same id between other addresses, or another id: not that datagram */
   later[39] = 3;
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  collect();
   frag6_later(later, 0x1235, 60);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  collect();
   /* a first fragment of ICMPv6 (no ports) is remembered too */
   nf = frag6_first(first, 0x99, 58);
   CHECK_EQ(po_obs_packet(L.o, 2.0, 0x86dd, first, (uint32_t)nf), PO_OK);
+  collect();
   frag6_later(later, 0x99, 60);
   CHECK_EQ(po_obs_packet(L.o, 2.0, 0x86dd, later, (uint32_t)nl), PO_OK);
+  collect();
   b = po_obs_batch(L.o, &cnt);
   CHECK_EQ(b[cnt - 1].slot, b[cnt - 2].slot);
   CHECK_EQ(b[cnt - 1].h[0].proto, 58);
@@ -438,7 +466,9 @@ static void ipv6_later_fragment_before_its_first(void)
   uint8_t first[128], later[128];
   size_t nf = frag6_first(first, 0x1234, 17), nl = frag6_later(later, 0x1234, 60);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  collect();
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, first, (uint32_t)nf), PO_OK);
+  collect();
   unsigned cnt;
   po_pkt *b = po_obs_batch(L.o, &cnt);
   CHECK_EQ(cnt, 1);
@@ -457,7 +487,9 @@ static void icmp_error_opening_a_flow_is_reverse(void)
   size_t n = tcp4_packet(syn, "10.0.0.1", 1234, "192.0.2.9", 80, 0x02);
   size_t e = icmp4_error(err, "198.51.100.1", "10.0.0.1", 3, 1, syn, 28);
   po_obs_packet(L.o, 1.0, 0x0800, err, (uint32_t)e);
+  collect();
   po_obs_packet(L.o, 1.0, 0x0800, syn, (uint32_t)n); /* the quoted SYN itself, seen later */
+  collect();
   unsigned cnt;
   po_pkt *b = po_obs_batch(L.o, &cnt);
   CHECK_EQ(cnt, 2);
@@ -483,6 +515,7 @@ static void every_frame_moves_the_clock(void)
     L.now = t;
     if (po_obs_must_cut(L.o, t)) drain();
     CHECK_EQ(po_obs_packet(L.o, t, 0x0806, arp, sizeof arp), PO_ENOTIP);
+    collect();
   }
   CHECK_EQ(L.n, 1);
   CHECK_STR(L.what[0], "10.0.0.1:1 -> 10.0.0.2:2 proto 17");
@@ -493,6 +526,7 @@ static void every_frame_moves_the_clock(void)
   drain();
   L.now = 80.0;
   po_obs_decoded(L.o, 80.0, PO_EMALFORM, NULL, NULL);
+  collect();
   CHECK_EQ(L.n, 2);
   CHECK_STR(L.what[1], "10.0.0.3:3 -> 10.0.0.4:4 proto 17");
   po_stats *s = po_obs_stats(L.o);
@@ -520,6 +554,7 @@ static void older_packets_never_move_a_deadline_back(void)
   i = feed(11.0, "10.0.0.5", 5, "10.0.0.6", 6);     /* a new flow from an old frame */
   CHECK_EQ(entry(i)->op, PO_OP_NEW);
   CHECK_EQ(po_obs_packet(L.o, 9.0, 0x0806, arp, sizeof arp), PO_ENOTIP);
+  collect();
   CHECK_EQ(po_obs_stats(L.o)->reordered, 3);
   for (double t = 13.25; t <= 50.25; t += 1) feed(t, "10.0.9.9", 9, "10.0.9.8", 8);
   /* the new flow completes at 41 (written at 45), A at 42 (written at 46),
@@ -553,21 +588,27 @@ static void later_fragments_of_any_protocol(void)
   /* a single GRE packet at offset 1480: no flow, one fragment */
   size_t n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 1480 / 8, 1, 40);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  collect();
   CHECK_EQ(po_obs_stats(L.o)->flows, 0);
   CHECK_EQ(po_obs_stats(L.o)->fragments, 1);
   /* an unfragmented GRE flow of the same hosts does not take it either */
   n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 0, 2, 40);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_OK);
+  collect();
   n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 1480 / 8, 1, 40);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  collect();
   /* ICMP echo, a later fragment alone: skipped too */
   n = frag4(b, "10.0.0.1", "10.0.0.2", 1, 1480 / 8, 3, 40);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_EFRAG);
+  collect();
   /* GRE first fragment (MF) then its later fragment: one flow */
   n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 0x2000, 4, 40);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_OK);
+  collect();
   n = frag4(b, "10.0.0.1", "10.0.0.2", 47, 5, 4, 40);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x0800, b, (uint32_t)n), PO_OK);
+  collect();
   unsigned cnt;
   po_pkt *e = po_obs_batch(L.o, &cnt);
   CHECK_EQ(cnt, 3);
@@ -588,13 +629,16 @@ static void later_fragment_of_an_icmp_error_joins_the_quoted_flow(void)
   static uint8_t syn[64], err[128], rest[128];
   size_t n = tcp4_packet(syn, "10.0.0.1", 1234, "192.0.2.9", 80, 0x02);
   po_obs_packet(L.o, 1.0, 0x0800, syn, (uint32_t)n);
+  collect();
   size_t e = icmp4_error(err, "198.51.100.1", "10.0.0.1", 3, 4, syn, 40);
   put16(err + 4, 0x77);
   put16(err + 6, 0x2000); /* first fragment of more */
   CHECK_EQ(po_obs_packet(L.o, 1.5, 0x0800, err, (uint32_t)e), PO_OK);
+  collect();
   /* offset: where the first one ended */
   size_t r = frag4(rest, "198.51.100.1", "10.0.0.1", 1, (unsigned)((e - 20) / 8), 0x77, 24);
   CHECK_EQ(po_obs_packet(L.o, 1.5, 0x0800, rest, (uint32_t)r), PO_OK);
+  collect();
   unsigned cnt;
   po_pkt *b = po_obs_batch(L.o, &cnt);
   CHECK_EQ(cnt, 3);
@@ -621,6 +665,7 @@ static void later_fragment_of_an_icmp6_error_joins_the_quoted_flow(void)
   memset(dg + n, 0x33, 16);
   n += 16;
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, dg, (uint32_t)n), PO_OK);
+  collect();
   /* from 2001:db8::9 to ::1: Fragment header, ICMPv6 type 1, the quotation */
   size_t f = ip6(first, 9, 1, 44, (unsigned)(8 + 8 + n));
   f += frag6(first + f, 58, 0, 1, 0xabc);
@@ -634,7 +679,9 @@ static void later_fragment_of_an_icmp6_error_joins_the_quoted_flow(void)
   memset(later + l, 0x44, 24);
   l += 24;
   CHECK_EQ(po_obs_packet(L.o, 1.5, 0x86dd, first, (uint32_t)f), PO_OK);
+  collect();
   CHECK_EQ(po_obs_packet(L.o, 1.5, 0x86dd, later, (uint32_t)l), PO_OK);
+  collect();
   unsigned cnt;
   po_pkt *b = po_obs_batch(L.o, &cnt);
   CHECK_EQ(cnt, 3);
@@ -655,6 +702,7 @@ static void ipv6_later_icmp6_fragment_alone(void)
   uint8_t later[128];
   size_t nl = frag6_later(later, 0x4242, 58);
   CHECK_EQ(po_obs_packet(L.o, 1.0, 0x86dd, later, (uint32_t)nl), PO_EFRAG);
+  collect();
   CHECK_EQ(po_obs_stats(L.o)->flows, 0);
   CHECK_EQ(po_obs_stats(L.o)->fragments, 1);
   stop();
@@ -701,6 +749,7 @@ static void verdicts_are_applied_after_the_batch(void)
   drain();
   /* at the end of the input C is written, B (ignored) is not */
   po_obs_flush(L.o);
+  collect();
   CHECK_EQ(L.n, 2);
   CHECK_STR(L.what[1], "10.0.0.5:5 -> 10.0.0.6:6 proto 17");
   CHECK_EQ(po_obs_stats(L.o)->ignored, 1);
