@@ -48,6 +48,7 @@ struct po_json {
   int failed;                /* an item of the tree being built could not be made */
   po_stage *w;               /* the stage records go to (the writer thread prints them), or NULL */
   char *region, *region_end; /* unused memory of the writer's current page */
+  uint64_t region_page;      /* po_stage_pages when region was taken */
   po_flat_buf flat;          /* a flat record's tree, without a writer */
   struct keystore *keys;     /* flat records' keys and key arrays (po_json_key) */
 };
@@ -58,7 +59,10 @@ static char *arena_alloc(po_json *j, size_t n)
 {
   n = (n + 15) & ~(size_t)15; /* cJSON items live here too */
   if (j->w != NULL) { /* the page the record goes out in, REGION bytes at a time */
-    if ((size_t)(j->region_end - j->region) < n) {
+    /* A page handed over behind our back (po_writer_sync from the loop) takes
+     * the rest of the region with it: the thread resets that page and it is
+     * filled again while later records, if they lived there, wait unwritten. */
+    if ((size_t)(j->region_end - j->region) < n || j->region_page != po_stage_pages(j->w)) {
       size_t want = n > REGION ? n : REGION;
       j->region = po_stage_alloc(j->w, want);
       if (j->region == NULL) {
@@ -66,6 +70,7 @@ static char *arena_alloc(po_json *j, size_t n)
         return NULL;
       }
       j->region_end = j->region + want;
+      j->region_page = po_stage_pages(j->w);
     }
     char *p = j->region;
     j->region += n;

@@ -383,6 +383,9 @@ po_stage *po_writer_stage(po_writer *w, unsigned i);
 unsigned po_writer_stages(const po_writer *w);
 /* Memory for the record being built, freed once it is written (its page). */
 void *po_stage_alloc(po_stage *s, size_t n);
+/* Pages handed over so far (by the producer, or by po_writer_sync): memory
+ * taken before it last changed is no longer the producer's to hand out. */
+uint64_t po_stage_pages(const po_stage *s);
 /* The record is complete: it goes out after those staged before.  Returns 1
  * when that handed the page over (memory from po_stage_alloc now belongs to
  * the thread), else 0 (memory left over may serve the next record). */

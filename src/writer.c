@@ -211,6 +211,10 @@ void po_stage_submit(po_stage *s)
   pthread_mutex_unlock(&w->mu);
 }
 
+/* Read by the producer (which alone hands pages over, or is idle while
+ * po_writer_sync does): memory it took before this changed is the thread's. */
+uint64_t po_stage_pages(const po_stage *s) { return s->submitted; }
+
 void *po_stage_alloc(po_stage *s, size_t n)
 {
   page *p = filling(s);
