@@ -491,10 +491,27 @@ static void on_stats_timer(uv_timer_t *h)
   report_stats(a, 0);
 }
 
-int po_run_open_output(app *a)
+/* out opened or closed under out_mu: the signal thread interrupts a sink
+ * (po_run_interrupt_output), never one being freed or half made. */
+static void close_output(app *a)
 {
+  pthread_mutex_lock(&a->out_mu);
   if (a->out_open) po_out_close(&a->out);
   a->out_open = 0;
+  pthread_mutex_unlock(&a->out_mu);
+}
+
+void po_run_interrupt_output(app *a)
+{
+  pthread_mutex_lock(&a->out_mu);
+  if (a->out_open) po_out_interrupt(&a->out);
+  pthread_mutex_unlock(&a->out_mu);
+}
+
+int po_run_open_output(app *a)
+{
+  close_output(a);
+  pthread_mutex_lock(&a->out_mu);
   a->flush_failed = 0;
   po_sink_opts so = a->o->sink;
   so.diag = a->o->diag;
@@ -502,12 +519,15 @@ int po_run_open_output(app *a)
   char err[1024];
   int rc = po_out_open_sink(&a->out, a->o->output, &so, err, sizeof err);
   if (rc != PO_OK) {
+    po_out_close(&a->out);
+    pthread_mutex_unlock(&a->out_mu);
     if (po_sink_find(a->o->output) != NULL) po_run_say(a, "cannot open %s", err);
     else po_run_say(a, "cannot write %s: %s", a->o->output, err);
-    po_out_close(&a->out);
     return rc == PO_EUSAGE ? PO_EUSAGE : PO_EWRITE; /* a URI without a subject is a usage error */
   }
   a->out_open = 1;
+  if (po_sig_stop_requested()) po_out_interrupt(&a->out); /* a signal came meanwhile */
+  pthread_mutex_unlock(&a->out_mu);
   return PO_OK;
 }
 
@@ -627,6 +647,7 @@ int po_run(const po_run_opts *o)
   /* The loop's descriptors come first: libtrace closes standard input at the
    * end of "-", and libuv must not be handed descriptor 0 after that. */
   uv_loop_init(&a->loop);
+  pthread_mutex_init(&a->out_mu, NULL);
   po_sig_block(); /* before any thread starts */
   uv_idle_init(&a->loop, &a->idle);
   uv_timer_init(&a->loop, &a->tick);
@@ -684,7 +705,7 @@ int po_run(const po_run_opts *o)
   if (status == 0 && a->never_loaded) status = 3; /* --watch stopped before the chains ever loaded */
   if (status == 0 && a->undelivered) status = 1; /* before 4: records were lost */
   if (status == 0 && a->chain_failures > 0) status = 4; /* the records are written, but chains failed */
-  if (a->out_open) po_out_close(&a->out);
+  close_output(a);
   po_host_free(a->host);
   po_stdguard_stop();
   po_watch_forget(a);

@@ -36,6 +36,7 @@ typedef struct app {           /* one per po_run */
   uv_async_t async;            /* the reader thread has packets again */
   uv_async_t stop;             /* SIGINT or SIGTERM came (see signals.c) */
   pthread_t sig_thread;
+  pthread_mutex_t out_mu;      /* out while it is opened or closed: the signal thread interrupts it */
   int sig_thread_on;
   struct watch *watch[MAX_FILES]; /* one per folder holding a watched file */
   int nwatch;
@@ -77,6 +78,8 @@ int po_run_start(app *a);
 void po_run_abort(app *a);
 /* Open (again) the output the records go to. */
 int po_run_open_output(app *a);
+/* The sink stops waiting for room (the signal thread, at the first stop signal). */
+void po_run_interrupt_output(app *a);
 /* Close every handle: the loop ends; status, if not 0, is the exit status. */
 void po_run_stop(app *a, int status);
 /* A stop was asked for (a signal, --strict): every record written, then po_run_stop. */

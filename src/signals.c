@@ -44,7 +44,7 @@ static void *signal_main(void *arg)
     if (atomic_load(&signal_thread_quit)) return NULL; /* po_sig_stop_thread woke us */
     if (atomic_fetch_add(&signals_seen, 1) == 0) {
       first = monotonic_seconds();
-      po_out_interrupt(&a->out); /* a sink waiting for room waits no longer */
+      po_run_interrupt_output(a); /* a sink waiting for room waits no longer */
       if (atomic_load(&opening)) {
         /* blocked opening the source (a FIFO without a writer, a quiet pipe):
          * nothing has been read, so no record exists and the stop is done */
