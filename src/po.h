@@ -522,6 +522,15 @@ typedef struct po_source po_source;
  * (0: libpcap's default).  On failure err says why. */
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
                    unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen);
+/* k (2..16) readers of one Linux interface: k libpcap handles on spec, each
+ * with its own capture buffer (buffer_kib each) and the filter, joined to one
+ * new PACKET_FANOUT group with PACKET_FANOUT_HASH (the kernel's symmetric flow
+ * hash: both directions of a flow go to one handle, in order).  Each is read
+ * by a reader thread (ring + read_ahead packets stay valid); the capture
+ * starts once all have joined.  PO_EUSAGE when spec is not such an interface
+ * (a file, a stream, a libtrace URI), PO_EOPEN when the kernel refuses. */
+int po_source_open_fanout(po_source **out, unsigned k, const char *spec, const char *filter, unsigned ring,
+                          unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen);
 void po_source_close(po_source *s);
 /* 1 when spec can be read only once and its first bytes not looked at
  * before libtrace reads them: "-" (standard input), or a path to a FIFO or a
