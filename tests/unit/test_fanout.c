@@ -153,7 +153,9 @@ int main(int argc, char **argv)
   }
   base_port = 31000 + (unsigned)getpid() % 1000 * 20;
   char filter[128], err[512];
-  snprintf(filter, sizeof filter, "udp and portrange %u-%u", base_port, base_port + FLOWS);
+  /* both ports: another process's ephemeral port may fall in the range */
+  snprintf(filter, sizeof filter, "udp and src portrange %u-%u and dst portrange %u-%u", base_port,
+           base_port + FLOWS, base_port, base_port + FLOWS);
   int rc = po_source_open_fanout(s, K, "lo", filter, 64, 64, 4096, err, sizeof err);
   if (rc != PO_OK && strstr(err, "permi") != NULL) {
     printf("skipped: cannot capture on lo (%s)\n", err);
