@@ -44,6 +44,9 @@ static const char usage_text[] =
   "  -i, --interface IFACE    capture live on IFACE (same as SOURCE int:IFACE)\n"
   "  -f, --filter EXPR        BPF filter applied to every packet\n"
   "  -B, --buffer-size KIB    live capture buffer in KiB (default 131072: 128 MiB)\n"
+  "      --readers K          read the interface with K threads (1 to 16, default 1),\n"
+  "                           its packets spread by flow (Linux PACKET_FANOUT); each\n"
+  "                           has its own -B buffer (K times the memory)\n"
   "  FILTER...                the same, as the words after the source (tcpdump-style):\n"
   "                           pathobs -r x.pcap tcp port 80; not together with -f\n"
   "\n"
@@ -280,7 +283,7 @@ int main(int argc, char **argv)
   enum { O_IDLE = 256, O_EXPIRY, O_MAXFLOWS, O_AGGREGATE, O_STATS, O_LIST, O_STATS_INTERVAL, O_WATCH, O_STRICT,
          O_CHAIN_TIMEOUT,
          O_OBSERVER, O_NATS_CREDS, O_NATS_NKEY, O_NATS_CA, O_NATS_CERT, O_NATS_KEY, O_NATS_BUFFER,
-         O_NATS_DRAIN };
+         O_NATS_DRAIN, O_READERS };
   static const struct option longopts[] = {
     { "chain", required_argument, NULL, 'c' },
     { "output", required_argument, NULL, 'o' },
@@ -298,6 +301,7 @@ int main(int argc, char **argv)
     { "chain-timeout", required_argument, NULL, O_CHAIN_TIMEOUT },
     { "interface", required_argument, NULL, 'i' },
     { "buffer-size", required_argument, NULL, 'B' },
+    { "readers", required_argument, NULL, O_READERS },
     { "quiet", no_argument, NULL, 'q' },
     { "lua-path", required_argument, NULL, 'L' },
     { "list-chains", no_argument, NULL, O_LIST },
@@ -417,6 +421,10 @@ int main(int argc, char **argv)
       if (parse_uint(optarg, 2097151, &ro.buffer_kib) || ro.buffer_kib < 64)
         return usage_error("--buffer-size wants KiB from 64 to 2097151, not '%s'", optarg);
       break;
+    case O_READERS:
+      if (parse_uint(optarg, 16, &ro.readers) || ro.readers == 0)
+        return usage_error("--readers wants a number from 1 to 16, not '%s'", optarg);
+      break;
     case 'r':
       if (ro.source != NULL) return usage_error("%s", "one source only: -r FILE or -i IFACE");
       ro.source = optarg;
@@ -465,6 +473,12 @@ int main(int argc, char **argv)
     }
     scripts[i] = resolved[i];
   }
+  struct stat sst;
+  if (ro.readers > 1 && (read_file || po_source_is_stream(ro.source) ||
+                         (stat(ro.source, &sst) == 0 && S_ISREG(sst.st_mode))))
+    return usage_error("--readers: several readers share a live interface (-i IFACE); %s is read by one",
+                       !po_source_is_stream(ro.source) ? "a file"
+                       : strcmp(ro.source, "-") == 0 ? "standard input" : "a pipe or device");
   if (ro.watch && po_source_is_stream(ro.source))
     return usage_error("--watch needs a file or an interface: %s cannot be read again",
                        strcmp(ro.source, "-") == 0 ? "standard input" : "a pipe or device");

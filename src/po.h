@@ -411,7 +411,8 @@ uint64_t po_writer_lost(po_writer *w);
 /* Write what is left, stop the thread, free everything. */
 void po_writer_free(po_writer *w);
 
-/* ---- reader.c: a thread reading and decoding a file source ahead --------- */
+/* ---- reader.c: a thread reading and decoding a source ahead (a file, or
+ *      one of the readers of an interface, po_source_open_fanout) --------- */
 typedef struct po_rpkt {
   po_hdr h[2];        /* decoded headers (po_obs_decode) */
   double ts;
@@ -424,7 +425,8 @@ typedef struct po_reader po_reader;
 typedef struct po_source po_source;
 /* Start reading src (opened with a ring of at least depth packets) into a
  * ring of depth entries (rounded down to a power of two); wake(ud) is called from the thread when the loop
- * waits for entries. */
+ * waits for entries.  A live src is read with po_source_poll, waiting in
+ * poll(2) on its descriptor when nothing is ready. */
 int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
                     void *ud);
 /* The same, but every packet is handed to deliver(dud, e) on the reader's
@@ -437,7 +439,14 @@ int po_reader_start_deliver(po_reader **out, po_source *src, unsigned depth, voi
                             void *ud, int (*deliver)(void *dud, po_rpkt *e), void *dud);
 /* The next entry, or NULL when none is ready (wake() will come). */
 const po_rpkt *po_reader_peek(po_reader *r);
+/* The next entry or NULL, without asking for wake() (po_reader_peek does). */
+const po_rpkt *po_reader_look(po_reader *r);
 void po_reader_woken(po_reader *r);
+/* Live: ask the thread to read everything the kernel has ready now;
+ * po_reader_drained is 1 once those packets are all in the ring (or the
+ * thread has ended). */
+void po_reader_drain(po_reader *r);
+int po_reader_drained(po_reader *r);
 void po_reader_next(po_reader *r);
 /* Every entry taken so far is done with: the thread may reuse them. */
 void po_reader_release(po_reader *r);
@@ -556,6 +565,15 @@ typedef struct po_source po_source;
  * (0: libpcap's default).  On failure err says why. */
 int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
                    unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen);
+/* k (2..16) readers of one Linux interface: k libpcap handles on spec, each
+ * with its own capture buffer (buffer_kib each) and the filter, joined to one
+ * new PACKET_FANOUT group with PACKET_FANOUT_HASH (the kernel's symmetric flow
+ * hash: both directions of a flow go to one handle, in order).  Each is read
+ * by a reader thread (ring + read_ahead packets stay valid); the capture
+ * starts once all have joined.  PO_EUSAGE when spec is not such an interface
+ * (a file, a stream, a libtrace URI), PO_EOPEN when the kernel refuses. */
+int po_source_open_fanout(po_source **out, unsigned k, const char *spec, const char *filter, unsigned ring,
+                          unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen);
 void po_source_close(po_source *s);
 /* 1 when spec can be read only once and its first bytes not looked at
  * before libtrace reads them: "-" (standard input), or a path to a FIFO or a
@@ -622,6 +640,7 @@ typedef struct po_run_opts {
   uint32_t stats_interval;     /* seconds, 0: only at exit */
   uint32_t buffer_kib;         /* live capture buffer (-B), 0: the default */
   uint32_t workers;            /* -j: worker threads (0 or 1: the chains run on the loop thread) */
+  uint32_t readers;            /* --readers: threads reading an interface through PACKET_FANOUT (0 or 1: the loop reads it) */
   po_diag_fn diag;             /* every message goes there */
   void *ud;
 } po_run_opts;

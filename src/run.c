@@ -39,7 +39,13 @@ static void snapshot(app *a)
   if (a->obs == NULL && a->pool == NULL) return;
   if (a->pool != NULL) po_pool_stats(a->pool, &a->st);
   else a->st = *po_obs_stats(a->obs);
-  if (a->src != NULL && a->rd == NULL) a->st.dropped = po_source_dropped(a->src);
+  if (a->nrd > 0) { /* --readers: the K sockets' drops */
+    a->st.dropped = 0;
+    for (unsigned i = 0; i < a->nrd; i++)
+      if (a->srcs[i] != NULL) a->st.dropped += po_source_dropped(a->srcs[i]);
+  } else if (a->src != NULL && a->rd == NULL) {
+    a->st.dropped = po_source_dropped(a->src);
+  }
   po_sink_counts c;
   if (a->out_open && po_out_counts(&a->out, &c)) {
     a->st.sink_counted = 1;
@@ -108,6 +114,8 @@ void po_run_dispatch(app *a)
     if (a->obs == NULL) return;
     po_host_run_batch(a->host);
     if (a->rd != NULL) po_reader_release(a->rd); /* the batch no longer points into them */
+    for (unsigned i = 0; i < a->nrd; i++)
+      if (a->rds[i] != NULL) po_reader_release(a->rds[i]);
     a->held = 0;
   }
   if (a->o->strict && !a->halting &&
@@ -119,9 +127,25 @@ void po_run_dispatch(app *a)
   }
 }
 
+/* --readers: stop the K reader threads (their sources stay open). */
+static void stop_readers(app *a)
+{
+  for (unsigned i = 0; i < a->nrd; i++) {
+    if (a->rds[i] != NULL && !po_reader_stop(a->rds[i])) a->srcs[i] = NULL; /* stuck: leave it */
+    a->rds[i] = NULL;
+  }
+}
+
 /* Stop the reader thread, then close the source it reads. */
 static void close_source(app *a)
 {
+  if (a->nrd > 0) {
+    stop_readers(a);
+    for (unsigned i = 0; i < a->nrd; i++) po_source_close(a->srcs[i]), a->srcs[i] = NULL;
+    a->nrd = 0;
+    a->src = NULL;
+    return;
+  }
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
   po_source_close(a->src);
@@ -216,6 +240,7 @@ static void end_run(app *a)
   po_out_finish(&a->out, a->o->sink.drain_ms); /* a sink that awaits acknowledgements */
   if (a->rd != NULL && !po_reader_stop(a->rd)) a->src = NULL; /* stuck in a read: leave it */
   a->rd = NULL;
+  stop_readers(a); /* their sources stay open for the drop counts */
   snapshot(a);
   if (a->st.undelivered > 0) {
     po_run_say(a, "%llu record%s not delivered to %s", (unsigned long long)a->st.undelivered,
@@ -356,6 +381,113 @@ static void on_idle(uv_idle_t *h)
   }
 }
 
+/* ---- --readers K: K threads read the interface's K handles ---------------- */
+
+/* One entry of reader rd into the observer or the pool, as on_idle does. */
+static void feed(app *a, po_reader *rd, const po_rpkt *e)
+{
+  if (a->pool != NULL) { /* the packet is copied: its entry is free at once */
+    po_hdr h[2];
+    memcpy(h, e->h, sizeof h);
+    po_pool_frame(a->pool, e->ts, e->decoded, h, e->decoded == PO_OK ? &e->fk : NULL, &e->link);
+    po_reader_next(rd);
+    po_reader_release(rd);
+    return;
+  }
+  if (po_obs_must_cut(a->obs, e->ts)) po_run_dispatch(a);
+  unsigned n0, n;
+  po_obs_batch(a->obs, &n0);
+  po_obs_decoded(a->obs, e->ts, e->decoded, e->h, e->decoded == PO_OK ? &e->fk : NULL);
+  po_obs_batch(a->obs, &n);
+  if (n > n0) po_link_batch_set(n0, n, &e->link);
+  po_reader_next(rd);
+  if (n == 0) { /* an empty batch points into no ring */
+    for (unsigned i = 0; i < a->nrd; i++) po_reader_release(a->rds[i]);
+  } else if (po_obs_batch_full(a->obs) || ++a->held >= READ_AHEAD / 2) {
+    po_run_dispatch(a); /* each reader holds fewer than READ_AHEAD / 2 */
+  }
+}
+
+/* Take up to max packets from the readers, the earliest of their next ones
+ * first (the kernel hands each socket its packets in order; across sockets
+ * the order is approximate, and an older packet taken after a newer one is
+ * counted reordered).  Returns how many, with *empty 1 when every ring was
+ * found empty; -1 when a reader's error or end ended the run. */
+static int take_readers(app *a, int max, int *empty)
+{
+  int k = 0;
+  *empty = 0;
+  while (k < max && a->running && !a->halting) {
+    po_reader *rd = NULL;
+    const po_rpkt *e = NULL;
+    for (unsigned i = 0; i < a->nrd; i++) {
+      const po_rpkt *x = po_reader_look(a->rds[i]);
+      if (x != NULL && (e == NULL || x->rc <= 0 || x->ts < e->ts)) {
+        e = x;
+        rd = a->rds[i];
+        if (x->rc <= 0) break;
+      }
+    }
+    if (e == NULL) {
+      *empty = 1;
+      break;
+    }
+    if (e->rc <= 0) { /* the interface went away, or an error */
+      int rc = e->rc;
+      po_reader_next(rd);
+      input_ended(a, rc, po_reader_error(rd));
+      return -1;
+    }
+    feed(a, rd, e);
+    k++;
+    if (po_writer_failed(a->writer) || (a->pool != NULL && a->o->strict && po_pool_failed(a->pool))) break;
+  }
+  return k;
+}
+
+static void on_readers(uv_idle_t *h)
+{
+  app *a = h->data;
+  int empty;
+  if (take_readers(a, SLICE, &empty) < 0) return;
+  if (empty && a->running) {
+    po_run_dispatch(a); /* on a live link, records do not wait for a full batch */
+    int more = 0;
+    for (unsigned i = 0; i < a->nrd; i++) /* ask to be woken; one may have just produced */
+      if (po_reader_peek(a->rds[i]) != NULL) more = 1;
+    if (!more) uv_idle_stop(&a->idle);
+  }
+  if (a->pool != NULL && a->running && a->o->strict && !a->halting) po_run_dispatch(a); /* --strict */
+  if (output_failed(a)) {
+    end_run(a);
+    po_run_stop(a, out_status(a));
+  }
+}
+
+/* At a stop: the packets that came before it, also those in each kernel
+ * ring's last block, which the kernel hands over when its timeout passes. */
+static void drain_readers(app *a)
+{
+  struct timespec pause = { 0, 150 * 1000000L }, nap = { 0, 1000000L };
+  nanosleep(&pause, NULL);
+  for (unsigned i = 0; i < a->nrd; i++) po_reader_drain(a->rds[i]);
+  int settled = 0;
+  unsigned taken = 0;
+  for (unsigned k = 0; k < 5000 && taken < (1u << 20) && a->running && !a->halting;) { /* 5 s at most */
+    int empty, n = take_readers(a, SLICE, &empty);
+    if (n < 0) return;
+    taken += (unsigned)n;
+    if (!empty) continue;
+    if (settled) return; /* every reader had met the request: its packets are taken */
+    settled = 1;
+    for (unsigned i = 0; i < a->nrd; i++) settled &= po_reader_drained(a->rds[i]);
+    if (!settled) {
+      nanosleep(&nap, NULL);
+      k++;
+    }
+  }
+}
+
 static void wake_loop(void *ud) { uv_async_send(&((app *)ud)->async); }
 
 /* With workers, a file's reader thread is the dispatcher (po_reader_start_deliver):
@@ -371,6 +503,11 @@ static int deliver(void *ud, po_rpkt *e)
 static void on_async(uv_async_t *h)
 {
   app *a = h->data;
+  if (a->nrd > 0 && a->running) {
+    for (unsigned i = 0; i < a->nrd; i++) po_reader_woken(a->rds[i]);
+    uv_idle_start(&a->idle, on_readers);
+    return;
+  }
   if (a->rd == NULL || !a->running) return;
   po_reader_woken(a->rd);
   uv_idle_start(&a->idle, on_idle);
@@ -445,7 +582,13 @@ static void on_tick(uv_timer_t *h)
 {
   app *a = h->data;
   if (!a->running) return;
-  pump(a);
+  if (a->nrd > 0) {
+    int empty;
+    if (take_readers(a, SLICE, &empty) < 0) return;
+    po_run_dispatch(a);
+  } else {
+    pump(a);
+  }
   if (!a->running) return;
   struct timeval tv;
   gettimeofday(&tv, NULL);
@@ -534,10 +677,23 @@ int po_run_open_output(app *a)
 int po_run_start(app *a)
 {
   char err[512];
+  unsigned k = a->o->readers > 1 ? a->o->readers : 1;
   po_sig_opening(1);
-  int rc = po_source_open(&a->src, a->o->source, a->o->filter,
-                          a->o->cfg.batch_size + 2, READ_AHEAD, a->o->buffer_kib, err, sizeof err);
+  int rc;
+  if (k > 1) {
+    rc = po_source_open_fanout(a->srcs, k, a->o->source, a->o->filter, a->o->cfg.batch_size + 2, READ_AHEAD,
+                               a->o->buffer_kib, err, sizeof err);
+    a->src = a->srcs[0];
+    if (rc == PO_OK) a->nrd = k;
+  } else {
+    rc = po_source_open(&a->src, a->o->source, a->o->filter,
+                        a->o->cfg.batch_size + 2, READ_AHEAD, a->o->buffer_kib, err, sizeof err);
+  }
   po_sig_opening(0);
+  if (rc == PO_EUSAGE) {
+    po_run_say(a, "--readers %u: %s", k, err);
+    return rc;
+  }
   if (rc == PO_EFILTER) {
     po_run_say(a, "%s", err); /* a usage error: the expression, not the source */
     return rc;
@@ -562,8 +718,7 @@ int po_run_start(app *a)
   if (made != PO_OK) {
     free_workers(a);
     if (made == PO_ENOMEM) po_run_say(a, "%s", po_strerror(PO_ENOMEM));
-    po_source_close(a->src);
-    a->src = NULL;
+    close_source(a);
     return made;
   }
   a->ever_opened = 1;
@@ -576,10 +731,22 @@ int po_run_start(app *a)
   memset(&a->st, 0, sizeof a->st);
   if (a->live && !a->o->quiet) {
     const char *uri = po_source_uri(a->src), *colon = strchr(uri, ':');
-    po_run_say(a, "listening on %s (%s); Ctrl-C to stop", colon ? colon + 1 : uri, uri);
+    if (a->nrd > 0)
+      po_run_say(a, "listening on %s (%s, %u readers); Ctrl-C to stop", colon ? colon + 1 : uri, uri, a->nrd);
+    else
+      po_run_say(a, "listening on %s (%s); Ctrl-C to stop", colon ? colon + 1 : uri, uri);
   }
   if (a->obs != NULL) po_host_bind(a->host, a->obs, po_writer_stage(a->writer, 0), po_obs_stats(a->obs));
-  if (a->live) {
+  if (a->nrd > 0) {
+    for (unsigned i = 0; i < a->nrd; i++)
+      if (po_reader_start(&a->rds[i], a->srcs[i], READ_AHEAD, wake_loop, a) != PO_OK) {
+        po_run_say(a, "cannot start the reader threads");
+        po_run_abort(a);
+        return PO_ENOMEM;
+      }
+    uv_timer_start(&a->tick, on_tick, 1000, 1000);
+    uv_idle_start(&a->idle, on_readers);
+  } else if (a->live) {
     uv_timer_start(&a->tick, on_tick, 1000, 1000);
     pump(a);
   } else if ((a->pool != NULL && !a->stream
@@ -620,6 +787,10 @@ void po_run_stop(app *a, int status)
 static void drain_live(app *a)
 {
   if (!a->running || !a->live || a->src == NULL || a->halting) return;
+  if (a->nrd > 0) {
+    drain_readers(a);
+    return;
+  }
   struct timespec pause = { 0, 150 * 1000000L };
   nanosleep(&pause, NULL);
   char err[512];
@@ -684,7 +855,7 @@ int po_run(const po_run_opts *o)
   } else if ((status = po_run_open_output(a)) != PO_OK) {
     status = status == PO_EUSAGE ? 2 : 1;
   } else if (!po_sig_stop_requested() && (status = po_run_start(a)) != PO_OK) {
-    status = status == PO_EFILTER ? 2 : 1;
+    status = status == PO_EFILTER || status == PO_EUSAGE ? 2 : 1;
   }
   if (status != 0) {
     po_run_stop(a, status);

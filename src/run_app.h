@@ -12,6 +12,7 @@
 
 enum {
   MAX_FILES = 256,       /* watched files */
+  MAX_READERS = 16,      /* --readers */
 };
 
 typedef char path_t[4096];
@@ -49,6 +50,9 @@ typedef struct app {           /* one per po_run */
   po_host *host;
   po_source *src;
   po_reader *rd;               /* file sources: reads ahead on the other core */
+  unsigned nrd;                /* --readers K > 1: the interface's K handles and their readers */
+  po_source *srcs[MAX_READERS]; /* (src is srcs[0]) */
+  po_reader *rds[MAX_READERS];
   po_observer *obs;            /* one worker: the flows, on this thread */
   po_pool *pool;               /* -j N, N > 1: the workers (then obs is NULL) */
   po_writer *writer;           /* the writer thread of the current run */

@@ -11,8 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#endif
 
 /* The largest frame libpcap reads from a file or takes from an interface. */
 enum { SNAPLEN = 262144, PCAP_TIMEOUT_MS = 100, READ_BUF = 1 << 20 };
@@ -38,6 +43,10 @@ struct po_source {
   int live;               /* an interface: read when libuv says its descriptor is readable */
   po_linkinfo link;       /* link layer of the packet returned last */
   uint32_t l3_wire;       /* its IP packet's length on the wire, 0 when unknown */
+  /* one of a PACKET_FANOUT group (po_source_open_fanout) */
+  int fanout_fd;          /* its AF_PACKET socket, -1 otherwise */
+  struct timeval since;   /* when the group was complete: earlier packets are left out */
+  uint64_t drops;         /* the kernel's drops read so far (PACKET_STATISTICS resets them) */
   char uri[4096];
 };
 
@@ -539,15 +548,24 @@ static int libtrace_linktype(const libtrace_packet_t *p, uint32_t *lt)
   }
 }
 
-int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
-                   unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen)
+/* threaded: a reader thread reads the source, a live one too (read_ahead more packets kept).
+ * want_pcap_live: only a libpcap interface will do (PO_EUSAGE for anything else). */
+static int open_one(po_source **out, const char *spec, const char *filter, unsigned ring,
+                    unsigned read_ahead, unsigned buffer_kib, int threaded, int want_pcap_live,
+                    char *err, size_t errlen)
 {
   *out = NULL;
   po_source *s = calloc(1, sizeof *s);
   if (s == NULL) return PO_ENOMEM;
   s->link.vlan = 0xFFFF;
   s->pipe_fd = -1;
+  s->fanout_fd = -1;
   int rc = open_any(s, spec, buffer_kib, err, errlen);
+  if (rc == PO_OK && want_pcap_live && (s->pc == NULL || !s->live)) {
+    snprintf(err, errlen, "%s is not a Linux interface captured through libpcap (a file, a stream or "
+             "a libtrace URI is read by one reader)", spec);
+    rc = PO_EUSAGE;
+  }
   if (rc != PO_OK) {
     po_source_close(s);
     return rc;
@@ -582,7 +600,7 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
   /* a live source is read by the loop, which hands the batch to Lua before it
    * waits again: no reader thread holds packets ahead (and a slot may hold a
    * 256 KiB frame) */
-  if (!s->live) ring += read_ahead;
+  if (!s->live || threaded) ring += read_ahead;
   s->nring = ring < 2 ? 2 : ring;
   s->ring = calloc(s->nring, sizeof *s->ring);
   if (s->ring == NULL) { po_source_close(s); return PO_ENOMEM; }
@@ -599,6 +617,97 @@ int po_source_open(po_source **out, const char *spec, const char *filter, unsign
       s->ring[i].pkt->buf_control = TRACE_CTRL_PACKET;
     }
   *out = s;
+  return PO_OK;
+}
+
+int po_source_open(po_source **out, const char *spec, const char *filter, unsigned ring,
+                   unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen)
+{
+  return open_one(out, spec, filter, ring, read_ahead, buffer_kib, 0, 0, err, errlen);
+}
+
+#ifndef PACKET_FANOUT_FLAG_UNIQUEID
+#define PACKET_FANOUT_FLAG_UNIQUEID 0x2000 /* Linux 4.4 */
+#endif
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000 /* recent kernels */
+#endif
+#ifndef PACKET_IGNORE_OUTGOING
+#define PACKET_IGNORE_OUTGOING 23
+#endif
+
+typedef struct fanout_group {
+  int id;    /* -1 until the first socket made the group */
+  int flags; /* the group's PACKET_FANOUT_FLAG_ bits: every member gives the same */
+} fanout_group;
+
+/* Join s's socket to the group g (the first socket makes it).  The group's
+ * own hook replaces the socket's, so the socket's PACKET_IGNORE_OUTGOING
+ * (libpcap sets it on lo: every loopback packet once) becomes the group's
+ * flag where the kernel has it; a kernel without it hands the outgoing
+ * copies over and libpcap leaves them out (tests/unit/test_fanout.c passes
+ * either way). */
+static int join_fanout(po_source *s, fanout_group *g, char *err, size_t errlen)
+{
+#ifdef PACKET_FANOUT
+  int fd = pcap_get_selectable_fd(s->pc);
+  if (g->id < 0) {
+    int ign = 0;
+    socklen_t len = sizeof ign;
+    if (getsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &ign, &len) != 0) ign = 0;
+    g->flags = ign ? PACKET_FANOUT_FLAG_IGNORE_OUTGOING : 0;
+    /* a group id no other socket of the machine uses (another pathobs's group
+     * on the same interface would otherwise share our packets); before Linux
+     * 4.4, one from the process id */
+    for (int tries = 0; tries < 2; tries++) {
+      int arg = (PACKET_FANOUT_HASH | g->flags | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+      if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) == 0) {
+        len = sizeof arg;
+        if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) goto refused;
+        g->id = arg & 0xffff;
+        s->fanout_fd = fd;
+        return PO_OK;
+      }
+      if (errno != EINVAL || g->flags == 0) break;
+      g->flags = 0; /* a kernel without the flag may refuse it */
+    }
+    g->id = (int)(getpid() & 0xffff);
+  }
+  int arg = g->id | (PACKET_FANOUT_HASH | g->flags) << 16;
+  if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof arg) == 0) {
+    s->fanout_fd = fd;
+    return PO_OK;
+  }
+refused:
+  snprintf(err, errlen, "the kernel refuses a PACKET_FANOUT group (%s)", strerror(errno));
+  return PO_EOPEN;
+#else
+  (void)s, (void)g;
+  snprintf(err, errlen, "several readers need Linux's PACKET_FANOUT, which this system lacks");
+  return PO_EUSAGE;
+#endif
+}
+
+int po_source_open_fanout(po_source **out, unsigned k, const char *spec, const char *filter, unsigned ring,
+                          unsigned read_ahead, unsigned buffer_kib, char *err, size_t errlen)
+{
+  fanout_group g = { -1, 0 };
+  int rc = PO_OK;
+  for (unsigned i = 0; i < k; i++) out[i] = NULL;
+  for (unsigned i = 0; i < k && rc == PO_OK; i++) {
+    rc = open_one(&out[i], spec, filter, ring, read_ahead, buffer_kib, 1, 1, err, errlen);
+    if (rc == PO_OK) rc = join_fanout(out[i], &g, err, errlen);
+  }
+  if (rc != PO_OK) {
+    for (unsigned i = 0; i < k; i++) po_source_close(out[i]), out[i] = NULL;
+    return rc;
+  }
+  /* Until the last socket joined, the first ones' packets were spread over
+   * fewer sockets and the others saw every packet: the capture starts now
+   * (the kernel stamps a packet before the group hands it to a socket). */
+  struct timeval now;
+  gettimeofday(&now, NULL);
+  for (unsigned i = 0; i < k; i++) out[i]->since = now;
   return PO_OK;
 }
 
@@ -825,7 +934,10 @@ int po_source_poll(po_source *s, double *ts, uint16_t *ethertype, const uint8_t 
     struct pcap_pkthdr *h;
     const u_char *d;
     int rc = pcap_next_ex(s->pc, &h, &d);
-    if (rc == 1) return pcap_take(s, h, d, ts, ethertype, l3, cap, err, errlen);
+    if (rc == 1) {
+      if (timercmp(&h->ts, &s->since, <)) return PO_SRC_SKIP; /* before a fanout group was complete */
+      return pcap_take(s, h, d, ts, ethertype, l3, cap, err, errlen);
+    }
     if (rc == 0) {
       *fd = pcap_get_selectable_fd(s->pc);
       return PO_SRC_WAIT;
@@ -865,6 +977,16 @@ int po_source_live(const po_source *s) { return s->live; }
 
 uint64_t po_source_dropped(po_source *s)
 {
+#ifdef PACKET_STATISTICS
+  if (s->fanout_fd >= 0) {
+    /* read by the loop while a reader thread reads the handle: the socket's
+     * counters (the same as pcap_stats's ps_drop), not libpcap's state */
+    struct tpacket_stats st;
+    socklen_t len = sizeof st;
+    if (getsockopt(s->fanout_fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) == 0) s->drops += st.tp_drops;
+    return s->drops;
+  }
+#endif
   if (s->pc != NULL) {
     struct pcap_stat st;
     if (!s->live || pcap_stats(s->pc, &st) != 0) return 0;

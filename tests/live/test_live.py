@@ -546,4 +546,137 @@ def _():
         eq({r["version"] for r in recs}, {"B"}, "new chains in every worker")
 
 
+def tcp_exchange_fam(family, port):
+    """tcp_exchange on 127.0.0.1 or ::1."""
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    srv = socket.socket(family, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((host, port))
+    srv.listen(4)
+    for _ in range(2):
+        cli = socket.create_connection((host, port))
+        conn, _ = srv.accept()
+        cli.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        conn.recv(100)
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
+        cli.recv(100)
+        cli.close()
+        conn.close()
+    srv.close()
+
+
+def packet_sockets(pid):
+    """How many packet sockets (captures) process pid holds."""
+    inodes = {line.split()[-1] for line in open("/proc/net/packet").read().splitlines()[1:]}
+    n = 0
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        n += link.startswith("socket:[") and link[8:-1] in inodes
+    return n
+
+
+def flow_set(recs):
+    return sorted((r["proto"], r["sip"], r["sp"], r["dip"], r["dp"], r["pkt_fwd"], r["pkt_rev"],
+                   r["oct_fwd"], r["oct_rev"]) for r in recs)
+
+
+@check("--readers 3 -j 2 (PACKET_FANOUT): the records of --readers 1 on the same packets, every packet once")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        ports = "portrange %d-%d" % (BASE, BASE + 9)
+        runs = {}
+        for name, args in (("one", ["--readers", "1"]), ("fanout", ["--readers", "3", "-j", "2"])):
+            stats = os.path.join(d, name + ".json")
+            runs[name] = (Proc(*args, "-B", "8192", "-f", ports, "--stats", stats, "-i", "lo"), stats)
+        fan = runs["fanout"][0]
+        # the capture starts once the three sockets are in the group (then it says so)
+        assert fan.wait_err("3 readers", 15), "no start: %s" % fan.err_lines
+        for p, _ in runs.values():
+            started(p)
+        eq(packet_sockets(fan.p.pid), 3, "packet sockets of --readers 3")
+        eq(packet_sockets(runs["one"][0].p.pid), 1, "packet sockets of --readers 1")
+        for k in range(3):  # both directions, several flows a family
+            udp_exchange(socket.AF_INET, BASE + 2 * k, 3, 2)
+            udp_exchange(socket.AF_INET6, BASE + 2 * k, 2, 3)
+        tcp_exchange_fam(socket.AF_INET, BASE + 6)
+        tcp_exchange_fam(socket.AF_INET6, BASE + 7)
+        time.sleep(0.5)
+        out = {}
+        for name, (p, stats) in runs.items():
+            rc, recs, err = p.stop(signal.SIGINT)
+            eq(rc, 0, "%s exit status: %s" % (name, err))
+            out[name] = (recs, json.load(open(stats)), err)
+        def ours(recs):  # other processes may use ports of the range (as ephemeral ones)
+            mine = range(BASE, BASE + 10)
+            return [r for r in recs if r["dp"] in mine and (r["proto"] == 6 or r["sp"] in mine)]
+        recs1, s1, _ = out["one"]
+        recs3, s3, _ = out["fanout"]
+        eq(len(ours(recs1)), 10, "--readers 1: six UDP and four TCP flows: %r" % recs1)
+        eq(flow_set(ours(recs3)), flow_set(ours(recs1)), "the same records, packet and octet counts")
+        for name, recs, st in (("--readers 1", recs1, s1), ("--readers 3", recs3, s3)):
+            eq(st["packets"], sum(r["pkt_fwd"] + r["pkt_rev"] for r in recs), "%s: packets counted once" % name)
+        eq(s3["dropped"], 0, "dropped, summed over the sockets")
+
+
+@check("--readers 3: SIGINT right after a burst loses nothing (each socket's last block is read)")
+def _():
+    for j in ("1", "2"):
+        p = Proc("-c", "basic", "--readers", "3", "-j", j, "-B", "8192",
+                 "-f", "udp and dst port %d" % (BASE + 8), "lo")
+        assert p.wait_err("listening on", 10), p.err_lines
+        time.sleep(0.5)
+        for _ in range(40):  # 40 one-datagram flows, spread over the sockets, then the signal at once
+            c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            c.sendto(b"x", ("127.0.0.1", BASE + 8))
+            c.close()
+        rc, recs, err = p.stop()
+        eq(rc, 0, "-j %s exit status: %s" % (j, err))
+        eq(len(recs), 40, "-j %s: records of the 40 flows sent before SIGINT" % j)
+
+
+@check("--readers 2: idle flows written by the wall clock; SIGHUP reloads the chains")
+def _():
+    with tempfile.TemporaryDirectory() as d:
+        chain = os.path.join(d, "ver.lua")
+        save(chain, CHAIN % {"v": "A", "extra": ""})
+        both = "udp and src portrange %d-%d and dst portrange %d-%d" % (BASE, BASE + 9, BASE, BASE + 9)
+        p = Proc("--readers", "2", "-B", "8192", "-c", "basic", "-c", chain, "-f", both,
+                 "--idle-timeout", "2", "--expiry-timeout", "1", "lo")
+        started(p)
+        save(chain, CHAIN % {"v": "B", "extra": ""})
+        p.p.send_signal(signal.SIGHUP)
+        assert p.wait_err("chains reloaded", 5), "no reload reported: %s" % p.err_lines
+        for k in range(4):
+            udp_exchange(socket.AF_INET6 if k % 2 else socket.AF_INET, BASE + 2 * k, 2, 1)
+        got = []
+        while len(got) < 4:
+            r = p.record(timeout=12)
+            if r is None:
+                break
+            got.append(r)
+        rc, recs, err = p.stop()
+        eq(rc, 0, "exit status: %s" % err)
+        eq(sorted((r["dp"], r["pkt_fwd"], r["pkt_rev"]) for r in got),
+           [(BASE + 2 * k, 2, 1) for k in range(4)], "the idle flows, written while running")
+        eq({r["version"] for r in got}, {"B"}, "new chains")
+
+
+@check("--readers with a file, a pipe or a libtrace file URI: a usage error")
+def _():
+    cap = os.path.join(CAPS, "udp.pcap")
+    for args, stdin in ((["--readers", "2", cap], None), (["--readers", "2", "-r", "-"], cap),
+                        (["--readers", "3", "pcapfile:" + cap], None)):
+        p = subprocess.run([PATHOBS, *args], stdin=open(stdin, "rb") if stdin else subprocess.DEVNULL,
+                           capture_output=True, timeout=30)
+        eq(p.returncode, 2, "%s exit status" % args)
+        err = p.stderr.decode()
+        assert "--readers" in err and ("read by one" in err or "not a Linux interface" in err), err
+        eq(p.stdout, b"", "%s: no records" % args)
+    p = subprocess.run([PATHOBS, "--readers", "17", "-i", "lo"], capture_output=True, timeout=30)
+    eq(p.returncode, 2, "--readers 17")
+
+
 report()
