@@ -49,7 +49,6 @@ struct po_json {
   po_stage *w;               /* the stage records go to (the writer thread prints them), or NULL */
   char *region, *region_end; /* unused memory of the writer's current page */
   uint64_t region_page;      /* po_stage_pages when region was taken */
-  po_flat_buf flat;          /* a flat record's tree, without a writer */
   struct keystore *keys;     /* flat records' keys and key arrays (po_json_key) */
 };
 
@@ -194,80 +193,6 @@ static const char *hold_name(po_json *j, const char *s)
   return memcpy(copy, s, n);
 }
 
-/* Decimal digits of v (v >= 0) at the end of buf; returns the first. */
-static char *digits(char *end, uint64_t v)
-{
-  do {
-    *--end = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  return end;
-}
-
-/* x with at most 6 decimals (timestamps to the microsecond, most measured
- * values): when r / 1e6 == x for the integer r = x * 1e6, the decimal r/10^6
- * reads back as x (the division is correctly rounded), and no shorter decimal
- * does.  Written in %g's fixed style.  Returns 0 when x is not such a number. */
-static int format_micro(char *buf, double x)
-{
-  double ax = fabs(x);
-  if (!(ax >= 1e-4 && ax < 9e9)) return 0;
-  double scaled = ax * 1e6;
-  uint64_t r = (uint64_t)llround(scaled);
-  if ((double)r / 1e6 != ax) return 0;
-  char tmp[40], *end = tmp + sizeof tmp, *p;
-  uint64_t ip = r / 1000000, frac = r % 1000000;
-  int nfrac = 6;
-  while (nfrac > 0 && frac % 10 == 0) {
-    frac /= 10;
-    nfrac--;
-  }
-  p = end;
-  if (nfrac > 0) {
-    for (int i = 0; i < nfrac; i++) {
-      *--p = (char)('0' + frac % 10);
-      frac /= 10;
-    }
-    *--p = '.';
-  }
-  p = digits(p, ip);
-  if (x < 0) *--p = '-';
-  size_t n = (size_t)(end - p);
-  memcpy(buf, p, n);
-  buf[n] = 0;
-  return (int)n;
-}
-
-static locale_t c_locale;
-static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
-static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
-
-/* Shortest decimal text that reads back as x; integers without a point. */
-static int format_number(char *buf, size_t len, double x)
-{
-  if (x == floor(x) && fabs(x) <= 9007199254740992.0) {
-    char tmp[24], *end = tmp + sizeof tmp;
-    char *p = digits(end, (uint64_t)fabs(x));
-    if (x < 0) *--p = '-';
-    size_t n = (size_t)(end - p);
-    memcpy(buf, p, n);
-    buf[n] = 0;
-    return (int)n;
-  }
-  int n = format_micro(buf, x);
-  if (n > 0) return n;
-  /* printf and strtod follow the locale, which a chain may change
-   * (os.setlocale): "0,1" is no JSON.  This thread uses "C" meanwhile. */
-  pthread_once(&c_locale_once, make_c_locale);
-  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
-  for (int prec = 15; prec <= 17 && n == 0; prec++) {
-    int k = snprintf(buf, len, "%.*g", prec, x);
-    if (prec == 17 || strtod(buf, NULL) == x) n = k;
-  }
-  if (old) uselocale(old);
-  return n;
-}
-
 /* A raw item whose text stays in the arena (cJSON_CreateRaw would copy it). */
 static cJSON *raw_ref(char *text)
 {
@@ -278,30 +203,14 @@ static cJSON *raw_ref(char *text)
   return item;
 }
 
-/* The text of the small integers records are full of (counts, ports, flags,
- * code points), made once: such a number costs no formatting and no memory. */
-enum { SMALL = 4096 };
-static char small_text[SMALL][5];
-static void make_small_text(void)
-{
-  for (int i = 0; i < SMALL; i++) snprintf(small_text[i], sizeof small_text[i], "%d", i);
-}
-
-/* The shared text of x when it is one of those integers, else NULL. */
-static char *small_number(double x)
-{
-  if (x >= 0 && x < SMALL && x == (double)(int)x && !(x == 0 && signbit(x))) return small_text[(int)x];
-  return NULL;
-}
-
 static cJSON *raw_number(po_json *j, double x)
 {
   if (isnan(x) || isinf(x)) return cJSON_CreateNull();
-  char *small = small_number(x);
+  char *small = (char *)po_num_small(x);
   if (small != NULL) return raw_ref(small);
   char *s = arena_alloc(j, 32);
   if (s == NULL) return NULL;
-  format_number(s, 32, x);
+  po_num_text(s, 32, x);
   return raw_ref(s);
 }
 
@@ -453,7 +362,7 @@ static const char *key_name(po_json *j, lua_State *L, int kidx, size_t *len)
     *len = strlen(s);
     return s;
   case LUA_TNUMBER:
-    *len = (size_t)format_number(tmp, sizeof tmp, lua_tonumber(L, kidx));
+    *len = (size_t)po_num_text(tmp, sizeof tmp, lua_tonumber(L, kidx));
     break;
   case LUA_TBOOLEAN:
     *len = (size_t)snprintf(tmp, sizeof tmp, "%s", lua_toboolean(L, kidx) ? "true" : "false");
@@ -603,7 +512,6 @@ static void set_hooks(void)
 {
   cJSON_Hooks hooks = { hook_malloc, hook_free };
   cJSON_InitHooks(&hooks);
-  make_small_text();
 }
 
 static void begin(po_json *j)
@@ -647,21 +555,13 @@ const char *po_json_line(po_json *j, lua_State *L, int idx, size_t *len)
   return finish(j, value(j, L, idx), len);
 }
 
-/* Hand a finished tree to the writer, or print it to out: 1 when it could not
- * be made (out of memory), else 0; a write error stays in out->err for the
- * loop to report. */
-static int emit_tree(po_json *j, cJSON *root, po_out *out)
+/* Stage a finished tree: 1 when it could not be made (out of memory) or
+ * there is no stage, else 0. */
+static int stage_tree(po_json *j, cJSON *root)
 {
-  if (j->w != NULL) { /* printed and written on the writer's thread */
-    hook_owner = NULL;
-    if (root == NULL || j->failed) return 1;
-    if (po_stage_add(j->w, root)) j->region = j->region_end = NULL; /* page handed over */
-    return 0;
-  }
-  size_t len;
-  const char *line = finish(j, root, &len);
-  if (line == NULL) return 1;
-  po_out_write(out, line, len);
+  hook_owner = NULL;
+  if (j->w == NULL || root == NULL || j->failed) return 1;
+  if (po_stage_add(j->w, root)) j->region = j->region_end = NULL; /* page handed over */
   return 0;
 }
 
@@ -681,95 +581,16 @@ po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n)
   return f->v;
 }
 
-int po_json_flat_done(po_json *j, po_fval *v, po_out *out)
+int po_json_flat_done(po_json *j, po_fval *v)
 {
   po_flat *f = (po_flat *)((char *)v - offsetof(po_flat, v));
+  if (j->w == NULL) return 1; /* records go to a stage */
   j->failed = 0;
   for (uint32_t i = 0; i < f->n; i++) /* the Lua strings may be gone when it is printed */
     if (v[i].kind == PO_FV_STRING) v[i].str = hold(j, v[i].str, v[i].len);
-  if (j->failed) { /* with a writer, the page's memory comes back when the page is reset */
-    if (j->w == NULL) arena_reset(j);
-    return 1;
-  }
-  if (j->w != NULL) {
-    if (po_stage_add_flat(j->w, f)) j->region = j->region_end = NULL; /* page handed over */
-    return 0;
-  }
-  cJSON *root = po_flat_tree(&j->flat, f);
-  if (root == NULL) {
-    arena_reset(j);
-    return 1;
-  }
-  begin(j);
-  return emit_tree(j, root, out);
-}
-
-static void link_member(cJSON *obj, cJSON *last, cJSON *item)
-{
-  if (last == NULL) obj->child = item;
-  else {
-    last->next = item;
-    item->prev = last;
-  }
-  obj->child->prev = item; /* cJSON keeps the last member in the first one's prev */
-}
-
-cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f)
-{
-  pthread_once(&hooks_once, set_hooks); /* small_text */
-  if (f->n >= b->cap) {
-    size_t cap = (size_t)f->n + 1 > 2 * b->cap ? (size_t)f->n + 1 : 2 * b->cap;
-    cJSON *nodes = realloc(b->nodes, cap * sizeof *nodes);
-    if (nodes != NULL) b->nodes = nodes;
-    po_numtext *text = realloc(b->text, cap * sizeof *text);
-    if (text != NULL) b->text = text;
-    if (nodes == NULL || text == NULL) return NULL;
-    b->cap = cap;
-  }
-  cJSON *nodes = b->nodes, *root = &nodes[0], *last = NULL;
-  po_numtext *text = b->text;
-  memset(root, 0, sizeof *root);
-  root->type = cJSON_Object;
-  for (uint32_t i = 0; i < f->n; i++) {
-    const po_fval *v = &f->v[i];
-    cJSON *item = &nodes[i + 1];
-    memset(item, 0, sizeof *item);
-    item->string = (char *)f->keys[i];
-    switch (v->kind) {
-    case PO_FV_NUMBER: {
-      double x = v->num;
-      if (isnan(x) || isinf(x)) {
-        item->type = cJSON_NULL;
-      } else {
-        item->type = cJSON_Raw | cJSON_IsReference;
-        item->valuestring = small_number(x);
-        if (item->valuestring == NULL) {
-          format_number(text[i], sizeof text[i], x);
-          item->valuestring = text[i];
-        }
-      }
-      break;
-    }
-    case PO_FV_STRING:
-      item->type = cJSON_String | cJSON_IsReference;
-      item->valuestring = (char *)v->str;
-      break;
-    case PO_FV_FALSE: item->type = cJSON_False; break;
-    case PO_FV_TRUE: item->type = cJSON_True; break;
-    default: item->type = cJSON_NULL; break;
-    }
-    item->type |= cJSON_StringIsConst;
-    link_member(root, last, item);
-    last = item;
-  }
-  return root;
-}
-
-void po_flat_buf_free(po_flat_buf *b)
-{
-  free(b->nodes);
-  free(b->text);
-  memset(b, 0, sizeof *b);
+  if (j->failed) return 1; /* the page's memory comes back when the page is reset */
+  if (po_stage_add_flat(j->w, f)) j->region = j->region_end = NULL; /* page handed over */
+  return 0;
 }
 
 /* ---- keys owned by C ---------------------------------------------------------
@@ -883,11 +704,11 @@ static void keys_free(struct keystore *ks)
   free(ks);
 }
 
-int po_json_write(po_json *j, lua_State *L, int idx, po_out *out)
+int po_json_write(po_json *j, lua_State *L, int idx)
 {
   idx = idx < 0 ? lua_gettop(L) + idx + 1 : idx;
   begin(j);
-  return emit_tree(j, value(j, L, idx), out);
+  return stage_tree(j, value(j, L, idx));
 }
 
 void po_json_attach(po_json *j, po_stage *w)
@@ -940,7 +761,6 @@ void po_json_free(po_json *j)
     free(j->shapes[i].keys); /* the anchors go with the Lua state */
     free(j->shapes[i].order);
   }
-  po_flat_buf_free(&j->flat);
   keys_free(j->keys);
   free(j->out);
   free(j);

@@ -19,7 +19,6 @@ struct po_host {
   int ref_batch, ref_diag, ref_compose, ref_setup, ref_reset, ref_files, ref_forget;
   int ref_write, ref_loadfile, ref_mod, ref_report;
   po_observer *obs;
-  po_out *out;
   po_stats *st;
   po_json *json;
   po_diag_fn diag;
@@ -416,7 +415,7 @@ static int write_slow(lua_State *L)
 {
   po_host *h = lua_touserdata(L, lua_upvalueindex(1));
   lua_settop(L, 1);
-  int rc = po_json_write(h->json, L, 1, h->out);
+  int rc = po_json_write(h->json, L, 1);
   if (rc != 0 && h->diag) h->diag(h->ud, "out of memory while serialising a record");
   lua_pushinteger(L, (lua_Integer)po_json_top_keys(h->json));
   return 1;
@@ -478,7 +477,7 @@ static int tab_write(lua_State *L)
     if (cur == NULL || po_tab_stage(tm, cur, h->stage) != PO_OK) break;
     po_fval *f = po_json_flat(h->json, po_tab_key_names(tm), k);
     if (f != NULL) memcpy(f, h->stage, k * sizeof *f);
-    if ((f == NULL || po_json_flat_done(h->json, f, h->out) != 0) && h->diag)
+    if ((f == NULL || po_json_flat_done(h->json, f) != 0) && h->diag)
       h->diag(h->ud, "out of memory while serialising a record");
   }
   lua_pushinteger(L, r);
@@ -488,7 +487,6 @@ static int tab_write(lua_State *L)
 void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st)
 {
   h->obs = o;
-  h->out = NULL;
   h->st = st;
   /* records are staged for the writer thread, which prints and writes them */
   po_json_attach(h->json, stage);
@@ -507,8 +505,6 @@ void po_host_bind(po_host *h, po_observer *o, po_stage *stage, po_stats *st)
   lua_setfield(L, -2, "observer");
   lua_pushlightuserdata(L, h->json);
   lua_setfield(L, -2, "json");
-  lua_pushlightuserdata(L, NULL); /* records go to the stage, not to a sink */
-  lua_setfield(L, -2, "out");
   lua_pushlightuserdata(L, h);
   lua_pushcclosure(L, write_slow, 1);
   lua_setfield(L, -2, "write_slow");

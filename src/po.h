@@ -333,12 +333,12 @@ size_t po_json_top_keys(const po_json *j);
 /* PO_FV_*, po_fval and the functions Lua calls: abi.h */
 typedef struct po_flat { const char *const *keys; uint32_t n, pad; po_fval v[]; } po_flat;
 typedef struct cJSON cJSON;
-/* The tree of f, made in b's memory (grown as needed; NULL without memory)
- * and valid until the next call with b.  Safe on any thread with its own b. */
-typedef char po_numtext[32];
-typedef struct po_flat_buf { cJSON *nodes; po_numtext *text; size_t cap; } po_flat_buf;
-cJSON *po_flat_tree(po_flat_buf *b, const po_flat *f);
-void po_flat_buf_free(po_flat_buf *b);
+/* ---- numtext.c: the text of a number in a record -------------------------- */
+/* Shortest decimal text that reads back as x (integers without a point), in
+ * buf; its length. */
+int po_num_text(char *buf, size_t len, double x);
+/* The shared text of x when it is a small integer (0..4095), else NULL. */
+const char *po_num_small(double x);
 /* tabwalk.c: a record's values read from LuaJIT's table memory, for records
  * with the template's layout (record.lua).  Tables are what lua_topointer
  * gives.  po_tab_probe checks the layout on {n = 1.5, s = "xy", f = false,
@@ -362,7 +362,7 @@ const char *const *po_tab_key_names(const po_tabtmpl *tm);
 void po_json_sync(po_json *j);
 /* Serialise the value at idx and write it to out, or hand it to the writer:
  * 1 when it could not be made (out of memory), else 0. */
-int po_json_write(po_json *j, lua_State *L, int idx, po_out *out);
+int po_json_write(po_json *j, lua_State *L, int idx);
 typedef struct po_stage po_stage;
 /* From now on stage finished records in st (NULL: print and write them at once). */
 void po_json_attach(po_json *j, po_stage *st);

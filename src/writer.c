@@ -2,6 +2,7 @@
 #include "po.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -22,6 +23,11 @@ enum { PAGES = 4, PAGE_ITEMS = 256, PAGE_BYTES = 512 * 1024, CHUNK = 64 * 1024 }
 enum { IT_TREE = 0, IT_FLAT = 1, IT_ROUND = 2, IT_ROUND_FLUSH = 3 };
 
 typedef struct chunk { struct chunk *next; size_t used, size; _Alignas(16) char data[]; } chunk;
+
+/* The tree of a flat record is made here, where it is printed, in memory of
+ * the thread's own (grown as needed), valid until the next record. */
+typedef char numtext[32];
+typedef struct flat_buf { cJSON *nodes; numtext *text; size_t cap; } flat_buf;
 
 typedef struct page {
   chunk *first, *cur;        /* arena chunks; cur: the one being filled */
@@ -50,7 +56,7 @@ struct po_writer {
   atomic_ullong lost;        /* records the thread had no memory to print */
   char *buf;                 /* the thread's print buffer */
   size_t cap;
-  po_flat_buf flat;          /* the thread's tree of a flat record */
+  flat_buf flat;             /* the thread's tree of a flat record */
   pthread_mutex_t mu;
   pthread_cond_t work, freed;
   pthread_t thread;
@@ -84,10 +90,77 @@ static const char *print(po_writer *w, cJSON *root, size_t *len)
   }
 }
 
+static void link_member(cJSON *obj, cJSON *last, cJSON *item)
+{
+  if (last == NULL) obj->child = item;
+  else {
+    last->next = item;
+    item->prev = last;
+  }
+  obj->child->prev = item; /* cJSON keeps the last member in the first one's prev */
+}
+
+static cJSON *flat_tree(flat_buf *b, const po_flat *f)
+{
+  if (f->n >= b->cap) {
+    size_t cap = (size_t)f->n + 1 > 2 * b->cap ? (size_t)f->n + 1 : 2 * b->cap;
+    cJSON *nodes = realloc(b->nodes, cap * sizeof *nodes);
+    if (nodes != NULL) b->nodes = nodes;
+    numtext *text = realloc(b->text, cap * sizeof *text);
+    if (text != NULL) b->text = text;
+    if (nodes == NULL || text == NULL) return NULL;
+    b->cap = cap;
+  }
+  cJSON *nodes = b->nodes, *root = &nodes[0], *last = NULL;
+  numtext *text = b->text;
+  memset(root, 0, sizeof *root);
+  root->type = cJSON_Object;
+  for (uint32_t i = 0; i < f->n; i++) {
+    const po_fval *v = &f->v[i];
+    cJSON *item = &nodes[i + 1];
+    memset(item, 0, sizeof *item);
+    item->string = (char *)f->keys[i];
+    switch (v->kind) {
+    case PO_FV_NUMBER: {
+      double x = v->num;
+      if (isnan(x) || isinf(x)) {
+        item->type = cJSON_NULL;
+      } else {
+        item->type = cJSON_Raw | cJSON_IsReference;
+        item->valuestring = (char *)po_num_small(x);
+        if (item->valuestring == NULL) {
+          po_num_text(text[i], sizeof text[i], x);
+          item->valuestring = text[i];
+        }
+      }
+      break;
+    }
+    case PO_FV_STRING:
+      item->type = cJSON_String | cJSON_IsReference;
+      item->valuestring = (char *)v->str;
+      break;
+    case PO_FV_FALSE: item->type = cJSON_False; break;
+    case PO_FV_TRUE: item->type = cJSON_True; break;
+    default: item->type = cJSON_NULL; break;
+    }
+    item->type |= cJSON_StringIsConst;
+    link_member(root, last, item);
+    last = item;
+  }
+  return root;
+}
+
+static void flat_buf_free(flat_buf *b)
+{
+  free(b->nodes);
+  free(b->text);
+  memset(b, 0, sizeof *b);
+}
+
 static void write_item(po_writer *w, const page *p, unsigned i)
 {
   size_t len;
-  cJSON *root = p->kind[i] == IT_FLAT ? po_flat_tree(&w->flat, p->items[i]) : p->items[i];
+  cJSON *root = p->kind[i] == IT_FLAT ? flat_tree(&w->flat, p->items[i]) : p->items[i];
   const char *line = print(w, root, &len);
   if (line == NULL) {
     atomic_fetch_add(&w->lost, 1);
@@ -316,7 +389,7 @@ void po_writer_free(po_writer *w)
   pthread_cond_destroy(&w->work);
   pthread_cond_destroy(&w->freed);
   free(w->buf);
-  po_flat_buf_free(&w->flat);
+  flat_buf_free(&w->flat);
   free(w->stages);
   free(w);
 }

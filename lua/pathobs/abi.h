@@ -96,7 +96,7 @@ void po_obs_describe(const po_observer *o, uint32_t slot, char *buf, size_t len)
 
 /* ---- json.c: flat records (see po.h's json.c section) ------------------ */
 po_fval *po_json_flat(po_json *j, const char *const *keys, uint32_t n);
-int po_json_flat_done(po_json *j, po_fval *v, po_out *out);
+int po_json_flat_done(po_json *j, po_fval *v);
 /* Keys owned by C, for flat records: po_json_key gives the copy of key
  * s[0..n) that j keeps until po_json_free (the same copy for the same bytes),
  * po_json_keys the same for an array of n such copies.  NULL when the key

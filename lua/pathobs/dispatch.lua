@@ -146,7 +146,6 @@ end
 --   verdicts    uint8_t *: one PO_VERDICT_* per batch entry, stored by the loop
 --   observer    po_observer *: for describing a flow in an error message
 --   json        po_json *: where records are serialised (record.lua)
---   out         po_out *: the sink records go to (record.lua)
 --   write_slow  function(rec): writes a record the general way (record.lua)
 --   tab         {probe, template, write}: tabwalk.c's functions (record.lua)
 -- Casting a light userdata is not compiled: each is cast once, here.

@@ -38,7 +38,7 @@ M.diag = {} -- messages for the C host (dispatch.diag is this list)
 ------------------------------------------------------------------ setup
 
 -- What the C host gives (see dispatch.setup, which passes its table on).
-local J, OUT = nil, nil  -- po_json *, po_out *
+local J = nil  -- po_json *
 local write_slow = nil   -- C function: writes one record the general way, returns its key count
 local TAB = nil          -- the C functions of tabwalk.c (probe, template, write)
 local WALK = false       -- tabwalk.c reads this LuaJIT's tables (its probe passed)
@@ -252,7 +252,7 @@ local function write(rec)
       e.kind = FV_NULL
     end
   end
-  local bad = C.po_json_flat_done(J, f, OUT)
+  local bad = C.po_json_flat_done(J, f)
   for i = 1, n do VALS[i] = nil end -- keep no record's strings alive
   if bad ~= 0 then
     M.diag[#M.diag + 1] = "out of memory while serialising a record"
@@ -276,7 +276,6 @@ end
 -- host: the table dispatch.setup was given (its json, out, write_slow and tab).
 function M.setup(host)
   J = ffi.cast("po_json *", host.json)
-  OUT = ffi.cast("po_out *", host.out)
   write_slow = host.write_slow or error("record.setup: no write_slow")
   TAB = host.tab
   WALK = TAB ~= nil and TAB.probe({ n = 1.5, s = "xy", f = false, t = true, z = null }) or false

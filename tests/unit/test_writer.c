@@ -289,7 +289,7 @@ static void json_flat(po_json *j, int k)
   if (v == NULL) return;
   snprintf(text, sizeof text, "r%d", k);
   v[0] = (po_fval){ .kind = PO_FV_STRING, .str = text, .len = (uint32_t)strlen(text) };
-  CHECK_EQ(po_json_flat_done(j, v, NULL), 0);
+  CHECK_EQ(po_json_flat_done(j, v), 0);
 }
 
 /* A page handed over behind json.c's back (po_stage_submit called directly,
