@@ -325,6 +325,16 @@ static void input_ended(app *a, int rc, const char *why)
   po_run_stop(a, status);
 }
 
+/* The entry e of reader rd to the workers: the packet is copied, so the
+ * entry is done with once this returns (release it when convenient). */
+static void pool_take(app *a, po_reader *rd, const po_rpkt *e)
+{
+  po_hdr h[2];
+  memcpy(h, e->h, sizeof h);
+  po_pool_frame(a->pool, e->ts, e->decoded, h, e->decoded == PO_OK ? &e->fk : NULL, &e->link);
+  po_reader_next(rd);
+}
+
 static void on_idle(uv_idle_t *h)
 {
   app *a = h->data;
@@ -344,11 +354,8 @@ static void on_idle(uv_idle_t *h)
       input_ended(a, rc, po_reader_error(a->rd));
       return;
     }
-    if (a->pool != NULL) { /* the packet is copied: its entry is free at once */
-      po_hdr h[2];
-      memcpy(h, e->h, sizeof h);
-      po_pool_frame(a->pool, e->ts, e->decoded, h, e->decoded == PO_OK ? &e->fk : NULL, &e->link);
-      po_reader_next(a->rd);
+    if (a->pool != NULL) { /* a pipe's packets, with workers */
+      pool_take(a, a->rd, e);
       if (++a->held >= 64) { /* not one by one: the reader's index is a cache line of its own */
         po_reader_release(a->rd);
         a->held = 0;
@@ -386,11 +393,8 @@ static void on_idle(uv_idle_t *h)
 /* One entry of reader rd into the observer or the pool, as on_idle does. */
 static void feed(app *a, po_reader *rd, const po_rpkt *e)
 {
-  if (a->pool != NULL) { /* the packet is copied: its entry is free at once */
-    po_hdr h[2];
-    memcpy(h, e->h, sizeof h);
-    po_pool_frame(a->pool, e->ts, e->decoded, h, e->decoded == PO_OK ? &e->fk : NULL, &e->link);
-    po_reader_next(rd);
+  if (a->pool != NULL) {
+    pool_take(a, rd, e);
     po_reader_release(rd);
     return;
   }

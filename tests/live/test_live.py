@@ -109,19 +109,22 @@ def udp_exchange(family, port, requests, replies):
     srv.close()
 
 
-def tcp_exchange(port):
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def tcp_exchange(port, family=socket.AF_INET, times=1):
+    """times TCP connections to port on 127.0.0.1 (or ::1), one request and its answer each."""
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    srv = socket.socket(family, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind(("127.0.0.1", port))
-    srv.listen(1)
-    cli = socket.create_connection(("127.0.0.1", port))
-    conn, _ = srv.accept()
-    cli.sendall(b"GET / HTTP/1.0\r\n\r\n")
-    conn.recv(100)
-    conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
-    cli.recv(100)
-    cli.close()
-    conn.close()
+    srv.bind((host, port))
+    srv.listen(4)
+    for _ in range(times):
+        cli = socket.create_connection((host, port))
+        conn, _ = srv.accept()
+        cli.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        conn.recv(100)
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
+        cli.recv(100)
+        cli.close()
+        conn.close()
     srv.close()
     return cli
 
@@ -546,25 +549,6 @@ def _():
         eq({r["version"] for r in recs}, {"B"}, "new chains in every worker")
 
 
-def tcp_exchange_fam(family, port):
-    """tcp_exchange on 127.0.0.1 or ::1."""
-    host = "127.0.0.1" if family == socket.AF_INET else "::1"
-    srv = socket.socket(family, socket.SOCK_STREAM)
-    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    srv.bind((host, port))
-    srv.listen(4)
-    for _ in range(2):
-        cli = socket.create_connection((host, port))
-        conn, _ = srv.accept()
-        cli.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        conn.recv(100)
-        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nhello")
-        cli.recv(100)
-        cli.close()
-        conn.close()
-    srv.close()
-
-
 def packet_sockets(pid):
     """How many packet sockets (captures) process pid holds."""
     inodes = {line.split()[-1] for line in open("/proc/net/packet").read().splitlines()[1:]}
@@ -601,8 +585,8 @@ def _():
         for k in range(3):  # both directions, several flows a family
             udp_exchange(socket.AF_INET, BASE + 2 * k, 3, 2)
             udp_exchange(socket.AF_INET6, BASE + 2 * k, 2, 3)
-        tcp_exchange_fam(socket.AF_INET, BASE + 6)
-        tcp_exchange_fam(socket.AF_INET6, BASE + 7)
+        tcp_exchange(BASE + 6, socket.AF_INET, 2)
+        tcp_exchange(BASE + 7, socket.AF_INET6, 2)
         time.sleep(0.5)
         out = {}
         for name, (p, stats) in runs.items():
