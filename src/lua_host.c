@@ -130,6 +130,7 @@ static void disarm(po_host *h)
   h->armed = 0;
   pthread_mutex_unlock(&h->mu);
   atomic_store(&h->overrun, 0);
+  overrun_flag = NULL; /* the host may go (a --watch re-run) before this thread's next batch */
 }
 
 static int traceback(lua_State *L)

@@ -22,7 +22,7 @@
  * its round in its stage when it has done its slab; the writer thread writes
  * round by round, worker by worker.  Everything here depends only on the
  * packets and N: the output is the same from run to run. */
-enum { SLABS = 4, SLAB_PKTS = 4096, SLAB_CHUNK = 1024 * 1024 };
+enum { SLABS = 4, SLAB_PKTS = 4096, SLAB_BYTES = 8 << 20, SLAB_CHUNK = 1024 * 1024 };
 
 typedef struct wpkt {
   po_hdr h[2];
@@ -37,6 +37,7 @@ typedef struct bchunk { struct bchunk *next; size_t used, size; _Alignas(16) uin
 typedef struct slab {
   wpkt *pk;
   unsigned n;
+  size_t nbytes;             /* bytes copied: a slab of large frames ends the round early */
   bchunk *bytes, *cur;       /* copies of the packets' bytes */
   double advance;            /* move the clock here first (has_advance) */
   int has_advance;
@@ -113,6 +114,7 @@ static void pool_diag(void *ud, const char *msg)
 static void slab_reset(slab *s)
 {
   s->n = 0;
+  s->nbytes = 0;
   for (bchunk *c = s->bytes; c; c = c->next) c->used = 0;
   s->cur = s->bytes;
   s->has_advance = s->flush = s->end = s->reload = s->drop = 0;
@@ -237,6 +239,7 @@ static const uint8_t *keep_bytes(slab *s, const uint8_t *b, uint32_t n)
     s->bytes = c;
   }
   s->cur = c;
+  s->nbytes += n;
   uint8_t *d = c->data + c->used;
   memcpy(d, b, n);
   c->used += (n + 15) & ~(size_t)15;
@@ -280,7 +283,7 @@ int po_pool_frame(po_pool *p, double ts, int decoded, po_hdr h[2], const po_fkey
   k->link = link != NULL ? *link : (po_linkinfo){ .vlan = 0xFFFF };
   s->n++;
   p->open = 1;
-  if (s->n >= SLAB_PKTS) push_round(p);
+  if (s->n >= SLAB_PKTS || s->nbytes >= SLAB_BYTES) push_round(p);
   return PO_OK;
 }
 

@@ -494,6 +494,16 @@ static void drain_readers(app *a)
 
 static void wake_loop(void *ud) { uv_async_send(&((app *)ud)->async); }
 
+/* A regular file, named as it is or after a libtrace format ("pcapfile:x"):
+ * its reads never wait for a writer. */
+static int regular_file(const char *spec)
+{
+  struct stat st;
+  if (stat(spec, &st) == 0) return S_ISREG(st.st_mode);
+  const char *colon = strchr(spec, ':');
+  return colon != NULL && stat(colon + 1, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 /* With workers, a file's reader thread is the dispatcher (po_reader_start_deliver):
  * each packet goes from it to its worker, not through the loop.  Stop reading
  * when the output failed or, with --strict, a chain did. */
@@ -753,7 +763,7 @@ int po_run_start(app *a)
   } else if (a->live) {
     uv_timer_start(&a->tick, on_tick, 1000, 1000);
     pump(a);
-  } else if ((a->pool != NULL && !a->stream
+  } else if ((a->pool != NULL && regular_file(a->o->source)
                   ? po_reader_start_deliver(&a->rd, a->src, READ_AHEAD, wake_loop, a, deliver, a)
                   : po_reader_start(&a->rd, a->src, READ_AHEAD, wake_loop, a)) != PO_OK) {
     po_run_say(a, "cannot start the reader thread");
