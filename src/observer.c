@@ -385,6 +385,14 @@ int po_obs_must_cut(const po_observer *o, double ts)
   return o->n > 0 && o->started && ts > (double)o->clock;
 }
 
+/* The fragment cache, made when a packet first needs it (a worker's observer,
+ * which takes packets keyed already, never does), or NULL without memory. */
+static po_frag_cache *frag_cache(po_observer *o)
+{
+  if (o->frags == NULL) o->frags = po_frag_new(FRAG_CACHE_LOG2);
+  return o->frags;
+}
+
 /* Key of a decoded packet (and its hash), matching later fragments through
  * their first.  fk: the key worked out ahead, or NULL. */
 static int key_packet(po_observer *o, po_hdr *h, const po_hdr *q, const po_fkey *fk,
@@ -416,12 +424,13 @@ static int key_packet(po_observer *o, po_hdr *h, const po_hdr *q, const po_fkey 
   if (rc == PO_OK) {
     /* The key remembered is the one just made (ports_of's bounds, an ICMP
      * error's quoted flow), never bytes read again here. */
-    if (frag_first && po_frag_info(h, &id, &first)) po_frag_put(o->frags, h, id, k, *sw, o->clock);
+    if (frag_first && po_frag_info(h, &id, &first) && frag_cache(o) != NULL)
+      po_frag_put(o->frags, h, id, k, *sw, o->clock);
     return PO_OK;
   }
   if (rc != PO_EFRAG) return rc;
   uint8_t proto;
-  if (!po_frag_info(h, &id, &first) ||
+  if (!po_frag_info(h, &id, &first) || frag_cache(o) == NULL ||
       !po_frag_get(o->frags, h, id, o->clock, o->cfg.idle_timeout, k, sw, &proto))
     return PO_EFRAG;
   /* An IPv6 later fragment's next header may name an extension header whose
@@ -616,8 +625,7 @@ po_observer *po_obs_new(const po_config *cfg)
   /* one spare entry: an eviction may add its entry before the packet that caused it */
   o->batch = calloc((size_t)o->cfg.batch_size + 2, sizeof *o->batch);
   o->verdict = calloc((size_t)o->cfg.batch_size + 2, sizeof *o->verdict);
-  o->frags = po_frag_new(FRAG_CACHE_LOG2);
-  if (!o->f || !o->bucket || !o->batch || !o->verdict || !o->frags || bins_init(&o->idle, w) != PO_OK ||
+  if (!o->f || !o->bucket || !o->batch || !o->verdict || bins_init(&o->idle, w) != PO_OK ||
       bins_init(&o->expire, w) != PO_OK) {
     po_obs_free(o);
     return NULL;

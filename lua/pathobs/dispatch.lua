@@ -253,7 +253,7 @@ end
 -- clock or a flush wrote, po_obs_emitted), in order, after their flow_end.
 -- Returns the number of chain errors.  Once per batch, not per packet: the
 -- cast of the light userdata is not compiled, and need not be.
-local WQ = {}
+local WQ, WQ_MAX = {}, 4096
 function M.write_slots(slots, n)
   local P = ffi.cast("const uint32_t *", slots)
   local m, errors = 0, 0
@@ -262,6 +262,10 @@ function M.write_slots(slots, n)
     local rec = R[s]
     if rec ~= nil then
       R[s] = nil
+      if m == WQ_MAX then -- a flush writes every flow: a queue of a million would cost more than they
+        write_queue(WQ, m)
+        m = 0
+      end
       m = m + 1
       WQ[m] = rec
       local c_end = ch.flow_end
