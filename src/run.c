@@ -473,21 +473,25 @@ static void on_readers(uv_idle_t *h)
 static void drain_readers(app *a)
 {
   struct timespec pause = { 0, 150 * 1000000L }, nap = { 0, 1000000L };
-  nanosleep(&pause, NULL);
-  for (unsigned i = 0; i < a->nrd; i++) po_reader_drain(a->rds[i]);
-  int settled = 0;
-  unsigned taken = 0;
-  for (unsigned k = 0; k < 5000 && taken < (1u << 20) && a->running && !a->halting;) { /* 5 s at most */
-    int empty, n = take_readers(a, SLICE, &empty);
-    if (n < 0) return;
-    taken += (unsigned)n;
-    if (!empty) continue;
-    if (settled) return; /* every reader had met the request: its packets are taken */
-    settled = 1;
-    for (unsigned i = 0; i < a->nrd; i++) settled &= po_reader_drained(a->rds[i]);
-    if (!settled) {
-      nanosleep(&nap, NULL);
-      k++;
+  /* twice: on a loaded machine a socket's block can be handed over late,
+   * after its reader met the first request */
+  for (int round = 0; round < 2; round++) {
+    nanosleep(&pause, NULL);
+    for (unsigned i = 0; i < a->nrd; i++) po_reader_drain(a->rds[i]);
+    int settled = 0;
+    unsigned taken = 0;
+    for (unsigned k = 0; k < 5000 && taken < (1u << 20) && a->running && !a->halting;) { /* 5 s at most */
+      int empty, n = take_readers(a, SLICE, &empty);
+      if (n < 0) return;
+      taken += (unsigned)n;
+      if (!empty) continue;
+      if (settled) break; /* every reader had met the request: its packets are taken */
+      settled = 1;
+      for (unsigned i = 0; i < a->nrd; i++) settled &= po_reader_drained(a->rds[i]);
+      if (!settled) {
+        nanosleep(&nap, NULL);
+        k++;
+      }
     }
   }
 }
