@@ -22,7 +22,7 @@
  * its round in its stage when it has done its slab; the writer thread writes
  * round by round, worker by worker.  Everything here depends only on the
  * packets and N: the output is the same from run to run. */
-enum { SLABS = 4, SLAB_PKTS = 4096, SLAB_BYTES = 8 << 20, SLAB_CHUNK = 1024 * 1024 };
+enum { SLABS = 4, SLAB_PKTS = 2048, SLAB_BYTES = 8 << 20, SLAB_CHUNK = 256 * 1024 };
 
 typedef struct wpkt {
   po_hdr h[2];
