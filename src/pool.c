@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The dispatcher (the loop thread) does what every frame does on a front
+/* The dispatcher (a regular file's reader thread, else the loop thread: one
+ * thread at a time) does what every frame does on a front
  * observer that holds no flows: counts it, moves the packet clock, keys it
  * (later fragments through the front's cache, ICMP errors by their
  * quotation).  A keyed packet goes, copied, to the worker chosen by its key's
