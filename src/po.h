@@ -433,7 +433,8 @@ int po_reader_start(po_reader **out, po_source *src, unsigned depth, void (*wake
  * thread (e and its bytes are valid during the call; deliver may change
  * e->h) instead of going through the ring, which then carries only the end
  * of the input or its error.  deliver returns 0, or not 0 to stop reading
- * (the loop then finds the end).  For the worker pool: the reader thread is
+ * (the loop then finds the end).  Only for a source whose reads end (a
+ * regular file): po_reader_stop waits for such a thread to the end.  For the worker pool: the reader thread is
  * the dispatcher, one hand-over fewer per packet. */
 int po_reader_start_deliver(po_reader **out, po_source *src, unsigned depth, void (*wake)(void *ud),
                             void *ud, int (*deliver)(void *dud, po_rpkt *e), void *dud);

@@ -30,7 +30,6 @@ struct po_reader {
   _Alignas(64) atomic_int waiting; /* the loop found the ring empty and waits for wake() */
   atomic_int stop;
   atomic_int finished;   /* the thread has left its loop */
-  pthread_mutex_t dmu;   /* held around deliver(): po_reader_stop waits out a delivery */
   atomic_uint drain_req;  /* live: the loop's requests to read what the kernel has now */
   atomic_uint drain_ack;  /* the last request the thread has met (its reads since then are in the ring) */
   unsigned drain_asked;   /* loop thread: its last request */
@@ -125,12 +124,8 @@ static void *reader_main(void *arg)
       }
     }
     if (r->deliver != NULL && e->rc > 0) { /* handed on here; the ring carries only the end */
-      pthread_mutex_lock(&r->dmu);
-      int stopped = atomic_load(&r->stop); /* a stop came during the read: deliver nothing more */
-      int more = !stopped && r->deliver(r->dud, e) == 0;
-      pthread_mutex_unlock(&r->dmu);
-      if (stopped) break;
-      if (more) continue;
+      if (atomic_load_explicit(&r->stop, memory_order_relaxed)) break; /* deliver nothing more */
+      if (r->deliver(r->dud, e) == 0) continue;
       e->rc = 0; /* the consumer asks to stop: the end, for the loop */
     }
     atomic_store(&r->head, ++head);
@@ -173,7 +168,6 @@ int po_reader_start_deliver(po_reader **out, po_source *src, unsigned depth, voi
   r->ud = ud;
   r->deliver = deliver;
   r->dud = dud;
-  pthread_mutex_init(&r->dmu, NULL);
   if (pthread_create(&r->thread, NULL, reader_main, r) != 0) {
     free(r->ring);
     free(r);
@@ -226,27 +220,19 @@ int po_reader_stop(po_reader *r)
   if (r == NULL) return 1;
   atomic_store(&r->stop, 1); /* the reader sees it between naps or after its read */
   /* A read from a pipe can block for ever: wait a moment, then leave the
-   * thread (and the source it reads) to the end of the process. */
-  for (int i = 0; i < 200 && !atomic_load(&r->finished); i++) {
+   * thread (and the source it reads) to the end of the process.  A thread
+   * that delivers reads a regular file: it is only ever waiting for the
+   * workers, which go on, and is waited for to the end (the pool it hands
+   * packets to is freed after this). */
+  for (int i = 0; (i < 200 || r->deliver != NULL) && !atomic_load(&r->finished); i++) {
     struct timespec ts = { 0, 5 * 1000 * 1000 };
     nanosleep(&ts, NULL);
-  }
-  if (!atomic_load(&r->finished)) {
-    /* a dispatcher waiting for slow workers: wait for that packet to be
-     * handed over; it delivers nothing after it, whatever becomes of it */
-    pthread_mutex_lock(&r->dmu);
-    pthread_mutex_unlock(&r->dmu);
-    for (int i = 0; i < 40 && !atomic_load(&r->finished); i++) {
-      struct timespec ts = { 0, 5 * 1000 * 1000 };
-      nanosleep(&ts, NULL);
-    }
   }
   if (!atomic_load(&r->finished)) {
     pthread_detach(r->thread);
     return 0;
   }
   pthread_join(r->thread, NULL);
-  pthread_mutex_destroy(&r->dmu);
   free(r->ring);
   free(r);
   return 1;
